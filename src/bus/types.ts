@@ -1,0 +1,31 @@
+// Live event fan-out and background work. In-process implementations serve one instance; Redis-backed
+// ones (scale-out) let any instance follow, cancel or wake a response another instance runs.
+import type { LiveLog } from '../responses/live-log.js';
+import type { SeqLine } from '../responses/stream-reader.js';
+
+export interface EventHub {
+  /** The live log of a response running (or queued) on this instance. */
+  local(id: string): LiveLog | undefined;
+  add(log: LiveLog): void;
+  remove(id: string): void;
+  /** Follow a response running on another instance, from afterSeq; absent without a shared bus. */
+  remoteTail?(id: string, afterSeq: number, signal: AbortSignal): AsyncIterable<SeqLine[]> | undefined;
+}
+
+export type ControlMessage =
+  | { kind: 'cancel'; id: string }
+  | { kind: 'wake'; id: string; input: string };
+
+/** Delivers cancel and wake to whichever instance runs the response. */
+export interface ControlBus {
+  publish(msg: ControlMessage): Promise<void>;
+  onMessage(handler: (msg: ControlMessage) => void): void;
+  close(): Promise<void>;
+}
+
+export interface JobQueue {
+  enqueue(id: string): Promise<void>;
+  start(worker: (id: string) => Promise<void>): void;
+  /** Stops taking jobs; resolves when running ones have finished or been handed back. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,119 @@
+// The Fastify application: validation (two Ajv instances: bodies are never type-coerced, query strings
+// are), auth, request ids, the error catalogue, the OpenAPI document, and one plugin per resource.
+import swagger from '@fastify/swagger';
+import { Ajv } from 'ajv';
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Owner } from '../store/types.js';
+import { ownerOf, type KeyRing } from './auth.js';
+import { ApiError, errors } from './errors.js';
+import { chatCompletionsRoutes } from './routes/chat-completions.js';
+import { modelsRoutes } from './routes/models.js';
+import { responsesRoutes } from './routes/responses.js';
+import type { AppDeps } from './deps.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    owner: Owner;
+  }
+}
+
+export const API_PREFIX = '/api/v1/llm';
+const REQUEST_ID = /^[\x21-\x7E]{1,200}$/;
+
+function paramOf(instancePath: string, extra?: string): string | null {
+  const parts = instancePath.split('/').filter(Boolean);
+  if (extra) parts.push(extra);
+  let out = '';
+  for (const p of parts) out += /^\d+$/.test(p) ? `[${p}]` : out ? `.${p}` : p;
+  return out || null;
+}
+
+function validationError(err: FastifyError): ApiError {
+  const first = err.validation?.[0] as { instancePath: string; keyword: string; message?: string; params: Record<string, any> } | undefined;
+  if (!first) return errors.invalid(err.message);
+  if (first.keyword === 'additionalProperties') {
+    const param = paramOf(first.instancePath, first.params.additionalProperty);
+    return errors.invalid(`Unknown parameter: '${param}'.`, param, 'unknown_parameter');
+  }
+  if (first.keyword === 'required') {
+    return errors.missing(paramOf(first.instancePath, first.params.missingProperty) ?? 'body');
+  }
+  const param = paramOf(first.instancePath) ?? (err.validationContext === 'body' ? 'body' : null);
+  return errors.invalid(`Invalid value for '${param ?? err.validationContext}': ${first.message ?? 'invalid'}.`, param);
+}
+
+export async function buildApp(deps: AppDeps, logger: Logger, keys: KeyRing, bodyLimit: number): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: logger,
+    bodyLimit,
+    disableRequestLogging: true,
+    genReqId: (req) => {
+      const h = req.headers['x-request-id'];
+      return typeof h === 'string' && REQUEST_ID.test(h) ? h : randomUUID();
+    },
+    routerOptions: { maxParamLength: 500, ignoreTrailingSlash: true },
+  });
+
+  const bodyAjv = new Ajv({ coerceTypes: false, useDefaults: false, removeAdditional: false, allErrors: false, strict: false });
+  const queryAjv = new Ajv({ coerceTypes: 'array', useDefaults: true, removeAdditional: false, allErrors: false, strict: false });
+  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : queryAjv).compile(schema));
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'respd — Responses API', version: '0.1.0', description: 'MKA1 /api/v1/llm Responses API, OpenAI compatible.' },
+      servers: [{ url: '/' }],
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+
+  app.decorateRequest('owner', null as unknown as Owner);
+  const publicPaths = new Set([`${API_PREFIX}/openapi.json`, '/healthz']);
+  app.addHook('onRequest', async (req, reply) => {
+    reply.header('x-request-id', req.id);
+    if (publicPaths.has(req.url.split('?')[0])) return;
+    req.owner = ownerOf(keys, req.headers);
+  });
+
+  // Known paths, to tell "wrong method" (405) from "no such route" (404).
+  const known: RegExp[] = [];
+  app.addHook('onRoute', (r) => {
+    known.push(new RegExp(`^${r.url.replace(/:[^/]+/g, '[^/]+')}/?$`));
+  });
+
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    let e: ApiError;
+    if (err instanceof ApiError) e = err;
+    else if (err.validation) e = validationError(err);
+    else if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') e = errors.tooLarge(bodyLimit);
+    else if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') e = new ApiError(415, `Unsupported Content-Type; send application/json.`, 'invalid_request_error', null, 'unsupported_media_type');
+    else if (err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err instanceof SyntaxError || err.statusCode === 400) {
+      e = errors.invalid(`We could not parse the JSON body of your request: ${err.message}`, null, 'invalid_json');
+    } else if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
+      e = new ApiError(err.statusCode, err.message, 'invalid_request_error', null, err.code ?? null);
+    } else {
+      req.log.error({ err }, 'unhandled error');
+      e = errors.internal();
+    }
+    if (reply.sent || reply.raw.headersSent) return;
+    void reply.code(e.status).headers(e.headers).send(e.toBody());
+  });
+
+  app.setNotFoundHandler((req, reply) => {
+    const path = req.url.split('?')[0];
+    const e = known.some((re) => re.test(path)) ? errors.methodNotAllowed(req.method, req.url) : errors.routeNotFound(req.method, req.url);
+    void reply.code(e.status).send(e.toBody());
+  });
+
+  app.get('/healthz', { schema: { hide: true } }, async () => ({ ok: true }));
+  await app.register(async (api) => {
+    api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+    await api.register(responsesRoutes(deps));
+    await api.register(modelsRoutes(deps));
+    await api.register(chatCompletionsRoutes(deps));
+  }, { prefix: API_PREFIX });
+  return app as unknown as FastifyInstance;
+}

@@ -1,0 +1,155 @@
+// POST /chat/completions, kept for older clients. Backends that speak it natively get a byte-level
+// proxy (only `model` is rewritten); the others run through the provider interface and the result is
+// rendered as chat-completion JSON or chunks.
+import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import { newId } from '../../responses/ids.js';
+import type { ChatMessage, ContentPart, GenerateEvent, GenerateRequest, ProxyResult, ToolCall } from '../../providers/types.js';
+import { ProviderError } from '../../providers/types.js';
+import { ApiError, errors } from '../errors.js';
+import type { AppDeps } from '../deps.js';
+
+const ChatBody = Type.Object({
+  model: Type.String({ minLength: 1, maxLength: 256 }),
+  messages: Type.Array(Type.Object({ role: Type.String() }, { additionalProperties: true }), { minItems: 1, maxItems: 10_000 }),
+  stream: Type.Optional(Type.Union([Type.Boolean(), Type.Null()])),
+  temperature: Type.Optional(Type.Union([Type.Number({ minimum: 0, maximum: 2 }), Type.Null()])),
+  top_p: Type.Optional(Type.Union([Type.Number({ minimum: 0, maximum: 1 }), Type.Null()])),
+  max_tokens: Type.Optional(Type.Union([Type.Integer({ minimum: 1 }), Type.Null()])),
+  max_completion_tokens: Type.Optional(Type.Union([Type.Integer({ minimum: 1 }), Type.Null()])),
+}, { additionalProperties: true });
+
+type Body = Record<string, any>;
+
+function toMessages(raw: Body[]): ChatMessage[] {
+  return raw.map((m, i) => {
+    const content = m.content;
+    const text = typeof content === 'string' ? content : Array.isArray(content) ? content.map((p: any) => p?.text ?? '').join('') : '';
+    switch (m.role) {
+      case 'system':
+      case 'developer':
+        return { role: m.role, content: text };
+      case 'user': {
+        if (!Array.isArray(content)) return { role: 'user', content: text };
+        const parts: ContentPart[] = content.map((p: any) => (p?.type === 'image_url'
+          ? { type: 'image', url: p.image_url?.url ?? '' } : { type: 'text', text: String(p?.text ?? '') }));
+        return { role: 'user', content: parts };
+      }
+      case 'assistant': {
+        const calls: ToolCall[] | undefined = Array.isArray(m.tool_calls)
+          ? m.tool_calls.map((c: any) => ({ id: String(c.id), name: String(c.function?.name), arguments: String(c.function?.arguments ?? '{}') }))
+          : undefined;
+        return { role: 'assistant', content: text || null, toolCalls: calls };
+      }
+      case 'tool':
+        return { role: 'tool', toolCallId: String(m.tool_call_id ?? ''), content: text };
+      default:
+        throw errors.invalid(`Invalid role '${String(m.role)}' at messages[${i}].`, `messages[${i}].role`);
+    }
+  });
+}
+
+function toRequest(b: Body, model: string, signal: AbortSignal): GenerateRequest {
+  const tools = Array.isArray(b.tools) ? b.tools.filter((t: any) => t?.type === 'function').map((t: any) => ({
+    name: t.function?.name, description: t.function?.description, parameters: t.function?.parameters, strict: t.function?.strict,
+  })) : undefined;
+  const tc = b.tool_choice;
+  const rf = b.response_format;
+  return {
+    model,
+    messages: toMessages(b.messages),
+    tools: tools?.length ? tools : undefined,
+    toolChoice: typeof tc === 'string' ? tc as GenerateRequest['toolChoice'] : tc?.function?.name ? { name: tc.function.name } : undefined,
+    parallelToolCalls: b.parallel_tool_calls ?? undefined,
+    temperature: b.temperature ?? undefined,
+    topP: b.top_p ?? undefined,
+    maxOutputTokens: b.max_completion_tokens ?? b.max_tokens ?? undefined,
+    responseFormat: rf?.type === 'json_schema' ? { type: 'json_schema', name: rf.json_schema?.name ?? 'output', schema: rf.json_schema?.schema ?? {}, strict: rf.json_schema?.strict }
+      : rf?.type === 'json_object' ? { type: 'json_object' } : undefined,
+    logprobs: b.logprobs ?? undefined,
+    topLogprobs: b.top_logprobs ?? undefined,
+    signal,
+  };
+}
+
+async function proxy(reply: FastifyReply, run: (signal: AbortSignal) => Promise<ProxyResult>) {
+  const ctl = new AbortController();
+  const res = reply.raw;
+  res.on('close', () => { if (!res.writableFinished) ctl.abort(); });
+  const upstream = await run(ctl.signal);
+  reply.hijack();
+  res.writeHead(upstream.status, { ...upstream.headers, 'x-request-id': reply.request.id });
+  try {
+    for await (const chunk of upstream.body) {
+      if (!res.write(chunk)) await new Promise((r) => res.once('drain', r));
+    }
+  } catch (err) {
+    reply.log.warn({ err }, 'proxied stream ended early');
+  }
+  res.end();
+}
+
+export const chatCompletionsRoutes = (deps: AppDeps): FastifyPluginAsync => async (app) => {
+  app.post<{ Body: Body }>('/chat/completions', {
+    schema: { body: ChatBody, summary: 'Chat completions (OpenAI compatible; deprecated in favour of /responses)', tags: ['chat'] },
+  }, async (req, reply) => {
+    const b = req.body;
+    const resolved = await deps.router.resolve(b.model);
+    const p = resolved.provider;
+    if (p.proxyChatCompletions) {
+      try {
+        await proxy(reply, (signal) => p.proxyChatCompletions!({ ...b, model: resolved.model }, signal));
+      } catch (err) {
+        if (err instanceof ProviderError) throw new ApiError(err.status >= 400 && err.status < 600 ? err.status : 502, err.message, err.status === 429 ? 'rate_limit_error' : 'server_error', null, err.code);
+        throw err;
+      }
+      return;
+    }
+    const ctl = new AbortController();
+    reply.raw.on('close', () => { if (!reply.raw.writableFinished) ctl.abort(); });
+    const gen = p.generate(toRequest(b, resolved.model, ctl.signal));
+    const id = newId('chatcmpl');
+    const created = Math.floor(Date.now() / 1000);
+    const model = b.model;
+    if (b.stream) return streamChat(reply, gen, { id, created, model, includeUsage: !!b.stream_options?.include_usage });
+    let text = '';
+    const calls: Array<{ id: string; type: 'function'; function: { name: string; arguments: string } }> = [];
+    let finish = 'stop';
+    let usage = { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 };
+    for await (const ev of gen) {
+      if (ev.type === 'text') text += ev.delta;
+      else if (ev.type === 'tool_call_start') calls[ev.index] = { id: ev.id, type: 'function', function: { name: ev.name, arguments: '' } };
+      else if (ev.type === 'tool_call_delta' && calls[ev.index]) calls[ev.index].function.arguments += ev.delta;
+      else if (ev.type === 'usage') usage = { prompt_tokens: ev.usage.inputTokens, completion_tokens: ev.usage.outputTokens, total_tokens: ev.usage.inputTokens + ev.usage.outputTokens };
+      else if (ev.type === 'finish') finish = ev.reason;
+    }
+    return {
+      id, object: 'chat.completion', created, model,
+      choices: [{ index: 0, message: { role: 'assistant', content: calls.length ? (text || null) : text, ...(calls.length ? { tool_calls: calls.filter(Boolean) } : {}), refusal: null }, finish_reason: finish, logprobs: null }],
+      usage,
+    };
+  });
+};
+
+async function streamChat(reply: FastifyReply, gen: AsyncIterable<GenerateEvent>, m: { id: string; created: number; model: string; includeUsage: boolean }) {
+  reply.hijack();
+  const res = reply.raw;
+  res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-request-id': reply.request.id });
+  const send = (choices: unknown[], extra: Record<string, unknown> = {}) => res.write(`data: ${JSON.stringify({ id: m.id, object: 'chat.completion.chunk', created: m.created, model: m.model, choices, ...extra })}\n\n`);
+  try {
+    send([{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }]);
+    for await (const ev of gen) {
+      if (res.destroyed) return;
+      if (ev.type === 'text') send([{ index: 0, delta: { content: ev.delta }, finish_reason: null }]);
+      else if (ev.type === 'tool_call_start') send([{ index: 0, delta: { tool_calls: [{ index: ev.index, id: ev.id, type: 'function', function: { name: ev.name, arguments: '' } }] }, finish_reason: null }]);
+      else if (ev.type === 'tool_call_delta') send([{ index: 0, delta: { tool_calls: [{ index: ev.index, function: { arguments: ev.delta } }] }, finish_reason: null }]);
+      else if (ev.type === 'finish') send([{ index: 0, delta: {}, finish_reason: ev.reason }]);
+      else if (ev.type === 'usage' && m.includeUsage) send([], { usage: { prompt_tokens: ev.usage.inputTokens, completion_tokens: ev.usage.outputTokens, total_tokens: ev.usage.inputTokens + ev.usage.outputTokens } });
+    }
+    res.write('data: [DONE]\n\n');
+  } catch (err) {
+    const message = err instanceof Error ? err.message : 'generation failed';
+    if (!res.destroyed) res.write(`data: ${JSON.stringify({ error: { message, type: 'server_error', param: null, code: 'upstream_error' } })}\n\n`);
+  }
+  res.end();
+}

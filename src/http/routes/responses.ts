@@ -1,0 +1,114 @@
+// /responses routes: thin adapters from HTTP to ResponsesService; every stream goes through
+// readResponseLines + pipeSse, whether it is a create, a retrieve or a resume.
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { LOGPROBS, logprobsStripper, parseInclude, presentInputItem, presentResponse } from '../../responses/include.js';
+import { readResponseLines, type SeqLine } from '../../responses/stream-reader.js';
+import { ErrorBody } from '../schemas/common.js';
+import {
+  CreateResponseBody, DeletedResponse, IdParams, InputItemsQuery, ListResponsesQuery, RetrieveQuery, UpdateResponseBody,
+  type RetrieveQuery as RetrieveQueryT,
+} from '../schemas/responses.js';
+import type { AppDeps } from '../deps.js';
+import { pipeSse, writeSseHead, type FrameOptions } from '../sse.js';
+
+type IdReq = { Params: { response_id: string } };
+const errorResponses = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody };
+
+/** Streams lines to the client; `onClose` runs if the client leaves before the end. */
+async function stream(req: FastifyRequest, reply: FastifyReply, lines: (signal: AbortSignal) => AsyncIterable<SeqLine[]>, opts: FrameOptions, onClientGone?: () => void, only?: (b: SeqLine[]) => SeqLine[]) {
+  reply.hijack();
+  const res = reply.raw;
+  writeSseHead(res, req.id);
+  const ctl = new AbortController();
+  let finished = false;
+  res.on('close', () => {
+    if (!finished) {
+      ctl.abort();
+      onClientGone?.();
+    }
+  });
+  try {
+    await pipeSse(res, lines(ctl.signal), opts, only);
+  } catch (err) {
+    req.log.error({ err }, 'stream failed');
+  } finally {
+    finished = true;
+    if (!res.destroyed) res.end();
+  }
+}
+
+export const responsesRoutes = (deps: AppDeps): FastifyPluginAsync => async (app) => {
+  const svc = deps.responses;
+  const readDeps = { store: svc.store, hub: svc.hub };
+
+  app.post<{ Body: CreateResponseBody }>('/responses', {
+    schema: { body: CreateResponseBody, response: errorResponses, summary: 'Create a response', tags: ['responses'] },
+  }, async (req, reply) => {
+    const body = req.body;
+    const { log, include, run } = await svc.create(req.owner, body);
+    const frameOpts: FrameOptions = {
+      obfuscate: body.stream_options?.include_obfuscation ?? true,
+      rewrite: include.includes(LOGPROBS) ? undefined : logprobsStripper,
+    };
+    const background = log.state.background;
+    const controller = new AbortController();
+    const running = background ? undefined : svc.executor.run(log, run, controller);
+    if (body.stream) {
+      // A foreground stream's client leaving stops the generation; a background one keeps running.
+      await stream(req, reply, (signal) => readResponseLines(readDeps, log.id, -1, signal), frameOpts,
+        background ? undefined : () => controller.abort('client_disconnected'));
+      return;
+    }
+    if (background) return reply.send(presentResponse(log.state, include));
+    // A blocking caller that hangs up gets no answer: stop generating rather than run orphaned.
+    reply.raw.on('close', () => {
+      if (!reply.raw.writableFinished) controller.abort('client_disconnected');
+    });
+    await running;
+    await log.durable();
+    return reply.send(presentResponse(log.state, include));
+  });
+
+  app.get<{ Querystring: Record<string, unknown> }>('/responses', {
+    schema: { querystring: ListResponsesQuery, summary: 'List responses', tags: ['responses'] },
+  }, async (req) => {
+    const q = req.query as { after?: string; before?: string; limit?: number; order?: 'asc' | 'desc' };
+    return svc.list(req.owner, { after: q.after, before: q.before, limit: q.limit ?? 20, order: q.order ?? 'desc' });
+  });
+
+  app.get<IdReq & { Querystring: RetrieveQueryT }>('/responses/:response_id', {
+    schema: { params: IdParams, querystring: RetrieveQuery, summary: 'Retrieve a response (JSON or SSE)', tags: ['responses'] },
+  }, async (req, reply) => {
+    const q = req.query;
+    const include = parseInclude(q.include, q['include[]']);
+    const rec = await svc.load(req.owner, req.params.response_id);
+    if (!q.stream) return presentResponse(svc.current(rec), include);
+    const live = svc.hub.local(rec.id);
+    const finished = live ? live.terminal : ['completed', 'failed', 'cancelled', 'incomplete'].includes(rec.status);
+    const opts: FrameOptions = { obfuscate: q.include_obfuscation ?? false, rewrite: include.includes(LOGPROBS) ? undefined : logprobsStripper };
+    // A finished response with no resume point: just its terminal event, then close.
+    const after = q.starting_after ?? (finished ? (live ? live.nextSeq : rec.lastSeq + 1) - 2 : -1);
+    await stream(req, reply, (signal) => readResponseLines(readDeps, rec.id, after, signal), opts);
+  });
+
+  app.post<IdReq & { Body: { metadata: Record<string, string> | null } }>('/responses/:response_id', {
+    schema: { params: IdParams, body: UpdateResponseBody, summary: 'Update response metadata', tags: ['responses'] },
+  }, async (req) => presentResponse(await svc.updateMetadata(req.owner, req.params.response_id, req.body.metadata), []));
+
+  app.delete<IdReq>('/responses/:response_id', {
+    schema: { params: IdParams, response: { 200: DeletedResponse, ...errorResponses }, summary: 'Delete a response', tags: ['responses'] },
+  }, async (req) => svc.delete(req.owner, req.params.response_id));
+
+  app.post<IdReq>('/responses/:response_id/cancel', {
+    schema: { params: IdParams, summary: 'Cancel a background response', tags: ['responses'] },
+  }, async (req) => presentResponse(await svc.cancel(req.owner, req.params.response_id), []));
+
+  app.get<IdReq & { Querystring: Record<string, any> }>('/responses/:response_id/input_items', {
+    schema: { params: IdParams, querystring: InputItemsQuery, summary: 'List input items', tags: ['responses'] },
+  }, async (req) => {
+    const q = req.query;
+    const include = parseInclude(q.include, q['include[]']);
+    const page = await svc.inputItems(req.owner, req.params.response_id, { after: q.after, limit: q.limit ?? 20, order: q.order ?? 'desc' });
+    return { ...page, data: page.data.map((it) => presentInputItem(it, include)) };
+  });
+};

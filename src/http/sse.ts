@@ -1,0 +1,69 @@
+// SSE presentation: the only place event lines become `id:`/`event:`/`data:` frames. Obfuscation and
+// logprob filtering are applied here, per reader, so the stored log stays one canonical form.
+import { randomBytes } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
+import { lineJson, lineType } from '../responses/event-line.js';
+import type { SeqLine } from '../responses/stream-reader.js';
+
+const DELTA_TYPES = new Set([
+  'response.output_text.delta', 'response.function_call_arguments.delta', 'response.refusal.delta',
+  'response.reasoning_text.delta', 'response.reasoning_summary_text.delta', 'response.mcp_call_arguments.delta',
+  'response.custom_tool_call_input.delta',
+]);
+const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+
+// A pool of random characters refilled in bulk: a crypto call per event would dominate the hot path.
+let pool = '';
+function padding(): string {
+  if (pool.length < 64) {
+    const bytes = randomBytes(4096);
+    let s = '';
+    for (const b of bytes) s += ALPHABET[b % 62];
+    pool += s;
+  }
+  const n = 1 + (pool.charCodeAt(0) % 16);
+  const out = pool.slice(1, 1 + n);
+  pool = pool.slice(1 + n);
+  return out;
+}
+
+export interface FrameOptions {
+  obfuscate: boolean;
+  /** Rewrites an event's JSON (e.g. strips logprobs) when the reader did not ask for some data. */
+  rewrite?: (type: string, json: string) => string;
+}
+
+export function frame(seq: number, line: string, opts: FrameOptions): string {
+  const type = lineType(line);
+  let json = lineJson(line);
+  if (opts.rewrite) json = opts.rewrite(type, json);
+  if (opts.obfuscate && DELTA_TYPES.has(type)) json = `${json.slice(0, -1)},"obfuscation":"${padding()}"}`;
+  return `id: ${seq}\nevent: ${type}\ndata: ${json}\n\n`;
+}
+
+export function writeSseHead(res: ServerResponse, requestId: string): void {
+  res.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache',
+    connection: 'keep-alive',
+    'x-accel-buffering': 'no',
+    'x-request-id': requestId,
+  });
+}
+
+/** Writes batches of lines, waiting for the socket to drain so a slow client cannot grow memory. */
+export async function pipeSse(res: ServerResponse, batches: AsyncIterable<SeqLine[]>, opts: FrameOptions, only?: (b: SeqLine[]) => SeqLine[]): Promise<void> {
+  for await (const raw of batches) {
+    if (res.destroyed) return;
+    const batch = only ? only(raw) : raw;
+    let chunk = '';
+    for (const [seq, line] of batch) chunk += frame(seq, line, opts);
+    if (chunk && !res.write(chunk)) {
+      await new Promise<void>((resolve) => {
+        const done = () => { res.off('drain', done); res.off('close', done); resolve(); };
+        res.on('drain', done);
+        res.on('close', done);
+      });
+    }
+  }
+}

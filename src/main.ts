@@ -1,0 +1,25 @@
+// Entry point for `npm start`: load config, start, drain on SIGTERM/SIGINT.
+import { pino } from 'pino';
+import { loadConfig } from './config/index.js';
+import { startServer } from './server.js';
+
+const config = loadConfig();
+const logger = pino({ level: config.logLevel });
+const server = await startServer(config, logger).catch((err) => {
+  logger.fatal({ err }, 'respd failed to start');
+  process.exit(1);
+});
+logger.info(`respd listening on ${server.url}/api/v1/llm (model auto → ${config.autoModel ?? 'none'})`);
+
+let stopping = false;
+for (const sig of ['SIGTERM', 'SIGINT'] as const) {
+  process.on(sig, () => {
+    if (stopping) return;
+    stopping = true;
+    logger.info(`${sig}: draining`);
+    server.close(Number(process.env.DRAIN_MS ?? 10_000)).then(() => process.exit(0), (err) => {
+      logger.error({ err }, 'shutdown failed');
+      process.exit(1);
+    });
+  });
+}

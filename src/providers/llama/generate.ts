@@ -1,0 +1,97 @@
+// One model turn: validate, render, wait for a sequence, generate, report usage and finish.
+// Runs as an independent producer task that pushes events into a channel (see channel.ts), so the
+// sequence is released on every path — finish, abort, error, or a consumer that stops reading.
+//
+// Abort contract: when `req.signal` aborts (or the consumer calls `return()` on the iterator), the
+// producer stops within one token — also while still queued for a sequence — then emits `usage` for
+// what was generated so far and `finish` with reason 'stop', and ends. Nothing is thrown for aborts.
+// Real failures (bad request, missing model, llama.cpp errors) end the iterator with a ProviderError.
+
+import { ProviderError, type GenerateEvent, type GenerateRequest, type Usage } from '../types.js';
+import { EventChannel } from './channel.js';
+import { runCompletion } from './completion.js';
+import { renderPrompt } from './prompt.js';
+import type { LlamaRuntime } from './runtime.js';
+import { forcedTools, generateToolCall } from './tool-calls.js';
+
+/** Starts generation in the background and returns its event stream. */
+export function startGeneration(runtime: LlamaRuntime, req: GenerateRequest): AsyncIterable<GenerateEvent> {
+  const cancel = new AbortController();
+  const channel = new EventChannel<GenerateEvent>(() => cancel.abort());
+  const signal = AbortSignal.any([req.signal, cancel.signal]);
+  produce(runtime, req, signal, (e) => channel.push(e)).then(
+    () => channel.close(),
+    (err: unknown) =>
+      channel.fail(
+        err instanceof ProviderError
+          ? err
+          : new ProviderError(`llama provider failed: ${err instanceof Error ? err.message : String(err)}`, 500, false),
+      ),
+  );
+  return channel;
+}
+
+async function produce(
+  runtime: LlamaRuntime,
+  req: GenerateRequest,
+  signal: AbortSignal,
+  push: (e: GenerateEvent) => void,
+): Promise<void> {
+  const finish = (usage: Usage, reason: 'stop' | 'length' | 'tool_calls') => {
+    push({ type: 'usage', usage });
+    push({ type: 'finish', reason });
+  };
+  if (req.maxOutputTokens !== undefined && req.maxOutputTokens < 1)
+    throw new ProviderError('max_output_tokens must be at least 1', 400, false, 'invalid_request');
+
+  const m = await runtime.load();
+  const candidates = forcedTools(req);
+  // tool_choice "none": the model must not call tools, so they are not even described to it.
+  const promptTools = req.toolChoice === 'none' ? undefined : req.tools;
+  const rendered = renderPrompt(m.chatWrapper, req.messages, promptTools);
+  const grammar = candidates ? undefined : await m.grammars.forResponseFormat(req.responseFormat);
+  const prompt = rendered.text.tokenize(m.model.tokenizer);
+
+  // Prefer the free sequence already holding the longest prefix of this prompt (multi-turn chats).
+  const sequence = await m.pool.acquire(signal, (s) => s.compareContextTokens(prompt).firstDifferentIndex);
+  if (!sequence) {
+    // Aborted (or provider closed) while queued: nothing was evaluated.
+    if (!signal.aborted) throw new ProviderError('The llama provider is closed', 503, false, 'provider_closed');
+    finish({ inputTokens: prompt.length, outputTokens: 0 }, 'stop');
+    return;
+  }
+  try {
+    if (candidates) {
+      const r = await generateToolCall(m, sequence, req, signal, rendered, candidates, push);
+      finish(
+        { inputTokens: r.inputTokens, outputTokens: r.outputTokens, cachedTokens: r.cachedTokens },
+        r.reason === 'abort' ? 'stop' : r.reason,
+      );
+      return;
+    }
+    const wantLogprobs = req.logprobs === true;
+    const r = await runCompletion({
+      model: m.model,
+      sequence,
+      prompt,
+      signal,
+      maxTokens: req.maxOutputTokens,
+      temperature: req.temperature,
+      topP: req.topP,
+      presencePenalty: req.presencePenalty,
+      frequencyPenalty: req.frequencyPenalty,
+      grammar,
+      stopTriggers: rendered.stopTriggers,
+      logprobs: wantLogprobs
+        ? { top: Math.max(0, Math.min(20, Math.floor(req.topLogprobs ?? 0))), inspector: m.inspector }
+        : undefined,
+      onText: (delta, logprobs) => push(logprobs ? { type: 'text', delta, logprobs } : { type: 'text', delta }),
+    });
+    finish(
+      { inputTokens: r.inputTokens, outputTokens: r.outputTokens, cachedTokens: r.cachedTokens },
+      r.reason === 'length' ? 'length' : 'stop',
+    );
+  } finally {
+    m.pool.release(sequence);
+  }
+}

@@ -1,0 +1,80 @@
+// Local GGUF models through node-llama-cpp (llama.cpp), in-process.
+// One provider serves one model file: the model is loaded once (lazily, or eagerly via `load()`),
+// and one context with `parallel` sequences lets that many requests decode together in shared
+// batches; further requests wait in a fair FIFO queue. See generate.ts for the abort/error contract.
+
+import { stat } from 'node:fs/promises';
+import { basename } from 'node:path';
+import type { ChatMessage, FunctionToolDef, GenerateEvent, GenerateRequest, ModelCapabilities, ModelInfo, Provider } from '../types.js';
+import { startGeneration } from './generate.js';
+import { renderPrompt } from './prompt.js';
+import { LlamaRuntime } from './runtime.js';
+
+export interface LlamaProviderOptions {
+  id: string;
+  modelPath: string;
+  /** llama.cpp threads. Always set explicitly: the library default oversubscribes small machines. */
+  threads: number;
+  /** Tokens per sequence (prompt + output). Default: the model's training context, at most 4096. */
+  contextSize?: number;
+  /** Concurrent generations (context sequences). Default 4. */
+  parallel?: number;
+  log?: (msg: string) => void;
+}
+
+export interface LlamaProvider extends Provider {
+  /** Loads the model now (e.g. at server start). Rejects with a ProviderError if it cannot. */
+  load(): Promise<void>;
+  /** The name `listModels` reports: the file name without `.gguf`. */
+  readonly modelName: string;
+}
+
+export function createLlamaProvider(opts: LlamaProviderOptions): LlamaProvider {
+  const threads = Math.max(1, Math.floor(opts.threads));
+  const parallel = Math.max(1, Math.floor(opts.parallel ?? 4));
+  const log = opts.log ?? (() => {});
+  const modelName = basename(opts.modelPath).replace(/\.gguf$/i, '');
+  const runtime = new LlamaRuntime({ modelPath: opts.modelPath, threads, parallel, contextSize: opts.contextSize, log });
+  const createdAt = Math.floor(Date.now() / 1000);
+
+  return {
+    id: opts.id,
+    modelName,
+
+    async load(): Promise<void> {
+      await runtime.load();
+    },
+
+    async listModels(): Promise<ModelInfo[]> {
+      // Listing must not force a (possibly slow) model load; the window is known once loaded.
+      const created = await stat(opts.modelPath).then(
+        (s) => Math.floor(s.mtimeMs / 1000),
+        () => createdAt,
+      );
+      const contextWindow = runtime.current?.contextSize ?? opts.contextSize;
+      return [{ id: modelName, created, ownedBy: 'local', ...(contextWindow ? { contextWindow } : {}) }];
+    },
+
+    capabilities(): ModelCapabilities {
+      return { images: false, files: false, jsonSchema: true };
+    },
+
+    /** Any model name is accepted: this provider has exactly one model. */
+    generate(req: GenerateRequest): AsyncIterable<GenerateEvent> {
+      return startGeneration(runtime, req);
+    },
+
+    async countTokens(_model: string, messages: ChatMessage[], tools?: FunctionToolDef[]): Promise<number> {
+      const m = await runtime.load();
+      return renderPrompt(m.chatWrapper, messages, tools).text.tokenize(m.model.tokenizer).length;
+    },
+
+    async contextWindow(): Promise<number | undefined> {
+      return (await runtime.load()).contextSize;
+    },
+
+    close(): Promise<void> {
+      return runtime.close();
+    },
+  };
+}

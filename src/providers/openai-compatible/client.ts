@@ -1,0 +1,123 @@
+// The HTTP side of the provider: one keep-alive undici Pool per upstream origin (connections are
+// reused across requests instead of a TCP/TLS handshake per model turn) plus the retry policy.
+// Retries happen only here, i.e. before any response body is handed to a caller — so nothing a
+// client has already seen can be produced twice.
+
+import { Pool, type Dispatcher } from 'undici';
+import { ProviderError } from '../types.js';
+import { retryDelayMs, sleep } from './backoff.js';
+import type { CallSignal } from './call-signal.js';
+import { isRetryableStatus, mapTransportError } from './errors.js';
+
+export interface ClientOptions {
+  baseUrl: string;
+  apiKey?: string;
+  headers?: Record<string, string>;
+  totalTimeoutMs: number;
+  /** Connect and response-headers timeout. */
+  firstByteTimeoutMs: number;
+  maxRetries: number;
+}
+
+export type UpstreamResponse = Dispatcher.ResponseData;
+
+export class UpstreamClient {
+  private readonly pool: Pool;
+  private readonly basePath: string;
+  private readonly search: string;
+  private readonly headers: Record<string, string>;
+
+  constructor(private readonly opts: ClientOptions) {
+    const url = new URL(opts.baseUrl);
+    this.basePath = url.pathname.replace(/\/+$/, '');
+    // Keep a query string from the base URL (e.g. Azure's ?api-version=) on every request.
+    this.search = url.search;
+    this.pool = new Pool(url.origin, {
+      connect: { timeout: opts.firstByteTimeoutMs },
+      headersTimeout: opts.firstByteTimeoutMs,
+      // Token gaps can be long (reasoning, big prefill); the total deadline covers stalls instead.
+      bodyTimeout: 0,
+      keepAliveTimeout: 10_000,
+    });
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(opts.headers ?? {})) headers[k.toLowerCase()] = v;
+    if (opts.apiKey) headers.authorization = `Bearer ${opts.apiKey}`;
+    this.headers = headers;
+  }
+
+  get timeouts(): { totalMs: number; firstByteMs: number } {
+    return { totalMs: this.opts.totalTimeoutMs, firstByteMs: this.opts.firstByteTimeoutMs };
+  }
+
+  get apiKey(): string | undefined {
+    return this.opts.apiKey;
+  }
+
+  /**
+   * Send a request, retrying 429/5xx responses and connection failures with backoff. Returns the
+   * final response whatever its status (the caller decides whether a non-2xx is an error or is
+   * passed through). Throws ProviderError, or CallerAbortError when `call` was aborted by the caller.
+   */
+  async send(method: 'GET' | 'POST', path: string, body: string | undefined, call: CallSignal, accept: string): Promise<UpstreamResponse> {
+    const headers: Record<string, string> = { accept, ...this.headers };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    for (let attempt = 0; ; attempt++) {
+      let res: UpstreamResponse;
+      try {
+        res = await this.pool.request({
+          path: this.basePath + path + this.search,
+          method,
+          headers,
+          body,
+          signal: call.signal,
+        });
+      } catch (err) {
+        const mapped = mapTransportError(err, call, 'request', this.timeouts);
+        if (!(mapped instanceof ProviderError && mapped.retryable) || attempt >= this.opts.maxRetries) throw mapped;
+        await this.backoff(attempt, undefined, call);
+        continue;
+      }
+      if (!isRetryableStatus(res.statusCode) || attempt >= this.opts.maxRetries) return res;
+      // Drain (bounded) so the keep-alive connection can be reused for the retry.
+      await res.body.dump().catch(() => undefined);
+      await this.backoff(attempt, res.headers['retry-after'], call);
+    }
+  }
+
+  private async backoff(attempt: number, retryAfter: string | string[] | undefined, call: CallSignal): Promise<void> {
+    await sleep(retryDelayMs(attempt, retryAfter), call.signal);
+    if (call.signal.aborted) throw mapTransportError(call.signal.reason, call, 'request', this.timeouts);
+  }
+
+  /** Graceful close; in-flight requests that do not finish promptly are cut. */
+  async close(): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const graceful = this.pool.close().then(() => true);
+    const timeout = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), 2_000);
+      timer.unref();
+    });
+    const closed = await Promise.race([graceful, timeout]);
+    if (timer) clearTimeout(timer);
+    if (!closed) await this.pool.destroy();
+  }
+}
+
+/** Read at most `limit` bytes of an (error) body as text; the rest is discarded. */
+export async function readBodyText(res: UpstreamResponse, limit = 64 * 1024): Promise<string> {
+  const parts: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of res.body) {
+      const buf = chunk as Buffer;
+      parts.push(buf);
+      size += buf.length;
+      if (size >= limit) break;
+    }
+  } catch {
+    // A broken error body still leaves us the status to report.
+  } finally {
+    if (!res.body.destroyed) res.body.destroy();
+  }
+  return Buffer.concat(parts).subarray(0, limit).toString('utf8');
+}

@@ -1,0 +1,133 @@
+// The one streaming interface every model backend implements. The Responses runner and the
+// chat-completions route only ever talk to this: differences between backends live in their folders.
+
+/** A content part the model may read. Providers that cannot read a kind report it in `capabilities`. */
+export type ContentPart =
+  | { type: 'text'; text: string }
+  | { type: 'image'; url: string; detail?: 'low' | 'high' | 'auto' }
+  | { type: 'file'; filename?: string; data?: string; url?: string; fileId?: string };
+
+export interface ToolCall {
+  id: string; // call_id
+  name: string;
+  arguments: string; // JSON text
+}
+
+/** Chat-style messages: the normalised form every provider consumes. */
+export type ChatMessage =
+  | { role: 'system' | 'developer'; content: string }
+  | { role: 'user'; content: string | ContentPart[] }
+  | { role: 'assistant'; content: string | null; toolCalls?: ToolCall[] }
+  | { role: 'tool'; toolCallId: string; content: string };
+
+export interface FunctionToolDef {
+  name: string;
+  description?: string | null;
+  parameters?: Record<string, unknown> | null;
+  strict?: boolean | null;
+}
+
+export type ToolChoice = 'none' | 'auto' | 'required' | { name: string };
+
+export type ResponseFormat =
+  | { type: 'text' }
+  | { type: 'json_object' }
+  | { type: 'json_schema'; name: string; schema: Record<string, unknown>; strict?: boolean | null };
+
+export interface GenerateRequest {
+  /** Provider-local model name (the part after `provider:`). */
+  model: string;
+  messages: ChatMessage[];
+  tools?: FunctionToolDef[];
+  toolChoice?: ToolChoice;
+  parallelToolCalls?: boolean;
+  temperature?: number;
+  topP?: number;
+  presencePenalty?: number;
+  frequencyPenalty?: number;
+  maxOutputTokens?: number;
+  responseFormat?: ResponseFormat;
+  /** When true, text deltas carry token logprobs with up to `topLogprobs` alternatives. */
+  logprobs?: boolean;
+  topLogprobs?: number;
+  user?: string;
+  signal: AbortSignal;
+}
+
+export interface TopLogprob {
+  token: string;
+  logprob: number;
+  bytes: number[];
+}
+export interface TokenLogprob extends TopLogprob {
+  top_logprobs: TopLogprob[];
+}
+
+export interface Usage {
+  inputTokens: number;
+  outputTokens: number;
+  cachedTokens?: number;
+  reasoningTokens?: number;
+}
+
+export type FinishReason = 'stop' | 'length' | 'tool_calls' | 'content_filter';
+
+/** What a provider yields while generating. Tool calls are identified by their index in the turn. */
+export type GenerateEvent =
+  | { type: 'text'; delta: string; logprobs?: TokenLogprob[] }
+  | { type: 'tool_call_start'; index: number; id: string; name: string }
+  | { type: 'tool_call_delta'; index: number; delta: string }
+  | { type: 'usage'; usage: Usage }
+  | { type: 'finish'; reason: FinishReason };
+
+export interface ModelInfo {
+  /** Provider-local name. */
+  id: string;
+  created: number;
+  ownedBy: string;
+  contextWindow?: number;
+}
+
+export interface ModelCapabilities {
+  images: boolean;
+  files: boolean;
+  /** The provider can enforce a JSON schema exactly (grammar or upstream support). */
+  jsonSchema: boolean;
+}
+
+/** Raw pass-through result for OpenAI-compatible chat-completions proxying. */
+export interface ProxyResult {
+  status: number;
+  headers: Record<string, string>;
+  body: AsyncIterable<Uint8Array>;
+}
+
+export interface Provider {
+  readonly id: string;
+  listModels(): Promise<ModelInfo[]>;
+  capabilities(model: string): ModelCapabilities;
+  /** Stream one model turn. Must stop promptly (within one token) when `req.signal` aborts. */
+  generate(req: GenerateRequest): AsyncIterable<GenerateEvent>;
+  /** Token count of a prompt with the model's own tokenizer, when the provider has one. */
+  countTokens?(model: string, messages: ChatMessage[], tools?: FunctionToolDef[]): Promise<number>;
+  contextWindow?(model: string): Promise<number | undefined>;
+  /**
+   * Optional byte-level proxy of `/chat/completions` for backends that speak it natively.
+   * `body` is the client's JSON with `model` already rewritten to the provider-local name.
+   */
+  proxyChatCompletions?(body: Record<string, unknown>, signal: AbortSignal): Promise<ProxyResult>;
+  close(): Promise<void>;
+}
+
+/** A failure from a backend. `status` is what the backend said (0 for network failures). */
+export class ProviderError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+    readonly retryable: boolean,
+    readonly code: string = 'upstream_error',
+  ) {
+    super(message);
+    this.name = 'ProviderError';
+  }
+}

@@ -1,0 +1,67 @@
+// What the model sees: this request's instructions, then every earlier turn of the chain (inputs and
+// outputs, oldest first), then the new input. Earlier instructions are deliberately not carried over.
+import type { ChatMessage, ContentPart, ToolCall } from '../providers/types.js';
+import type { Item } from './types.js';
+
+function textOf(content: unknown): string {
+  if (typeof content === 'string') return content;
+  if (!Array.isArray(content)) return '';
+  return content.map((p: any) => p?.text ?? p?.refusal ?? '').join('');
+}
+
+function userParts(content: unknown): string | ContentPart[] {
+  if (typeof content === 'string') return content;
+  const parts: ContentPart[] = [];
+  for (const p of (content as any[]) ?? []) {
+    if (p.type === 'input_text' || p.type === 'output_text') parts.push({ type: 'text', text: p.text });
+    else if (p.type === 'input_image') parts.push({ type: 'image', url: p.image_url ?? `file:${p.file_id}`, detail: p.detail });
+    else if (p.type === 'input_file') parts.push({ type: 'file', filename: p.filename, data: p.file_data, url: p.file_url, fileId: p.file_id });
+  }
+  return parts.length === 1 && parts[0].type === 'text' ? parts[0].text : parts;
+}
+
+export function itemsToMessages(items: Item[]): ChatMessage[] {
+  const out: ChatMessage[] = [];
+  let pendingCalls: ToolCall[] | null = null;
+  const flushCalls = () => {
+    if (pendingCalls) out.push({ role: 'assistant', content: null, toolCalls: pendingCalls });
+    pendingCalls = null;
+  };
+  for (const it of items) {
+    if (it.type === 'function_call' || it.type === 'mcp_call') {
+      // Consecutive calls of one turn become one assistant message with several tool calls.
+      (pendingCalls ??= []).push({ id: it.call_id ?? it.id, name: it.name, arguments: it.arguments ?? '{}' });
+      if (it.type === 'mcp_call') {
+        flushCalls();
+        out.push({ role: 'tool', toolCallId: it.id!, content: it.error ? `Error: ${it.error}` : String(it.output ?? '') });
+      }
+      continue;
+    }
+    flushCalls();
+    switch (it.type) {
+      case 'message':
+        if (it.role === 'user') out.push({ role: 'user', content: userParts(it.content) });
+        else if (it.role === 'assistant') out.push({ role: 'assistant', content: textOf(it.content) });
+        else out.push({ role: it.role === 'developer' ? 'developer' : 'system', content: textOf(it.content) });
+        break;
+      case 'function_call_output':
+        out.push({ role: 'tool', toolCallId: it.call_id, content: typeof it.output === 'string' ? it.output : JSON.stringify(it.output) });
+        break;
+      case 'compaction':
+        out.push({ role: 'system', content: `Summary of the earlier conversation: ${it.encrypted_content ?? ''}` });
+        break;
+      default:
+        // reasoning, mcp_list_tools, approvals and other bookkeeping items carry nothing the model reads.
+        break;
+    }
+  }
+  flushCalls();
+  return out;
+}
+
+export function buildMessages(instructions: string | null, history: Item[], input: Item[]): ChatMessage[] {
+  const msgs: ChatMessage[] = [];
+  if (instructions) msgs.push({ role: 'system', content: instructions });
+  msgs.push(...itemsToMessages(history), ...itemsToMessages(input));
+  return msgs;
+}

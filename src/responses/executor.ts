@@ -1,0 +1,134 @@
+// Executes responses: foreground ones at once, background ones from the job queue. Holds the abort
+// handle of every run on this instance so cancel, client disconnects and shutdown can stop it.
+import type { Logger } from 'pino';
+import type { ControlBus, EventHub, JobQueue } from '../bus/types.js';
+import type { ProviderRouter } from '../providers/router.js';
+import type { ChatMessage } from '../providers/types.js';
+import type { Store } from '../store/types.js';
+import { TERMINAL_STATUSES } from '../store/types.js';
+import type { Flusher } from './flusher.js';
+import { LiveLog } from './live-log.js';
+import { finalize, runResponse, type AbortReason } from './runner.js';
+import type { ResponseObject } from './types.js';
+
+/** What is stored with a response so any instance can (re-)run it. */
+export interface RunRequest {
+  include: string[];
+  messages: ChatMessage[];
+}
+
+export class Executor {
+  private running = new Map<string, AbortController>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly hub: EventHub,
+    private readonly flusher: Flusher,
+    private readonly router: ProviderRouter,
+    private readonly queue: JobQueue,
+    private readonly control: ControlBus,
+    private readonly log: Logger,
+  ) {
+    control.onMessage((m) => {
+      if (m.kind === 'cancel') this.abort(m.id, 'cancelled');
+    });
+  }
+
+  newLog(id: string, initial: ResponseObject, baseSeq: number, persist: boolean): LiveLog {
+    const log = new LiveLog(id, initial, baseSeq, persist, this.flusher.markDirty);
+    this.hub.add(log);
+    if (!persist) void log.durable().then(() => this.hub.remove(id));
+    return log;
+  }
+
+  isRunningHere(id: string): boolean {
+    return this.running.has(id);
+  }
+
+  abort(id: string, reason: AbortReason): boolean {
+    const ctl = this.running.get(id);
+    if (!ctl) return false;
+    ctl.abort(reason);
+    return true;
+  }
+
+  get activeCount(): number {
+    return this.running.size;
+  }
+
+  /** Runs a response to its terminal event. Never throws: failures become `response.failed`. */
+  async run(log: LiveLog, req: RunRequest, controller = new AbortController()): Promise<void> {
+    this.running.set(log.id, controller);
+    try {
+      const resolved = await this.router.resolve(log.state.model);
+      await runResponse({
+        log, provider: resolved.provider, model: resolved.model, messages: req.messages,
+        include: req.include, signal: controller.signal,
+      });
+    } catch (err) {
+      this.log.error({ err, responseId: log.id }, 'response run failed');
+      if (!log.terminal) {
+        const message = `The server failed while running this response: ${(err as Error).message}`;
+        try {
+          log.append({ type: 'error', code: 'server_error', message, param: null, error: { type: 'server_error', code: 'server_error', message, param: null } });
+        } catch { /* the terminal event below still ends the stream */ }
+        finalize(log, 'response.failed', { status: 'failed', error: { code: 'server_error', message } });
+      }
+    } finally {
+      this.running.delete(log.id);
+    }
+  }
+
+  /** Queue worker: picks up a background response by id. */
+  readonly work = async (id: string): Promise<void> => {
+    const rec = await this.store.getResponse(id);
+    if (!rec || rec.status !== 'queued') return;
+    const log = this.hub.local(id) ?? this.newLog(id, JSON.parse(rec.snapshot), rec.lastSeq + 1, true);
+    if (log.terminal) return; // cancelled while queued
+    await this.run(log, JSON.parse(rec.request) as RunRequest);
+    await log.durable();
+  };
+
+  start(): void {
+    this.queue.start(this.work);
+  }
+
+  /**
+   * After a crash: queued responses run again; ones that were mid-generation are failed with a reason
+   * (their partial output stays in the log), so nothing stays in progress forever.
+   */
+  async recover(): Promise<{ requeued: number; failed: number }> {
+    let requeued = 0;
+    let failed = 0;
+    for (const rec of await this.store.listUnfinished()) {
+      if (this.hub.local(rec.id)) continue;
+      if (rec.status === 'queued') {
+        await this.queue.enqueue(rec.id);
+        requeued++;
+        continue;
+      }
+      const log = this.newLog(rec.id, JSON.parse(rec.snapshot), rec.lastSeq + 1, true);
+      finalize(log, 'response.failed', {
+        status: 'failed',
+        error: { code: 'server_restarted', message: 'The server stopped while this response was in progress; it was not completed.' },
+      });
+      await log.durable();
+      failed++;
+    }
+    return { requeued, failed };
+  }
+
+  /** Terminal-state guard for records not live on this instance. */
+  static isTerminal(status: string): boolean {
+    return TERMINAL_STATUSES.has(status);
+  }
+
+  /** Shutdown: wait up to `graceMs` for running work, then stop what is left. */
+  async drain(graceMs: number): Promise<void> {
+    const deadline = Date.now() + graceMs;
+    while (this.running.size && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    for (const [id] of this.running) this.abort(id, 'shutdown');
+    while (this.running.size) await new Promise((r) => setTimeout(r, 10));
+    await this.queue.close();
+  }
+}

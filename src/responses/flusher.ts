@@ -1,0 +1,100 @@
+// Group commit: events appended by every live response are written together, one transaction per tick
+// (every `intervalMs`, or at once when a response ends), instead of one SQL write per token.
+import type { Logger } from 'pino';
+import type { AppendBatch, Store } from '../store/types.js';
+import type { LiveLog } from './live-log.js';
+
+export class Flusher {
+  private dirty = new Set<LiveLog>();
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+  private again = false;
+  private failures = 0;
+
+  constructor(
+    private readonly store: Store,
+    private readonly log: Logger,
+    private readonly onDurable: (l: LiveLog) => void,
+    private readonly intervalMs = 15,
+  ) {}
+
+  markDirty = (l: LiveLog): void => {
+    this.dirty.add(l);
+    if (l.terminal) this.schedule(0);
+    else this.schedule(this.intervalMs);
+  };
+
+  private schedule(delay: number): void {
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    if (this.timer && delay > 0) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      void this.flush();
+    }, delay);
+  }
+
+  /** Writes everything pending now; resolves when it is committed. */
+  async flush(): Promise<void> {
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    const logs = [...this.dirty];
+    this.dirty.clear();
+    if (!logs.length) return;
+    const batches: AppendBatch[] = [];
+    const marks: number[] = [];
+    for (const l of logs) {
+      const upTo = l.lines.length;
+      marks.push(upTo);
+      batches.push({
+        responseId: l.id,
+        firstSeq: l.baseSeq + l.flushedUpTo,
+        lines: l.lines.slice(l.flushedUpTo, upTo),
+        status: l.state.status,
+        snapshot: JSON.stringify(l.state),
+        outputItems: l.terminal && upTo === l.lines.length
+          ? l.state.output.map((it, i) => ({ id: it.id ?? `item_${i}`, json: JSON.stringify(it) }))
+          : undefined,
+      });
+    }
+    this.running = (async () => {
+      try {
+        await this.store.appendEvents(batches);
+        this.failures = 0;
+        logs.forEach((l, i) => {
+          l.flushedUpTo = marks[i];
+          if (l.isDurable) {
+            l.markDurable();
+            this.onDurable(l);
+          } else if (l.flushedUpTo < l.lines.length) this.dirty.add(l);
+        });
+      } catch (err) {
+        // Keep the lines in memory and try again: readers are served from memory meanwhile.
+        this.failures++;
+        this.log.error({ err, failures: this.failures }, 'event flush failed; retrying');
+        for (const l of logs) this.dirty.add(l);
+        await new Promise((r) => setTimeout(r, Math.min(2000, 50 * this.failures)));
+      }
+    })();
+    await this.running;
+    this.running = null;
+    if (this.again || this.dirty.size) {
+      this.again = false;
+      if (this.dirty.size) this.schedule([...this.dirty].some((l) => l.terminal) ? 0 : this.intervalMs);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    while (this.running || this.dirty.size) {
+      if (this.running) await this.running;
+      else await this.flush();
+    }
+  }
+}

@@ -1,0 +1,58 @@
+// `include` handling: which optional data a reader sees. Stored data is complete; readers that did not
+// ask for logprobs or input image URLs get them stripped on the way out.
+import { errors } from '../http/errors.js';
+import { INCLUDABLE } from '../http/schemas/common.js';
+import type { Item, ResponseObject } from './types.js';
+
+const ALLOWED = new Set<string>(INCLUDABLE);
+export const LOGPROBS = 'message.output_text.logprobs';
+export const INPUT_IMAGE_URL = 'message.input_image.image_url';
+
+/** Accepts repeated `include`, `include[]` and comma-separated forms. */
+export function parseInclude(...values: Array<string[] | string | undefined>): string[] {
+  const out = new Set<string>();
+  for (const v of values) {
+    if (v === undefined) continue;
+    for (const entry of Array.isArray(v) ? v : [v]) {
+      for (const part of entry.split(',')) {
+        const s = part.trim();
+        if (!s) continue;
+        if (!ALLOWED.has(s)) throw errors.invalid(`Invalid include value '${s.slice(0, 100)}'. Allowed: ${INCLUDABLE.join(', ')}.`, 'include');
+        out.add(s);
+      }
+    }
+  }
+  return [...out];
+}
+
+function stripItem(item: Item): Item {
+  if (item?.type !== 'message' || !Array.isArray(item.content)) return item;
+  if (!item.content.some((p: any) => p?.logprobs)) return item;
+  return { ...item, content: item.content.map(({ logprobs: _l, ...p }: any) => p) };
+}
+
+export function withoutLogprobs(r: ResponseObject): ResponseObject {
+  return { ...r, output: r.output.map(stripItem) };
+}
+
+export function presentResponse(r: ResponseObject, include: string[]): ResponseObject {
+  return include.includes(LOGPROBS) ? r : withoutLogprobs(r);
+}
+
+export function presentInputItem(item: Item, include: string[]): Item {
+  if (include.includes(INPUT_IMAGE_URL) || item.type !== 'message' || !Array.isArray(item.content)) return item;
+  if (!item.content.some((p: any) => p?.type === 'input_image' && p.image_url)) return item;
+  return { ...item, content: item.content.map((p: any) => (p?.type === 'input_image' ? { ...p, image_url: null } : p)) };
+}
+
+/** SSE rewrite that removes logprobs from events of a response generated with them. */
+export function logprobsStripper(type: string, json: string): string {
+  if (!json.includes('"logprobs":[{')) return json;
+  const ev = JSON.parse(json);
+  if ('logprobs' in ev) ev.logprobs = [];
+  if (ev.part?.logprobs) delete ev.part.logprobs;
+  if (ev.item) ev.item = stripItem(ev.item);
+  if (ev.response) ev.response = withoutLogprobs(ev.response);
+  void type;
+  return JSON.stringify(ev);
+}

@@ -1,0 +1,120 @@
+// Normalises and validates `input` into stored input items. The body schema checked the outer shape;
+// here each item is checked with the param path OpenAI would name (e.g. `input[2].content[0].text`).
+import { errors } from '../http/errors.js';
+import { newId } from './ids.js';
+import type { Item } from './types.js';
+
+export interface NormalizedInput {
+  items: Item[];
+  hasImages: boolean;
+  hasFiles: boolean;
+}
+
+const ROLES = new Set(['user', 'assistant', 'system', 'developer']);
+const isStr = (v: unknown): v is string => typeof v === 'string';
+const isObj = (v: unknown): v is Record<string, any> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function bad(param: string, message: string): never {
+  throw errors.invalid(message, param);
+}
+
+function normalizePart(p: unknown, param: string, role: string, flags: NormalizedInput): Record<string, unknown> {
+  if (!isObj(p) || !isStr(p.type)) bad(param, `Invalid content part at '${param}': expected an object with a 'type'.`);
+  switch (p.type) {
+    case 'input_text':
+    case 'output_text':
+      if (!isStr(p.text)) bad(`${param}.text`, `'${param}.text' must be a string.`);
+      return p.type === 'output_text'
+        ? { type: 'output_text', text: p.text, annotations: Array.isArray(p.annotations) ? p.annotations : [] }
+        : { type: 'input_text', text: p.text };
+    case 'refusal':
+      if (!isStr(p.refusal)) bad(`${param}.refusal`, `'${param}.refusal' must be a string.`);
+      return { type: 'refusal', refusal: p.refusal };
+    case 'input_image': {
+      if (role !== 'user') bad(param, `Images are only allowed in user messages.`);
+      if (p.image_url !== undefined && p.image_url !== null && !isStr(p.image_url)) bad(`${param}.image_url`, `'${param}.image_url' must be a string.`);
+      if (p.file_id !== undefined && p.file_id !== null && !isStr(p.file_id)) bad(`${param}.file_id`, `'${param}.file_id' must be a string.`);
+      if (!p.image_url && !p.file_id) bad(param, `'${param}' needs an image_url or a file_id.`);
+      const detail = p.detail ?? 'auto';
+      if (!['low', 'high', 'auto'].includes(detail)) bad(`${param}.detail`, `'${param}.detail' must be one of low, high, auto.`);
+      flags.hasImages = true;
+      return { type: 'input_image', image_url: p.image_url ?? null, file_id: p.file_id ?? null, detail };
+    }
+    case 'input_file': {
+      for (const k of ['file_data', 'file_url', 'file_id', 'filename']) {
+        if (p[k] !== undefined && p[k] !== null && !isStr(p[k])) bad(`${param}.${k}`, `'${param}.${k}' must be a string.`);
+      }
+      if (!p.file_data && !p.file_url && !p.file_id) bad(param, `'${param}' needs file_data, file_url or file_id.`);
+      flags.hasFiles = true;
+      const out: Record<string, unknown> = { type: 'input_file' };
+      for (const k of ['file_data', 'file_url', 'file_id', 'filename']) if (p[k]) out[k] = p[k];
+      return out;
+    }
+    default:
+      return bad(`${param}.type`, `Unsupported content type '${String(p.type)}' at '${param}'.`);
+  }
+}
+
+function normalizeItem(raw: unknown, param: string, flags: NormalizedInput): Item {
+  if (!isObj(raw)) bad(param, `Invalid item at '${param}': expected an object.`);
+  const type = raw.type ?? (raw.role !== undefined ? 'message' : undefined);
+  if (raw.id !== undefined && !isStr(raw.id)) bad(`${param}.id`, `'${param}.id' must be a string.`);
+  switch (type) {
+    case 'message': {
+      if (!isStr(raw.role) || !ROLES.has(raw.role)) bad(`${param}.role`, `'${param}.role' must be one of user, assistant, system, developer.`);
+      let content: Record<string, unknown>[];
+      if (isStr(raw.content)) {
+        content = [raw.role === 'assistant'
+          ? { type: 'output_text', text: raw.content, annotations: [] }
+          : { type: 'input_text', text: raw.content }];
+      } else if (Array.isArray(raw.content)) {
+        if (raw.content.length > 1000) bad(`${param}.content`, `'${param}.content' has too many parts.`);
+        content = raw.content.map((p: unknown, j: number) => normalizePart(p, `${param}.content[${j}]`, raw.role, flags));
+      } else {
+        return bad(`${param}.content`, `'${param}.content' must be a string or an array of content parts.`);
+      }
+      return { type: 'message', id: raw.id ?? newId('msg'), role: raw.role, content, status: 'completed' };
+    }
+    case 'function_call':
+      if (!isStr(raw.call_id)) bad(`${param}.call_id`, `'${param}.call_id' must be a string.`);
+      if (!isStr(raw.name)) bad(`${param}.name`, `'${param}.name' must be a string.`);
+      if (!isStr(raw.arguments)) bad(`${param}.arguments`, `'${param}.arguments' must be a JSON string.`);
+      return { type: 'function_call', id: raw.id ?? newId('fc'), call_id: raw.call_id, name: raw.name, arguments: raw.arguments, status: 'completed' };
+    case 'function_call_output': {
+      if (!isStr(raw.call_id)) bad(`${param}.call_id`, `'${param}.call_id' must be a string.`);
+      const output = raw.output;
+      if (!isStr(output) && !Array.isArray(output)) bad(`${param}.output`, `'${param}.output' must be a string or an array.`);
+      return { type: 'function_call_output', id: raw.id ?? newId('fco'), call_id: raw.call_id, output, status: 'completed' };
+    }
+    case 'item_reference':
+      if (!isStr(raw.id)) bad(`${param}.id`, `'${param}.id' must be a string.`);
+      return { type: 'item_reference', id: raw.id };
+    case 'reasoning':
+      return { type: 'reasoning', id: raw.id ?? newId('rs'), summary: Array.isArray(raw.summary) ? raw.summary : [], ...(raw.content ? { content: raw.content } : {}) };
+    case 'mcp_approval_response':
+      if (!isStr(raw.approval_request_id)) bad(`${param}.approval_request_id`, `'${param}.approval_request_id' must be a string.`);
+      if (typeof raw.approve !== 'boolean') bad(`${param}.approve`, `'${param}.approve' must be a boolean.`);
+      return { type: 'mcp_approval_response', id: raw.id ?? newId('mcpr'), approval_request_id: raw.approval_request_id, approve: raw.approve, reason: isStr(raw.reason) ? raw.reason : null };
+    case 'compaction':
+      if (!isStr(raw.encrypted_content) && !isStr(raw.summary)) bad(param, `'${param}' needs encrypted_content.`);
+      return { type: 'compaction', id: raw.id ?? newId('cmp'), encrypted_content: raw.encrypted_content ?? raw.summary };
+    case 'mcp_list_tools':
+    case 'mcp_call':
+    case 'mcp_approval_request':
+      return { ...raw, type, id: raw.id ?? newId('mcp') } as Item;
+    default:
+      return bad(`${param}.type`, `Unsupported input item type '${String(type)}' at '${param}'.`);
+  }
+}
+
+export function normalizeInput(input: unknown): NormalizedInput {
+  const flags: NormalizedInput = { items: [], hasImages: false, hasFiles: false };
+  if (input === undefined || input === null) return flags;
+  if (isStr(input)) {
+    flags.items.push({ type: 'message', id: newId('msg'), role: 'user', content: [{ type: 'input_text', text: input }], status: 'completed' });
+    return flags;
+  }
+  if (!Array.isArray(input)) bad('input', `'input' must be a string or an array of items.`);
+  flags.items = input.map((it, i) => normalizeItem(it, `input[${i}]`, flags));
+  return flags;
+}

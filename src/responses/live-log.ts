@@ -1,0 +1,89 @@
+// The live, in-memory side of a response's event log. It assigns gap-free sequence numbers, keeps every
+// line since `baseSeq` in memory while the response runs (so live readers never see a gap between what
+// is stored and what is live), folds events into the projection, and hands pending lines to the
+// group-commit flusher.
+import { toLine, TERMINAL_EVENTS } from './event-line.js';
+import { apply } from './projection.js';
+import type { EventData, ResponseObject } from './types.js';
+
+export type LineListener = (seq: number, line: string) => void;
+
+export class LiveLog {
+  /** Every line from baseSeq on. */
+  readonly lines: string[] = [];
+  state: ResponseObject;
+  terminal = false;
+  /** Index into `lines` of the first line not yet handed to the store. */
+  flushedUpTo = 0;
+  private listeners = new Set<LineListener>();
+  private endListeners = new Set<() => void>();
+  private durableWaiters: Array<() => void> = [];
+
+  constructor(
+    readonly id: string,
+    initial: ResponseObject,
+    /** Sequence number of lines[0]: 0 for a new response, lastSeq+1 for one resumed after a restart. */
+    readonly baseSeq: number,
+    /** store:false responses are never written. */
+    readonly persist: boolean,
+    private readonly onDirty: (log: LiveLog) => void,
+  ) {
+    this.state = initial;
+  }
+
+  get nextSeq(): number {
+    return this.baseSeq + this.lines.length;
+  }
+
+  /**
+   * Appends one event and returns its sequence number. A value that cannot be serialised throws before
+   * a number is taken, so numbering stays gap-free; the caller then fails the response.
+   */
+  append(ev: EventData): number {
+    if (this.terminal) throw new Error(`response ${this.id} already ended`);
+    const seq = this.nextSeq;
+    const json = JSON.stringify({ ...ev, sequence_number: seq });
+    const line = toLine(ev.type, json);
+    this.lines.push(line);
+    this.state = apply(this.state, ev);
+    if (TERMINAL_EVENTS.has(ev.type)) this.terminal = true;
+    for (const l of this.listeners) l(seq, line);
+    if (this.terminal) for (const l of this.endListeners) l();
+    if (this.persist) this.onDirty(this);
+    else if (this.terminal) this.markDurable();
+    return seq;
+  }
+
+  /**
+   * Replays lines with seq > afterSeq that are in memory, then delivers new ones as they are appended.
+   * Synchronous, so nothing can be appended between the replay and the subscription.
+   */
+  subscribe(afterSeq: number, onLine: LineListener, onEnd: () => void): () => void {
+    for (let i = Math.max(0, afterSeq + 1 - this.baseSeq); i < this.lines.length; i++) onLine(this.baseSeq + i, this.lines[i]);
+    if (this.terminal) {
+      onEnd();
+      return () => {};
+    }
+    this.listeners.add(onLine);
+    this.endListeners.add(onEnd);
+    return () => {
+      this.listeners.delete(onLine);
+      this.endListeners.delete(onEnd);
+    };
+  }
+
+  /** Called by the flusher once every line up to the terminal one is committed. */
+  markDurable(): void {
+    for (const w of this.durableWaiters.splice(0)) w();
+  }
+
+  get isDurable(): boolean {
+    return this.terminal && (!this.persist || this.flushedUpTo === this.lines.length);
+  }
+
+  /** Resolves when the terminal event is stored (at once for store:false). */
+  durable(): Promise<void> {
+    if (this.isDurable) return Promise.resolve();
+    return new Promise((resolve) => this.durableWaiters.push(resolve));
+  }
+}

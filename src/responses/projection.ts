@@ -1,0 +1,53 @@
+// The Response object is a projection of its event log: apply() folds one event into the current
+// state. Lifecycle events carry full snapshots; item and delta events patch the output in place.
+import type { EventData, ResponseObject } from './types.js';
+
+function outputText(r: ResponseObject): string {
+  let text = '';
+  for (const item of r.output) {
+    if (item.type !== 'message' || !Array.isArray(item.content)) continue;
+    for (const part of item.content) if (part?.type === 'output_text') text += part.text;
+  }
+  return text;
+}
+
+export function apply(state: ResponseObject, ev: EventData): ResponseObject {
+  switch (ev.type) {
+    case 'response.created':
+    case 'response.queued':
+    case 'response.in_progress':
+    case 'response.completed':
+    case 'response.failed':
+    case 'response.incomplete':
+    case 'response.cancelled':
+      return ev.response as ResponseObject;
+    case 'response.output_item.added':
+    case 'response.output_item.done':
+      state.output[ev.output_index as number] = ev.item as ResponseObject['output'][number];
+      if (ev.type === 'response.output_item.done') state.output_text = outputText(state);
+      return state;
+    case 'response.content_part.added':
+    case 'response.content_part.done': {
+      const item = state.output[ev.output_index as number];
+      if (item?.content) item.content[ev.content_index as number] = ev.part;
+      return state;
+    }
+    case 'response.output_text.delta': {
+      const part = state.output[ev.output_index as number]?.content?.[ev.content_index as number];
+      if (part) {
+        part.text += ev.delta as string;
+        const lp = ev.logprobs as unknown[] | undefined;
+        if (lp?.length && part.logprobs) part.logprobs.push(...lp);
+      }
+      state.output_text += ev.delta as string;
+      return state;
+    }
+    case 'response.function_call_arguments.delta': {
+      const item = state.output[ev.output_index as number];
+      if (item) item.arguments = (item.arguments ?? '') + (ev.delta as string);
+      return state;
+    }
+    default:
+      return state;
+  }
+}

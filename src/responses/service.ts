@@ -1,0 +1,196 @@
+// The Responses resource: create, retrieve, list, update, cancel, delete, input items. HTTP routes call
+// this; it owns ownership checks (foreign ids are reported as not found) and the lifecycle rules.
+import type { EventHub, ControlBus, JobQueue } from '../bus/types.js';
+import { errors } from '../http/errors.js';
+import type { CreateResponseBody } from '../http/schemas/responses.js';
+import type { ProviderRouter } from '../providers/router.js';
+import type { Owner, PageQuery, ResponseRecord, Store } from '../store/types.js';
+import { buildInitialResponse } from './build-response.js';
+import { buildMessages } from './context.js';
+import { Executor, type RunRequest } from './executor.js';
+import { newId, RESPONSE_ID } from './ids.js';
+import { normalizeInput } from './input.js';
+import type { LiveLog } from './live-log.js';
+import { finalize } from './runner.js';
+import type { Item, ResponseObject } from './types.js';
+
+const owns = (rec: ResponseRecord, o: Owner) => rec.tenant === o.tenant && rec.endUser === o.endUser;
+
+export class ResponsesService {
+  constructor(
+    readonly store: Store,
+    readonly hub: EventHub,
+    readonly executor: Executor,
+    private readonly router: ProviderRouter,
+    private readonly queue: JobQueue,
+    private readonly control: ControlBus,
+  ) {}
+
+  /** Loads a response the caller owns; anything else is "not found", never "forbidden". */
+  async load(owner: Owner, id: string, param: string | null = null): Promise<ResponseRecord> {
+    if (!RESPONSE_ID.test(id)) throw errors.invalid(`Invalid response id '${id.slice(0, 100)}': expected 'resp_' followed by letters and digits.`, param ?? 'response_id');
+    const rec = await this.store.getResponse(id);
+    if (!rec || !owns(rec, owner)) throw errors.notFound('Response', id, param);
+    return rec;
+  }
+
+  current(rec: ResponseRecord): ResponseObject {
+    return this.hub.local(rec.id)?.state ?? JSON.parse(rec.snapshot);
+  }
+
+  /** Items of every earlier turn of the chain ending at `id`, oldest first. */
+  private async chainItems(owner: Owner, id: string): Promise<Item[]> {
+    const ids: string[] = [];
+    let cursor: string | null = id;
+    while (cursor && ids.length < 10_000) {
+      const rec: ResponseRecord = await this.load(owner, cursor, 'previous_response_id').catch((e: unknown) => {
+        if (cursor === id) throw errors.invalid(`Previous response with id '${id}' not found.`, 'previous_response_id', 'previous_response_not_found');
+        throw e;
+      });
+      if (cursor === id && !Executor.isTerminal(rec.status)) {
+        throw errors.invalid(`Previous response '${id}' is still ${rec.status}; wait for it to finish.`, 'previous_response_id');
+      }
+      ids.unshift(cursor);
+      cursor = rec.previousResponseId;
+    }
+    const items: Item[] = [];
+    for (const rid of ids) {
+      const t = await this.store.getTurnItems(rid);
+      for (const it of [...t.input, ...t.output]) items.push(JSON.parse(it.json));
+    }
+    return items;
+  }
+
+  async create(owner: Owner, body: CreateResponseBody): Promise<{ log: LiveLog; include: string[]; run: RunRequest }> {
+    const store = body.store ?? true;
+    if (body.background && !store) throw errors.invalid('Background responses require store: true.', 'background');
+    if (body.previous_response_id && body.conversation) {
+      throw errors.invalid('Use either conversation or previous_response_id, not both.', 'conversation');
+    }
+    if (body.previous_response_id && !RESPONSE_ID.test(body.previous_response_id)) {
+      throw errors.invalid(`Invalid previous_response_id '${body.previous_response_id.slice(0, 100)}'.`, 'previous_response_id');
+    }
+    const resolved = await this.router.resolve(body.model);
+    const input = normalizeInput(body.input);
+    const caps = resolved.provider.capabilities(resolved.model);
+    if ((input.hasImages && !caps.images) || (input.hasFiles && !caps.files)) {
+      throw errors.invalid(`The model '${body.model}' cannot read ${input.hasImages ? 'images' : 'files'}; send text only.`, 'input', 'unsupported_input');
+    }
+    const include = body.include ?? [];
+    const id = newId('resp');
+    const initial = buildInitialResponse(body, id, Math.floor(Date.now() / 1000), null);
+    if (initial.text.format.type === 'json_schema' && !caps.jsonSchema) {
+      throw errors.invalid(`The model '${body.model}' cannot enforce a JSON schema.`, 'text.format');
+    }
+    const history = body.previous_response_id ? await this.chainItems(owner, body.previous_response_id) : [];
+    const inputItems = this.resolveReferences(input.items, history);
+    const run: RunRequest = { include, messages: buildMessages(initial.instructions, history, inputItems) };
+
+    if (store) {
+      await this.store.createResponse({
+        id, tenant: owner.tenant, endUser: owner.endUser, createdAt: initial.created_at, status: initial.status,
+        background: initial.background, previousResponseId: initial.previous_response_id, conversationId: null,
+        lastSeq: -1, snapshot: JSON.stringify(initial), request: JSON.stringify(run),
+      }, inputItems.map((it) => ({ id: it.id!, json: JSON.stringify(it) })), []);
+    }
+    const log = this.executor.newLog(id, initial, 0, store);
+    log.append({ type: 'response.created', response: initial });
+    if (initial.background) {
+      log.append({ type: 'response.queued', response: initial });
+      await this.queue.enqueue(id);
+    }
+    return { log, include, run };
+  }
+
+  private resolveReferences(items: Item[], history: Item[]): Item[] {
+    return items.map((it, i) => {
+      if (it.type !== 'item_reference') return it;
+      const found = history.find((h) => h.id === it.id);
+      if (!found) throw errors.invalid(`Item reference '${it.id}' does not name an item of the previous responses.`, `input[${i}].id`);
+      return found;
+    });
+  }
+
+  async list(owner: Owner, q: PageQuery) {
+    const recs = await this.store.listResponses(owner, { ...q, limit: q.limit + 1 });
+    const page = recs.slice(0, q.limit);
+    return {
+      object: 'list' as const,
+      data: page.map((r) => this.current(r)),
+      first_id: page[0]?.id ?? null,
+      last_id: page[page.length - 1]?.id ?? null,
+      has_more: recs.length > q.limit,
+    };
+  }
+
+  async updateMetadata(owner: Owner, id: string, metadata: Record<string, string> | null): Promise<ResponseObject> {
+    const rec = await this.load(owner, id);
+    const live = this.hub.local(id);
+    const next = { ...this.current(rec), metadata: metadata ?? {} };
+    if (live) live.state.metadata = next.metadata;
+    await this.store.updateSnapshot(id, JSON.stringify(next));
+    return next;
+  }
+
+  async cancel(owner: Owner, id: string): Promise<ResponseObject> {
+    const rec = await this.load(owner, id);
+    if (!rec.background) throw errors.invalid('Only background responses can be cancelled.', 'response_id', 'not_background');
+    const live = this.hub.local(id);
+    const status = live?.state.status ?? rec.status;
+    if (status === 'cancelled') return this.current(rec);
+    if (Executor.isTerminal(status) || live?.terminal) {
+      throw errors.invalid(`Cannot cancel a response with status '${live?.state.status ?? status}'; only queued or in-progress responses can be cancelled.`, 'response_id', 'response_not_cancellable');
+    }
+    if (live && this.executor.abort(id, 'cancelled')) {
+      await live.durable();
+      return live.state;
+    }
+    if (live) {
+      // Still queued here: end it now; the queue skips terminal responses.
+      finalize(live, 'response.cancelled', { status: 'cancelled' });
+      await live.durable();
+      return live.state;
+    }
+    // Running on another instance: ask it, then wait for the terminal state to reach the store.
+    await this.control.publish({ kind: 'cancel', id });
+    for (let i = 0; i < 100; i++) {
+      const now = await this.store.getResponse(id);
+      if (!now || Executor.isTerminal(now.status)) return now ? JSON.parse(now.snapshot) : this.current(rec);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    if ((await this.store.getResponse(id))?.status === 'queued') {
+      const log = this.executor.newLog(id, JSON.parse(rec.snapshot), rec.lastSeq + 1, true);
+      finalize(log, 'response.cancelled', { status: 'cancelled' });
+      await log.durable();
+      return log.state;
+    }
+    throw errors.unavailable('The instance running this response did not confirm the cancel in time; try again.');
+  }
+
+  async delete(owner: Owner, id: string) {
+    const rec = await this.load(owner, id);
+    const live = this.hub.local(id);
+    if (live && !live.terminal) {
+      if (!this.executor.abort(id, 'cancelled')) finalize(live, 'response.cancelled', { status: 'cancelled' });
+      await live.durable();
+    } else if (!live && !Executor.isTerminal(rec.status)) {
+      await this.control.publish({ kind: 'cancel', id });
+    }
+    await this.store.deleteResponse(id);
+    this.hub.remove(id);
+    return { id, object: 'response' as const, deleted: true };
+  }
+
+  async inputItems(owner: Owner, id: string, q: PageQuery) {
+    await this.load(owner, id);
+    const items = await this.store.listInputItems(id, { ...q, limit: q.limit + 1 });
+    const page = items.slice(0, q.limit).map((it) => JSON.parse(it.json) as Item);
+    return {
+      object: 'list' as const,
+      data: page,
+      first_id: page[0]?.id ?? null,
+      last_id: page[page.length - 1]?.id ?? null,
+      has_more: items.length > q.limit,
+    };
+  }
+}

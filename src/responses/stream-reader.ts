@@ -1,0 +1,101 @@
+// One reader for every way of watching a response: create-with-stream, retrieve-with-stream and resume
+// all read "every line with sequence number > afterSeq until the terminal one" from here. Stored lines
+// come from the store, live ones from the LiveLog in memory; a response running elsewhere (another
+// instance) is followed through the hub's remote tail, or by polling the store.
+import type { EventHub } from '../bus/types.js';
+import type { Store } from '../store/types.js';
+import { isTerminalLine } from './event-line.js';
+import type { LiveLog } from './live-log.js';
+
+export type SeqLine = [seq: number, line: string];
+
+const POLL_MS = 50;
+
+async function* fromStore(store: Store, id: string, afterSeq: number, untilSeq = Infinity): AsyncGenerator<SeqLine[]> {
+  const chunks = await store.readEvents(id, afterSeq);
+  for (const c of chunks) {
+    const lines = c.data.split('\n');
+    const batch: SeqLine[] = [];
+    for (let i = 0; i < lines.length; i++) {
+      const seq = c.firstSeq + i;
+      if (seq > afterSeq && seq <= untilSeq) batch.push([seq, lines[i]]);
+    }
+    if (batch.length) yield batch;
+  }
+}
+
+async function* fromLive(live: LiveLog, afterSeq: number, signal: AbortSignal): AsyncGenerator<SeqLine[]> {
+  let buf: SeqLine[] = [];
+  let ended = false;
+  let wake: (() => void) | null = null;
+  const unsubscribe = live.subscribe(afterSeq, (seq, line) => {
+    buf.push([seq, line]);
+    if (wake) wake();
+  }, () => {
+    ended = true;
+    if (wake) wake();
+  });
+  const onAbort = () => wake?.();
+  signal.addEventListener('abort', onAbort);
+  try {
+    while (!signal.aborted) {
+      if (buf.length) {
+        const out = buf;
+        buf = [];
+        yield out;
+        continue;
+      }
+      if (ended) return;
+      await new Promise<void>((r) => { wake = r; });
+      wake = null;
+    }
+  } finally {
+    unsubscribe();
+    signal.removeEventListener('abort', onAbort);
+  }
+}
+
+/** Yields batches of [seq, line] with seq > afterSeq, ending after the terminal line (or on abort). */
+export async function* readResponseLines(
+  deps: { store: Store; hub: EventHub },
+  id: string,
+  afterSeq: number,
+  signal: AbortSignal,
+): AsyncGenerator<SeqLine[]> {
+  let last = afterSeq;
+  while (!signal.aborted) {
+    const live = deps.hub.local(id);
+    if (live) {
+      // Lines before the in-memory window (a response resumed after restart) are already stored.
+      if (live.baseSeq > last + 1) {
+        for await (const b of fromStore(deps.store, id, last, live.baseSeq - 1)) {
+          yield b;
+          last = b[b.length - 1][0];
+        }
+      }
+      for await (const b of fromLive(live, last, signal)) yield b;
+      return;
+    }
+    let sawTerminal = false;
+    for await (const b of fromStore(deps.store, id, last)) {
+      yield b;
+      last = b[b.length - 1][0];
+      if (isTerminalLine(b[b.length - 1][1])) sawTerminal = true;
+    }
+    if (sawTerminal) return;
+    const rec = await deps.store.getResponse(id);
+    if (!rec) return; // deleted meanwhile
+    if (rec.lastSeq <= last && ['completed', 'failed', 'cancelled', 'incomplete'].includes(rec.status)) return;
+    // Not live here and not finished: it runs on another instance (or is queued). Follow it.
+    const remote = deps.hub.remoteTail?.(id, last, signal);
+    if (remote) {
+      for await (const b of remote) {
+        yield b;
+        last = b[b.length - 1][0];
+        if (isTerminalLine(b[b.length - 1][1])) return;
+      }
+      continue;
+    }
+    await new Promise((r) => setTimeout(r, POLL_MS));
+  }
+}

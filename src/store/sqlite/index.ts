@@ -1,0 +1,159 @@
+// The embedded store: one SQLite file in WAL mode. better-sqlite3 is synchronous, which suits a store
+// that is written in small group-committed transactions from a single process.
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { AppendBatch, EventChunk, Owner, PageQuery, ResponseRecord, Store, StoredItem } from '../types.js';
+import { migrations } from './migrations.js';
+
+interface Row {
+  id: string; tenant: string; end_user: string; created_at: number; status: string; background: number;
+  previous_response_id: string | null; conversation_id: string | null; last_seq: number; snapshot: string; request: string;
+}
+
+const toRecord = (r: Row): ResponseRecord => ({
+  id: r.id, tenant: r.tenant, endUser: r.end_user, createdAt: r.created_at, status: r.status as ResponseRecord['status'],
+  background: r.background === 1, previousResponseId: r.previous_response_id, conversationId: r.conversation_id,
+  lastSeq: r.last_seq, snapshot: r.snapshot, request: r.request,
+});
+
+const COLS = 'id, tenant, end_user, created_at, status, background, previous_response_id, conversation_id, last_seq, snapshot, request';
+
+export class SqliteStore implements Store {
+  readonly kind = 'sqlite' as const;
+  readonly db: Database.Database;
+  private stmts!: ReturnType<SqliteStore['prepare']>;
+
+  constructor(readonly path: string) {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    this.db = new Database(path);
+    this.db.pragma('journal_mode = WAL');
+    // NORMAL is durable across process crashes in WAL mode; only an OS crash can lose the last commits.
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('busy_timeout = 5000');
+    this.db.pragma('foreign_keys = ON');
+  }
+
+  async init(): Promise<void> {
+    const current = this.db.pragma('user_version', { simple: true }) as number;
+    for (const m of migrations) {
+      if (m.version <= current) continue;
+      this.db.transaction(() => {
+        this.db.exec(m.sql);
+        this.db.pragma(`user_version = ${m.version}`);
+      })();
+    }
+    this.stmts = this.prepare();
+  }
+
+  private prepare() {
+    const db = this.db;
+    return {
+      insert: db.prepare(`INSERT INTO responses (${COLS}) VALUES (@id, @tenant, @endUser, @createdAt, @status, @background, @previousResponseId, @conversationId, @lastSeq, @snapshot, @request)`),
+      insertItem: db.prepare('INSERT INTO response_items (response_id, kind, idx, item_id, json) VALUES (?, ?, ?, ?, ?)'),
+      insertChunk: db.prepare('INSERT INTO response_events (response_id, first_seq, data) VALUES (?, ?, ?)'),
+      get: db.prepare(`SELECT ${COLS} FROM responses WHERE id = ?`),
+      seqOf: db.prepare('SELECT seq FROM responses WHERE id = ? AND tenant = ? AND end_user = ?'),
+      update: db.prepare('UPDATE responses SET status = ?, snapshot = ?, last_seq = ? WHERE id = ?'),
+      updateSnapshot: db.prepare('UPDATE responses SET snapshot = ? WHERE id = ?'),
+      readEvents: db.prepare(`SELECT first_seq, data FROM response_events WHERE response_id = @id AND first_seq >=
+        (SELECT IFNULL(MAX(first_seq), 0) FROM response_events WHERE response_id = @id AND first_seq <= @after + 1) ORDER BY first_seq`),
+      items: db.prepare('SELECT item_id, json FROM response_items WHERE response_id = ? AND kind = ? ORDER BY idx'),
+      delete: db.prepare('DELETE FROM responses WHERE id = ?'),
+      deleteItems: db.prepare('DELETE FROM response_items WHERE response_id = ?'),
+      deleteEvents: db.prepare('DELETE FROM response_events WHERE response_id = ?'),
+      unfinished: db.prepare(`SELECT ${COLS} FROM responses WHERE status IN ('queued', 'in_progress') ORDER BY seq`),
+      older: db.prepare('SELECT id FROM responses WHERE created_at < ?'),
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+
+  async createResponse(rec: ResponseRecord, inputItems: StoredItem[], firstEvents: string[]): Promise<void> {
+    const s = this.stmts;
+    this.db.transaction(() => {
+      s.insert.run({ ...rec, background: rec.background ? 1 : 0 });
+      inputItems.forEach((it, i) => s.insertItem.run(rec.id, 'input', i, it.id, it.json));
+      if (firstEvents.length) s.insertChunk.run(rec.id, 0, firstEvents.join('\n'));
+    })();
+  }
+
+  async getResponse(id: string): Promise<ResponseRecord | undefined> {
+    const row = this.stmts.get.get(id) as Row | undefined;
+    return row && toRecord(row);
+  }
+
+  async listResponses(owner: Owner, q: PageQuery): Promise<ResponseRecord[]> {
+    const where = ['tenant = ?', 'end_user = ?'];
+    const args: unknown[] = [owner.tenant, owner.endUser];
+    for (const [cursor, op] of [[q.after, q.order === 'desc' ? '<' : '>'], [q.before, q.order === 'desc' ? '>' : '<']] as const) {
+      if (!cursor) continue;
+      const row = this.stmts.seqOf.get(cursor, owner.tenant, owner.endUser) as { seq: number } | undefined;
+      if (!row) return [];
+      where.push(`seq ${op} ?`);
+      args.push(row.seq);
+    }
+    const sql = `SELECT ${COLS} FROM responses WHERE ${where.join(' AND ')} ORDER BY seq ${q.order === 'desc' ? 'DESC' : 'ASC'} LIMIT ?`;
+    return (this.db.prepare(sql).all(...args, q.limit) as Row[]).map(toRecord);
+  }
+
+  async appendEvents(batches: AppendBatch[]): Promise<void> {
+    const s = this.stmts;
+    this.db.transaction(() => {
+      for (const b of batches) {
+        if (b.lines.length) s.insertChunk.run(b.responseId, b.firstSeq, b.lines.join('\n'));
+        s.update.run(b.status, b.snapshot, b.firstSeq + b.lines.length - 1, b.responseId);
+        b.outputItems?.forEach((it, i) => s.insertItem.run(b.responseId, 'output', i, it.id, it.json));
+      }
+    })();
+  }
+
+  async readEvents(responseId: string, afterSeq: number): Promise<EventChunk[]> {
+    return (this.stmts.readEvents.all({ id: responseId, after: afterSeq }) as Array<{ first_seq: number; data: string }>)
+      .map((r) => ({ firstSeq: r.first_seq, data: r.data }));
+  }
+
+  async updateSnapshot(id: string, snapshot: string): Promise<void> {
+    this.stmts.updateSnapshot.run(snapshot, id);
+  }
+
+  async listInputItems(responseId: string, q: PageQuery): Promise<StoredItem[]> {
+    const all = (this.stmts.items.all(responseId, 'input') as Array<{ item_id: string; json: string }>)
+      .map((r) => ({ id: r.item_id, json: r.json }));
+    if (q.order === 'desc') all.reverse();
+    let start = 0;
+    if (q.after) {
+      const i = all.findIndex((it) => it.id === q.after);
+      if (i < 0) return [];
+      start = i + 1;
+    }
+    return all.slice(start, start + q.limit);
+  }
+
+  async getTurnItems(responseId: string) {
+    const read = (kind: string) => (this.stmts.items.all(responseId, kind) as Array<{ item_id: string; json: string }>)
+      .map((r) => ({ id: r.item_id, json: r.json }));
+    return { input: read('input'), output: read('output') };
+  }
+
+  async deleteResponse(id: string): Promise<boolean> {
+    const s = this.stmts;
+    return this.db.transaction(() => {
+      s.deleteEvents.run(id);
+      s.deleteItems.run(id);
+      return s.delete.run(id).changes > 0;
+    })();
+  }
+
+  async listUnfinished(): Promise<ResponseRecord[]> {
+    return (this.stmts.unfinished.all() as Row[]).map(toRecord);
+  }
+
+  async deleteOlderThan(unixSeconds: number): Promise<number> {
+    const ids = (this.stmts.older.all(unixSeconds) as Array<{ id: string }>).map((r) => r.id);
+    for (const id of ids) await this.deleteResponse(id);
+    return ids.length;
+  }
+}

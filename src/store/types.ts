@@ -1,0 +1,82 @@
+// One persistence interface; sqlite/ and postgres/ implement it with the same numbered migrations.
+// Events are stored as batches ("chunks") of pre-serialised lines: one row per group commit, not per
+// token, and replay needs no JSON parsing (see responses/event-line.ts for the line format).
+
+export type ResponseStatus = 'queued' | 'in_progress' | 'completed' | 'failed' | 'cancelled' | 'incomplete';
+
+export const TERMINAL_STATUSES: ReadonlySet<string> = new Set(['completed', 'failed', 'cancelled', 'incomplete']);
+
+export interface Owner {
+  tenant: string;
+  /** '' when the request named no end user. */
+  endUser: string;
+}
+
+export interface ResponseRecord {
+  id: string;
+  tenant: string;
+  endUser: string;
+  createdAt: number;
+  status: ResponseStatus;
+  background: boolean;
+  previousResponseId: string | null;
+  conversationId: string | null;
+  /** Highest stored sequence number, -1 before the first event. */
+  lastSeq: number;
+  /** JSON of the Response projection as of lastSeq. */
+  snapshot: string;
+  /** JSON of what the runner needs to (re-)run the response. */
+  request: string;
+}
+
+export interface StoredItem {
+  id: string;
+  /** JSON of the item. */
+  json: string;
+}
+
+export interface EventChunk {
+  firstSeq: number;
+  /** Event lines joined by '\n'. */
+  data: string;
+}
+
+export interface PageQuery {
+  after?: string;
+  before?: string;
+  limit: number;
+  order: 'asc' | 'desc';
+}
+
+export interface AppendBatch {
+  responseId: string;
+  firstSeq: number;
+  lines: string[];
+  /** Projection after the batch. */
+  status: ResponseStatus;
+  snapshot: string;
+  /** Output items to persist once the response is terminal (for previous_response_id chains). */
+  outputItems?: StoredItem[];
+}
+
+export interface Store {
+  readonly kind: 'sqlite' | 'postgres';
+  init(): Promise<void>;
+  close(): Promise<void>;
+
+  /** Inserts the response, its input items and its first events atomically. */
+  createResponse(rec: ResponseRecord, inputItems: StoredItem[], firstEvents: string[]): Promise<void>;
+  getResponse(id: string): Promise<ResponseRecord | undefined>;
+  listResponses(owner: Owner, q: PageQuery): Promise<ResponseRecord[]>;
+  /** Group commit: many batches (possibly of many responses) in one transaction. */
+  appendEvents(batches: AppendBatch[]): Promise<void>;
+  readEvents(responseId: string, afterSeq: number): Promise<EventChunk[]>;
+  updateSnapshot(id: string, snapshot: string): Promise<void>;
+  listInputItems(responseId: string, q: PageQuery): Promise<StoredItem[]>;
+  /** All input items then output items of a response, in order: what a follow-up turn sees. */
+  getTurnItems(responseId: string): Promise<{ input: StoredItem[]; output: StoredItem[] }>;
+  deleteResponse(id: string): Promise<boolean>;
+  listUnfinished(): Promise<ResponseRecord[]>;
+  /** Retention: delete responses created before the given unix time; returns how many. */
+  deleteOlderThan(unixSeconds: number): Promise<number>;
+}

@@ -1,0 +1,330 @@
+// The Responses API core over HTTP with the official `openai` client: create (blocking, stream,
+// background), retrieve (JSON and SSE, resume), cancel, delete, list, input items, update, chains.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { startMockUpstream } from './support/mock-upstream.js';
+import { readSse, startServer, type TestServer } from './support/server.js';
+
+let server: TestServer;
+let upstream: Awaited<ReturnType<typeof startMockUpstream>>;
+
+before(async () => {
+  upstream = await startMockUpstream({ text: { chunks: 10, chunkSize: 8, delayMs: 0 } });
+  server = await startServer({ env: { OPENAI_BASE_URL: upstream.url } });
+});
+after(async () => {
+  await server?.stop();
+  await upstream?.close();
+});
+
+function assertGapFree(events: Array<{ sequence_number: number }>, from = 0) {
+  events.forEach((e, i) => assert.equal(e.sequence_number, from + i, `sequence gap at index ${i}`));
+}
+
+describe('create', () => {
+  it('blocking create with the embedded model returns a completed response with text and usage', async () => {
+    const r = await server.client().responses.create({ model: 'auto', input: 'Once upon a time', max_output_tokens: 24 });
+    assert.match(r.id, /^resp_[0-9a-f]{32}$/);
+    assert.ok(['completed', 'incomplete'].includes(r.status!));
+    assert.equal(r.object, 'response');
+    assert.equal(r.model, 'auto');
+    assert.ok(r.output_text.length > 0, 'has output text');
+    assert.ok(r.usage!.input_tokens > 0 && r.usage!.output_tokens > 0);
+    assert.equal(r.usage!.total_tokens, r.usage!.input_tokens + r.usage!.output_tokens);
+    assert.equal((r as any).max_tool_calls, 30);
+    assert.equal(typeof r.completed_at, 'number');
+    const msg = r.output[0] as any;
+    assert.equal(msg.type, 'message');
+    assert.equal(msg.role, 'assistant');
+    assert.equal(msg.content[0].type, 'output_text');
+  });
+
+  it('max_output_tokens reached gives status incomplete with reason max_output_tokens', async () => {
+    const r = await server.client().responses.create({ model: 'auto', input: 'Once upon a time', max_output_tokens: 3 });
+    assert.equal(r.status, 'incomplete');
+    assert.deepEqual(r.incomplete_details, { reason: 'max_output_tokens' });
+    assert.ok(r.usage!.output_tokens <= 3);
+  });
+
+  it('echoes request fields', async () => {
+    const r = await server.client().responses.create({
+      model: 'openai:mock-text', input: 'hi', instructions: 'Be brief.', metadata: { a: '1' }, temperature: 0.5, top_p: 0.9,
+      user: 'u1', safety_identifier: 'sid', prompt_cache_key: 'pck', service_tier: 'default', parallel_tool_calls: false,
+      reasoning: { effort: 'low' }, truncation: 'disabled', text: { format: { type: 'text' }, verbosity: 'low' },
+    });
+    assert.equal(r.instructions, 'Be brief.');
+    assert.deepEqual(r.metadata, { a: '1' });
+    assert.equal(r.temperature, 0.5);
+    assert.equal(r.top_p, 0.9);
+    assert.equal(r.user, 'u1');
+    assert.equal(r.safety_identifier, 'sid');
+    assert.equal(r.prompt_cache_key, 'pck');
+    assert.equal(r.service_tier, 'default');
+    assert.equal(r.parallel_tool_calls, false);
+    assert.equal(r.reasoning!.effort, 'low');
+    assert.equal(r.truncation, 'disabled');
+    assert.equal(r.text!.verbosity, 'low');
+    assert.equal(r.output_text, 'x'.repeat(0) + r.output_text);
+  });
+
+  it('streams OpenAI events with gap-free sequence numbers and SSE framing', async () => {
+    const res = await server.fetch('/responses', { method: 'POST', body: JSON.stringify({ model: 'auto', input: 'Once', stream: true, max_output_tokens: 16 }) });
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-type')!, /text\/event-stream/);
+    const events = await readSse(res);
+    const types = events.map((e) => e.event);
+    assert.equal(types[0], 'response.created');
+    assert.equal(types[1], 'response.in_progress');
+    assert.ok(types.includes('response.output_item.added'));
+    assert.ok(types.includes('response.content_part.added'));
+    assert.ok(types.includes('response.output_text.delta'));
+    assert.ok(types.includes('response.output_text.done'));
+    assert.ok(types.includes('response.output_item.done'));
+    assert.ok(['response.completed', 'response.incomplete'].includes(types[types.length - 1]!));
+    for (const e of events) assert.equal(e.event, e.data.type);
+    for (const e of events) assert.equal(e.id, String(e.data.sequence_number));
+    assertGapFree(events.map((e) => e.data));
+    const deltas = events.filter((e) => e.event === 'response.output_text.delta');
+    assert.ok(deltas.every((d) => typeof d.data.obfuscation === 'string'), 'obfuscation on by default on create');
+    const final = events[events.length - 1].data.response;
+    assert.equal(final.output_text, deltas.map((d) => d.data.delta).join(''));
+  });
+
+  it('stream_options.include_obfuscation=false removes the padding', async () => {
+    const res = await server.fetch('/responses', { method: 'POST', body: JSON.stringify({ model: 'openai:mock-text', input: 'x', stream: true, stream_options: { include_obfuscation: false } }) });
+    const events = await readSse(res);
+    const deltas = events.filter((e) => e.event === 'response.output_text.delta');
+    assert.ok(deltas.length > 0);
+    assert.ok(deltas.every((d) => d.data.obfuscation === undefined));
+  });
+
+  it('the openai client stream helper iterates the events', async () => {
+    const stream = await server.client().responses.create({ model: 'openai:mock-text', input: 'hello', stream: true });
+    const seen: string[] = [];
+    for await (const ev of stream) seen.push(ev.type);
+    assert.equal(seen[0], 'response.created');
+    assert.equal(seen[seen.length - 1], 'response.completed');
+  });
+
+  it('store:false responses are not retrievable and cannot be chained', async () => {
+    const c = server.client();
+    const r = await c.responses.create({ model: 'openai:mock-text', input: 'x', store: false });
+    assert.equal(r.status, 'completed');
+    assert.equal((r as any).store, false);
+    await assert.rejects(c.responses.retrieve(r.id), (e: any) => e.status === 404);
+    await assert.rejects(c.responses.create({ model: 'openai:mock-text', input: 'y', previous_response_id: r.id }), (e: any) => e.status === 400 && e.param === 'previous_response_id');
+    const list = await server.fetch('/responses?limit=100').then((x) => x.json());
+    assert.ok(!list.data.some((x: any) => x.id === r.id));
+  });
+
+  it('background requires store', async () => {
+    const res = await server.fetch('/responses', { method: 'POST', body: JSON.stringify({ model: 'auto', input: 'x', background: true, store: false }) });
+    assert.equal(res.status, 400);
+    assert.equal((await res.json()).error.param, 'background');
+  });
+});
+
+describe('background, retrieve and resume', () => {
+  it('background returns queued at once and completes; polling sees the final state', async () => {
+    const c = server.client();
+    const r = await c.responses.create({ model: 'openai:mock-slow', input: 'go', background: true });
+    assert.equal(r.status, 'queued');
+    assert.equal(r.background, true);
+    let cur = r;
+    for (let i = 0; i < 100 && ['queued', 'in_progress'].includes(cur.status!); i++) {
+      await new Promise((res) => setTimeout(res, 50));
+      cur = await c.responses.retrieve(r.id);
+    }
+    assert.equal(cur.status, 'completed');
+    assert.ok(cur.output_text.length > 0);
+  });
+
+  it('retrieve stream of a finished response sends only its terminal event', async () => {
+    const c = server.client();
+    const r = await c.responses.create({ model: 'openai:mock-text', input: 'x' });
+    const events = await readSse(await server.fetch(`/responses/${r.id}?stream=true`));
+    assert.equal(events.length, 1);
+    assert.equal(events[0].event, 'response.completed');
+    assert.equal(events[0].data.response.id, r.id);
+  });
+
+  it('resume from starting_after mid-stream gives exactly the missing events while generation continues', async () => {
+    const c = server.client();
+    const r = await c.responses.create({ model: 'openai:mock-slow', input: 'go', background: true });
+    // Read the first few events live, then drop the connection.
+    const first = await readSse(await server.fetch(`/responses/${r.id}?stream=true`), (e) => e.data.sequence_number < 5);
+    const last = first[first.length - 1].data.sequence_number;
+    assert.equal(last, 5);
+    const rest = await readSse(await server.fetch(`/responses/${r.id}?stream=true&starting_after=${last}`));
+    const all = [...first.map((e) => e.data), ...rest.map((e) => e.data)];
+    assertGapFree(all);
+    assert.equal(rest[rest.length - 1].event, 'response.completed');
+    // A full replay from the store matches what the two live reads delivered.
+    const replay = await readSse(await server.fetch(`/responses/${r.id}?stream=true&starting_after=-1`));
+    assert.deepEqual(replay.map((e) => e.data), all);
+  });
+
+  it('concurrent readers of one live response get identical sequences', async () => {
+    const c = server.client();
+    const r = await c.responses.create({ model: 'openai:mock-slow', input: 'go', background: true });
+    const readers = await Promise.all([0, 1, 2, 3].map(() => server.fetch(`/responses/${r.id}?stream=true&starting_after=-1`).then((res) => readSse(res))));
+    const ref = JSON.stringify(readers[0].map((e) => e.data));
+    for (const rd of readers) assert.equal(JSON.stringify(rd.map((e) => e.data)), ref);
+    assertGapFree(readers[0].map((e) => e.data));
+  });
+
+  it('retrieve with include_obfuscation=true pads deltas; default does not', async () => {
+    const r = await server.client().responses.create({ model: 'openai:mock-text', input: 'x' });
+    const plain = await readSse(await server.fetch(`/responses/${r.id}?stream=true&starting_after=-1`));
+    assert.ok(plain.filter((e) => e.event === 'response.output_text.delta').every((e) => e.data.obfuscation === undefined));
+    const padded = await readSse(await server.fetch(`/responses/${r.id}?stream=true&starting_after=-1&include_obfuscation=true`));
+    const deltas = padded.filter((e) => e.event === 'response.output_text.delta');
+    assert.ok(deltas.length > 0 && deltas.every((e) => typeof e.data.obfuscation === 'string'));
+  });
+
+  it('the openai client retrieve with stream and starting_after works', async () => {
+    const c = server.client();
+    const r = await c.responses.create({ model: 'openai:mock-text', input: 'x' });
+    const s = await c.responses.retrieve(r.id, { stream: true, starting_after: 2 });
+    const seqs: number[] = [];
+    for await (const ev of s) seqs.push(ev.sequence_number);
+    assert.equal(seqs[0], 3);
+    assertGapFree(seqs.map((n) => ({ sequence_number: n })), 3);
+  });
+});
+
+describe('cancel and delete', () => {
+  it('cancels a running background response within 1 s and every open stream gets the terminal event', async () => {
+    const c = server.client();
+    const r = await c.responses.create({ model: 'openai:mock-slow', input: 'go', background: true });
+    const streamP = server.fetch(`/responses/${r.id}?stream=true&starting_after=-1`).then((res) => readSse(res));
+    await new Promise((res) => setTimeout(res, 200));
+    const t0 = Date.now();
+    const cancelled = await c.responses.cancel(r.id);
+    assert.ok(Date.now() - t0 < 1000, 'cancel returns within 1 s');
+    assert.equal(cancelled.status, 'cancelled');
+    const events = await streamP;
+    assert.equal(events[events.length - 1].data.response.status, 'cancelled');
+    assertGapFree(events.map((e) => e.data));
+    // Idempotent, and it never flips to completed later.
+    const again = await c.responses.cancel(r.id);
+    assert.equal(again.status, 'cancelled');
+    await new Promise((res) => setTimeout(res, 1200));
+    assert.equal((await c.responses.retrieve(r.id)).status, 'cancelled');
+  });
+
+  it('cancel of a non-background or finished response is a 400 naming its status', async () => {
+    const c = server.client();
+    const fg = await c.responses.create({ model: 'openai:mock-text', input: 'x' });
+    await assert.rejects(c.responses.cancel(fg.id), (e: any) => e.status === 400);
+    const bg = await c.responses.create({ model: 'openai:mock-text', input: 'x', background: true });
+    for (let i = 0; i < 50 && (await c.responses.retrieve(bg.id)).status !== 'completed'; i++) await new Promise((res) => setTimeout(res, 20));
+    await assert.rejects(c.responses.cancel(bg.id), (e: any) => e.status === 400 && /completed/.test(e.message));
+  });
+
+  it('delete removes the response, its events and input items', async () => {
+    const c = server.client();
+    const r = await c.responses.create({ model: 'openai:mock-text', input: 'x' });
+    const del = await server.fetch(`/responses/${r.id}`, { method: 'DELETE' });
+    assert.deepEqual(await del.json(), { id: r.id, object: 'response', deleted: true });
+    await assert.rejects(c.responses.retrieve(r.id), (e: any) => e.status === 404);
+    assert.equal((await server.fetch(`/responses/${r.id}/input_items`)).status, 404);
+    assert.equal((await server.fetch(`/responses/${r.id}?stream=true`)).status, 404);
+  });
+
+  it('deleting an in-progress response cancels it first', async () => {
+    const c = server.client();
+    const r = await c.responses.create({ model: 'openai:mock-slow', input: 'go', background: true });
+    await new Promise((res) => setTimeout(res, 100));
+    const del = await server.fetch(`/responses/${r.id}`, { method: 'DELETE' });
+    assert.equal(del.status, 200);
+    await assert.rejects(c.responses.retrieve(r.id), (e: any) => e.status === 404);
+  });
+});
+
+describe('list, input items, update, chains', () => {
+  it('input_items lists stored items with pagination', async () => {
+    const c = server.client();
+    const r = await c.responses.create({
+      model: 'openai:mock-text',
+      input: [
+        { role: 'user', content: 'one' },
+        { role: 'assistant', content: 'two' },
+        { role: 'user', content: [{ type: 'input_text', text: 'three' }] },
+      ],
+    });
+    const all = await c.responses.inputItems.list(r.id, { order: 'asc' });
+    assert.equal(all.data.length, 3);
+    assert.deepEqual(all.data.map((i: any) => i.content[0].text), ['one', 'two', 'three']);
+    const desc = await server.fetch(`/responses/${r.id}/input_items?limit=2`).then((x) => x.json());
+    assert.equal(desc.object, 'list');
+    assert.equal(desc.data.length, 2);
+    assert.equal(desc.has_more, true);
+    assert.equal(desc.data[0].content[0].text, 'three');
+    const next = await server.fetch(`/responses/${r.id}/input_items?limit=2&after=${desc.last_id}`).then((x) => x.json());
+    assert.equal(next.data.length, 1);
+    assert.equal(next.has_more, false);
+  });
+
+  it('list pages through the caller\'s responses', async () => {
+    const c = server.client('test-key-bravo', 'lister');
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) ids.push((await c.responses.create({ model: 'openai:mock-text', input: `n${i}` })).id);
+    const page1 = await server.fetch('/responses?limit=2', { key: 'test-key-bravo', endUser: 'lister' }).then((x) => x.json());
+    assert.deepEqual(page1.data.map((r: any) => r.id), [ids[2], ids[1]]);
+    assert.equal(page1.has_more, true);
+    const page2 = await server.fetch(`/responses?limit=2&after=${page1.last_id}`, { key: 'test-key-bravo', endUser: 'lister' }).then((x) => x.json());
+    assert.deepEqual(page2.data.map((r: any) => r.id), [ids[0]]);
+    const asc = await server.fetch('/responses?order=asc', { key: 'test-key-bravo', endUser: 'lister' }).then((x) => x.json());
+    assert.deepEqual(asc.data.map((r: any) => r.id), ids);
+    const before = await server.fetch(`/responses?order=asc&before=${ids[2]}`, { key: 'test-key-bravo', endUser: 'lister' }).then((x) => x.json());
+    assert.deepEqual(before.data.map((r: any) => r.id), ids.slice(0, 2));
+  });
+
+  it('update sets metadata and validates limits', async () => {
+    const c = server.client();
+    const r = await c.responses.create({ model: 'openai:mock-text', input: 'x' });
+    const upd = await server.fetch(`/responses/${r.id}`, { method: 'POST', body: JSON.stringify({ metadata: { status: 'reviewed' } }) }).then((x) => x.json());
+    assert.deepEqual(upd.metadata, { status: 'reviewed' });
+    assert.deepEqual((await c.responses.retrieve(r.id)).metadata, { status: 'reviewed' });
+    const tooMany = Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`k${i}`, 'v']));
+    for (const metadata of [tooMany, { ['k'.repeat(65)]: 'v' }, { k: 'v'.repeat(513) }, { k: 1 }]) {
+      const res = await server.fetch(`/responses/${r.id}`, { method: 'POST', body: JSON.stringify({ metadata }) });
+      assert.equal(res.status, 400);
+      assert.match((await res.json()).error.param, /^metadata/);
+    }
+  });
+
+  it('previous_response_id: the model sees earlier inputs and outputs, not earlier instructions', async () => {
+    const c = server.client();
+    const first = await c.responses.create({ model: 'openai:mock-echo', input: 'first question', instructions: 'OLD INSTRUCTIONS' });
+    await c.responses.create({ model: 'openai:mock-echo', input: 'second question', previous_response_id: first.id, instructions: 'NEW' });
+    const sent = upstream.requests[upstream.requests.length - 1].body;
+    const contents = sent.messages.map((m: any) => `${m.role}:${typeof m.content === 'string' ? m.content : JSON.stringify(m.content)}`);
+    assert.deepEqual(contents, ['system:NEW', 'user:first question', `assistant:${first.output_text}`, 'user:second question']);
+  });
+
+  it('unknown previous_response_id is a 400 naming the param', async () => {
+    const res = await server.fetch('/responses', { method: 'POST', body: JSON.stringify({ model: 'auto', input: 'x', previous_response_id: 'resp_doesnotexist' }) });
+    assert.equal(res.status, 400);
+    assert.equal((await res.json()).error.param, 'previous_response_id');
+  });
+
+  it('input images are refused by a text-only model, naming input', async () => {
+    const res = await server.fetch('/responses', {
+      method: 'POST',
+      body: JSON.stringify({ model: 'auto', input: [{ role: 'user', content: [{ type: 'input_image', image_url: 'https://example.com/a.png' }] }] }),
+    });
+    assert.equal(res.status, 400);
+    assert.equal((await res.json()).error.param, 'input');
+  });
+
+  it('image URLs in input items only with include=message.input_image.image_url', async () => {
+    const c = server.client();
+    const r = await c.responses.create({ model: 'openai:mock-text', input: [{ role: 'user', content: [{ type: 'input_text', text: 'see' }, { type: 'input_image', image_url: 'https://example.com/a.png', detail: 'auto' }] }] });
+    const plain = await server.fetch(`/responses/${r.id}/input_items`).then((x) => x.json());
+    assert.equal(plain.data[0].content[1].image_url, null);
+    const withUrl = await server.fetch(`/responses/${r.id}/input_items?include[]=message.input_image.image_url`).then((x) => x.json());
+    assert.equal(withUrl.data[0].content[1].image_url, 'https://example.com/a.png');
+  });
+});

@@ -1,0 +1,413 @@
+// A minimal OpenAI-compatible upstream (node:http, no framework) for tests and benchmarks.
+//
+// Behaviour is chosen per request by the `model` name, so parallel tests sharing one server do
+// not interfere; any other model name uses the scenario set with setScenario() (default: text).
+//   mock-text            text in N chunks (options.text: chunks / chunkSize / delayMs)
+//   mock-slow            text, 20 chunks, 50 ms apart
+//   mock-echo            streams back the last user message's text (to assert what the model saw)
+//   mock-tool            one tool call, arguments streamed in fragments
+//   mock-tool-2          two parallel tool calls
+//   mock-error-<NNN>     HTTP NNN with an OpenAI error body (e.g. mock-error-500, mock-error-503)
+//   mock-error-<NNN>-once  alternates: HTTP NNN, then a normal text reply, then NNN again…
+//                        (mock-error-429-once is "429 once then success" for retry tests)
+//   mock-drop            a few chunks, then the socket is destroyed mid-stream
+//   mock-hang            never responds; counted in `aborted` when the client gives up
+//   mock-garbage         a non-JSON `data:` line in the middle of the stream
+// Logprobs are added to content chunks whenever the request asks for them.
+//
+// The text hot path is pre-serialised and cached (the benchmark drives it): with delayMs 0 a
+// streamed reply is a single res.end() of a cached string plus a tiny usage frame.
+
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export type Scenario =
+  | { kind: 'text'; chunks?: number; chunkSize?: number; delayMs?: number; text?: string }
+  | { kind: 'tool'; calls?: Array<{ name?: string; arguments: string }>; count?: number; fragmentSize?: number; delayMs?: number }
+  | { kind: 'error'; status: number; message?: string; once?: boolean; retryAfter?: number }
+  | { kind: 'drop'; afterChunks?: number }
+  | { kind: 'hang' }
+  | { kind: 'garbage' }
+  | { kind: 'echo' };
+
+export interface MockUpstreamOptions {
+  /** Defaults for text replies (mock-text and the default scenario). Default 10 chunks × 8 chars, no delay. */
+  text?: { chunks?: number; chunkSize?: number; delayMs?: number };
+  /** Scenario for model names that are not reserved (default: text). Same as calling setScenario. */
+  scenario?: Scenario;
+  /** Model ids listed by GET /v1/models (default: the reserved names). */
+  models?: string[];
+  /** When set, requests must carry `Authorization: Bearer <apiKey>` (else 401, echoing the key like OpenAI does). */
+  apiKey?: string;
+}
+
+export interface RecordedRequest {
+  path: string;
+  headers: Record<string, string | string[] | undefined>;
+  body: any;
+}
+
+export interface MockUpstream {
+  /** http://127.0.0.1:PORT/v1 */
+  url: string;
+  close(): Promise<void>;
+  requests: RecordedRequest[];
+  /** Requests whose client disconnected before the response completed. */
+  readonly aborted: number;
+  /** TCP connections accepted so far (to check that clients reuse keep-alive connections). */
+  readonly connections: number;
+  setScenario(s: Scenario): void;
+}
+
+const RESERVED_MODELS = ['mock-text', 'mock-slow', 'mock-echo', 'mock-tool', 'mock-tool-2', 'mock-error-500', 'mock-error-429-once', 'mock-drop', 'mock-hang', 'mock-garbage'];
+const LOREM = 'lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor incididunt ut labore et dolore magna aliqua ';
+const ID = 'chatcmpl-mock';
+const SSE_HEADERS = { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' };
+const DONE = 'data: [DONE]\n\n';
+
+type Json = Record<string, any>;
+
+interface Ctx {
+  req: http.IncomingMessage;
+  res: http.ServerResponse;
+  body: Json;
+  bodyBytes: number;
+  model: string;
+  stream: boolean;
+  includeUsage: boolean;
+  logprobs: boolean;
+  topLogprobs: number;
+  /** Set when we destroy the socket ourselves, so it is not counted as a client abort. */
+  selfDestroyed: boolean;
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+function frame(obj: unknown): string {
+  return `data: ${JSON.stringify(obj)}\n\n`;
+}
+
+function chunkObj(created: number, model: string, delta: Json, finish: string | null, logprobs: Json | null = null): Json {
+  return { id: ID, object: 'chat.completion.chunk', created, model, choices: [{ index: 0, delta, logprobs, finish_reason: finish }] };
+}
+
+function tokenLogprob(token: string, i: number, top: number): Json {
+  const logprob = -0.01 - (i % 5) * 0.1;
+  const tops = [];
+  for (let k = 0; k < top; k++) {
+    const t = k === 0 ? token : `alt${k}`;
+    tops.push({ token: t, logprob: logprob - k, bytes: [...Buffer.from(t)] });
+  }
+  return { token, logprob, bytes: [...Buffer.from(token)], top_logprobs: tops };
+}
+
+function splitText(s: Extract<Scenario, { kind: 'text' }>): string[] {
+  const size = Math.max(1, s.chunkSize ?? 8);
+  if (s.text !== undefined) {
+    const n = s.chunks ?? Math.max(1, Math.ceil(s.text.length / size));
+    const per = Math.max(1, Math.ceil(s.text.length / n));
+    const out = [];
+    for (let i = 0; i < s.text.length; i += per) out.push(s.text.slice(i, i + per));
+    return out.length ? out : [''];
+  }
+  const n = Math.max(1, s.chunks ?? 10);
+  let text = LOREM;
+  while (text.length < n * size) text += LOREM;
+  const out = [];
+  for (let i = 0; i < n; i++) out.push(text.slice(i * size, (i + 1) * size));
+  return out;
+}
+
+function lastUserText(body: Json): string {
+  const msgs: Json[] = Array.isArray(body.messages) ? body.messages : [];
+  for (let i = msgs.length - 1; i >= 0; i--) {
+    const m = msgs[i]!;
+    if (m.role !== 'user') continue;
+    if (typeof m.content === 'string') return m.content;
+    if (Array.isArray(m.content)) return m.content.filter((p: Json) => p?.type === 'text').map((p: Json) => p.text).join('');
+  }
+  return '';
+}
+
+function usageObj(ctx: Ctx, completionTokens: number): Json {
+  const prompt = Math.max(1, Math.ceil(ctx.bodyBytes / 4));
+  return { prompt_tokens: prompt, completion_tokens: completionTokens, total_tokens: prompt + completionTokens };
+}
+
+export async function startMockUpstream(opts: MockUpstreamOptions = {}): Promise<MockUpstream> {
+  const created = Math.floor(Date.now() / 1000);
+  const requests: RecordedRequest[] = [];
+  let aborted = 0;
+  let fallback: Scenario = opts.scenario ?? { kind: 'text' };
+  const textDefaults = opts.text ?? {};
+  const onceState = new Map<string, boolean>(); // model -> "the last request failed"
+  // Pre-serialised streamed text bodies (without the usage frame), keyed by shape.
+  const textCache = new Map<string, { frames: string[]; body: string; chunks: string[] }>();
+
+  function scenarioFor(model: string): Scenario {
+    switch (model) {
+      case 'mock-text':
+        return { kind: 'text', ...textDefaults };
+      case 'mock-slow':
+        return { kind: 'text', chunks: 20, chunkSize: textDefaults.chunkSize, delayMs: 50 };
+      case 'mock-echo':
+        return { kind: 'echo' };
+      case 'mock-tool':
+        return { kind: 'tool', count: 1 };
+      case 'mock-tool-2':
+        return { kind: 'tool', count: 2 };
+      case 'mock-drop':
+        return { kind: 'drop' };
+      case 'mock-hang':
+        return { kind: 'hang' };
+      case 'mock-garbage':
+        return { kind: 'garbage' };
+    }
+    const m = /^mock-error-(\d{3})(-once)?$/.exec(model);
+    if (m) return { kind: 'error', status: Number(m[1]), once: m[2] !== undefined };
+    return fallback.kind === 'text' ? { ...textDefaults, ...fallback } : fallback;
+  }
+
+  type Prepared = { frames: string[]; body: string; chunks: string[] };
+
+  /** Frames of a streamed text reply (minus usage/[DONE]); cached by `key` when one is given. */
+  function textFrames(ctx: Ctx, key: string | undefined, makeChunks: () => string[]): Prepared {
+    const fullKey = key === undefined ? undefined : `${ctx.model}\0${ctx.logprobs ? ctx.topLogprobs : -1}\0${key}`;
+    const hit = fullKey === undefined ? undefined : textCache.get(fullKey);
+    if (hit) return hit;
+    const chunks = makeChunks();
+    const frames = [frame(chunkObj(created, ctx.model, { role: 'assistant', content: '' }, null))];
+    chunks.forEach((c, i) => {
+      const lp = ctx.logprobs ? { content: [tokenLogprob(c, i, ctx.topLogprobs)] } : null;
+      frames.push(frame(chunkObj(created, ctx.model, { content: c }, null, lp)));
+    });
+    frames.push(frame(chunkObj(created, ctx.model, {}, 'stop')));
+    const entry = { frames, body: frames.join(''), chunks };
+    if (fullKey !== undefined) textCache.set(fullKey, entry);
+    return entry;
+  }
+
+  function textKey(s: Extract<Scenario, { kind: 'text' }>): string {
+    return `${s.chunks ?? ''}\0${s.chunkSize ?? ''}\0${s.text ?? ''}`;
+  }
+
+  function usageFrame(ctx: Ctx, completionTokens: number): string {
+    return ctx.includeUsage ? frame({ id: ID, object: 'chat.completion.chunk', created, model: ctx.model, choices: [], usage: usageObj(ctx, completionTokens) }) : '';
+  }
+
+  /** Write frames with an optional delay; stops if the client went away. */
+  async function writeFrames(ctx: Ctx, frames: string[], delayMs: number): Promise<void> {
+    const { res } = ctx;
+    if (!res.headersSent) res.writeHead(200, SSE_HEADERS);
+    for (const f of frames) {
+      if (res.destroyed) return;
+      res.write(f);
+      if (delayMs > 0) await sleep(delayMs);
+    }
+  }
+
+  function sendJson(res: http.ServerResponse, status: number, obj: unknown, extra: Record<string, string> = {}): void {
+    const s = JSON.stringify(obj);
+    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(s), ...extra });
+    res.end(s);
+  }
+
+  async function replyText(ctx: Ctx, prepared: Prepared, delayMs: number): Promise<void> {
+    const { res } = ctx;
+    const chunks = prepared.chunks;
+    if (!ctx.stream) {
+      const content = chunks.join('');
+      const logprobs = ctx.logprobs ? { content: chunks.map((c, i) => tokenLogprob(c, i, ctx.topLogprobs)) } : null;
+      sendJson(res, 200, {
+        id: ID,
+        object: 'chat.completion',
+        created,
+        model: ctx.model,
+        choices: [{ index: 0, message: { role: 'assistant', content }, logprobs, finish_reason: 'stop' }],
+        usage: usageObj(ctx, chunks.length),
+      });
+      return;
+    }
+    const tail = usageFrame(ctx, chunks.length) + DONE;
+    if (delayMs <= 0) {
+      res.writeHead(200, SSE_HEADERS);
+      res.end(prepared.body + tail);
+      return;
+    }
+    await writeFrames(ctx, prepared.frames, delayMs);
+    if (!res.destroyed) res.end(tail);
+  }
+
+  function plainText(ctx: Ctx, s: Extract<Scenario, { kind: 'text' }>): Prepared {
+    return textFrames(ctx, textKey(s), () => splitText(s));
+  }
+
+  async function replyTool(ctx: Ctx, s: Extract<Scenario, { kind: 'tool' }>): Promise<void> {
+    const toolNames: string[] = Array.isArray(ctx.body.tools) ? ctx.body.tools.map((t: Json) => t?.function?.name).filter(Boolean) : [];
+    const defaults: Array<{ name?: string; arguments: string }> = [
+      { arguments: '{"city":"Paris","unit":"celsius"}' },
+      { arguments: '{"city":"Tokyo","unit":"celsius"}' },
+    ];
+    const calls = (s.calls ?? defaults.slice(0, s.count ?? 1)).map((c, i) => ({
+      id: `call_mock_${i}`,
+      name: c.name ?? toolNames[i] ?? toolNames[0] ?? 'get_weather',
+      arguments: c.arguments,
+    }));
+    if (!ctx.stream) {
+      sendJson(ctx.res, 200, {
+        id: ID,
+        object: 'chat.completion',
+        created,
+        model: ctx.model,
+        choices: [
+          {
+            index: 0,
+            message: { role: 'assistant', content: null, tool_calls: calls.map((c) => ({ id: c.id, type: 'function', function: { name: c.name, arguments: c.arguments } })) },
+            logprobs: null,
+            finish_reason: 'tool_calls',
+          },
+        ],
+        usage: usageObj(ctx, calls.length * 10),
+      });
+      return;
+    }
+    const size = s.fragmentSize ?? 5;
+    const frames = [frame(chunkObj(created, ctx.model, { role: 'assistant', content: null }, null))];
+    calls.forEach((c, index) => {
+      frames.push(frame(chunkObj(created, ctx.model, { tool_calls: [{ index, id: c.id, type: 'function', function: { name: c.name, arguments: '' } }] }, null)));
+      for (let i = 0; i < c.arguments.length; i += size) {
+        frames.push(frame(chunkObj(created, ctx.model, { tool_calls: [{ index, function: { arguments: c.arguments.slice(i, i + size) } }] }, null)));
+      }
+    });
+    frames.push(frame(chunkObj(created, ctx.model, {}, 'tool_calls')));
+    await writeFrames(ctx, frames, s.delayMs ?? 0);
+    if (!ctx.res.destroyed) ctx.res.end(usageFrame(ctx, calls.length * 10) + DONE);
+  }
+
+  function replyError(ctx: Ctx, status: number, message?: string, retryAfter?: number): void {
+    const extra: Record<string, string> = retryAfter !== undefined ? { 'retry-after': String(retryAfter) } : {};
+    const type = status === 429 ? 'rate_limit_error' : status >= 500 ? 'server_error' : 'invalid_request_error';
+    sendJson(ctx.res, status, { error: { message: message ?? `mock upstream error ${status}`, type, param: null, code: null } }, extra);
+  }
+
+  async function chat(ctx: Ctx): Promise<void> {
+    const s = scenarioFor(ctx.model);
+    switch (s.kind) {
+      case 'text':
+        return replyText(ctx, plainText(ctx, s), s.delayMs ?? 0);
+      case 'echo': {
+        const text = lastUserText(ctx.body);
+        return replyText(ctx, textFrames(ctx, undefined, () => text.match(/\S+\s*|\s+/g) ?? ['']), 0);
+      }
+      case 'tool':
+        return replyTool(ctx, s);
+      case 'error': {
+        if (s.once) {
+          const failedLast = onceState.get(ctx.model) ?? false;
+          onceState.set(ctx.model, !failedLast);
+          if (failedLast) return replyText(ctx, plainText(ctx, { kind: 'text', ...textDefaults }), 0);
+        }
+        return replyError(ctx, s.status, s.message, s.retryAfter);
+      }
+      case 'drop': {
+        const frames = plainText(ctx, { kind: 'text', chunks: 10 }).frames.slice(0, 1 + (s.afterChunks ?? 3));
+        await writeFrames(ctx, frames, 0);
+        // Let the frames reach the client, then cut the connection without finishing the response.
+        await sleep(20);
+        ctx.selfDestroyed = true;
+        ctx.res.socket?.destroy();
+        return;
+      }
+      case 'hang':
+        return; // the response stays open until the client (or close()) ends the socket
+      case 'garbage': {
+        const frames = plainText(ctx, { kind: 'text', chunks: 4 }).frames.slice();
+        frames.splice(2, 0, 'data: {"id":"chatcmpl-mock",this is not json\n\n');
+        await writeFrames(ctx, frames, 0);
+        if (!ctx.res.destroyed) ctx.res.end(usageFrame(ctx, 4) + DONE);
+        return;
+      }
+    }
+  }
+
+  const server = http.createServer((req, res) => {
+    const parts: Buffer[] = [];
+    req.on('data', (c: Buffer) => parts.push(c));
+    req.on('end', () => {
+      const raw = Buffer.concat(parts);
+      let body: any;
+      if (raw.length > 0) {
+        try {
+          body = JSON.parse(raw.toString('utf8'));
+        } catch {
+          body = raw.toString('utf8');
+        }
+      }
+      const path = req.url ?? '/';
+      requests.push({ path, headers: req.headers, body });
+
+      const ctx: Ctx = {
+        req,
+        res,
+        body: body && typeof body === 'object' ? body : {},
+        bodyBytes: raw.length,
+        model: typeof body?.model === 'string' ? body.model : '',
+        stream: body?.stream === true,
+        includeUsage: body?.stream_options?.include_usage === true,
+        logprobs: body?.logprobs === true,
+        topLogprobs: typeof body?.top_logprobs === 'number' ? body.top_logprobs : 0,
+        selfDestroyed: false,
+      };
+      res.on('close', () => {
+        if (!res.writableFinished && !ctx.selfDestroyed) aborted++;
+      });
+
+      if (opts.apiKey !== undefined && req.headers.authorization !== `Bearer ${opts.apiKey}`) {
+        const given = (req.headers.authorization ?? '').replace(/^Bearer\s+/i, '');
+        return replyError(ctx, 401, `Incorrect API key provided: ${given}`);
+      }
+      const route = path.split('?')[0];
+      if (req.method === 'GET' && route === '/v1/models') {
+        const ids = opts.models ?? RESERVED_MODELS;
+        return sendJson(res, 200, { object: 'list', data: ids.map((id) => ({ id, object: 'model', created, owned_by: 'mock', max_model_len: 8192 })) });
+      }
+      if (req.method === 'POST' && route === '/v1/chat/completions') {
+        if (!body || typeof body !== 'object' || !Array.isArray(body.messages)) return replyError(ctx, 400, 'messages is required');
+        chat(ctx).catch(() => {
+          if (!res.headersSent) replyError(ctx, 500, 'mock internal error');
+          else res.destroy();
+        });
+        return;
+      }
+      replyError(ctx, 404, `no route for ${req.method} ${route}`);
+    });
+  });
+  let connections = 0;
+  server.on('connection', () => connections++);
+  // Avoid Node closing idle keep-alive sockets under a client that is about to reuse them.
+  server.keepAliveTimeout = 30_000;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    url: `http://127.0.0.1:${port}/v1`,
+    requests,
+    get aborted() {
+      return aborted;
+    },
+    get connections() {
+      return connections;
+    },
+    setScenario(s: Scenario) {
+      fallback = s;
+    },
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

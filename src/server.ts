@@ -1,8 +1,7 @@
 // Wires the server together from its configuration: store, bus, providers, responses, HTTP.
 import { pino, type Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
-import { join } from 'node:path';
-import { LocalControlBus, LocalHub, LocalQueue } from './bus/local.js';
+import { createBus } from './bus/index.js';
 import type { Config } from './config/index.js';
 import { buildApp } from './http/app.js';
 import { KeyRing } from './http/auth.js';
@@ -10,8 +9,7 @@ import { createRouter, preload } from './providers/factory.js';
 import { Executor } from './responses/executor.js';
 import { Flusher } from './responses/flusher.js';
 import { ResponsesService } from './responses/service.js';
-import { SqliteStore } from './store/sqlite/index.js';
-import type { Store } from './store/types.js';
+import { createStore } from './store/index.js';
 
 export interface Server {
   app: FastifyInstance;
@@ -19,23 +17,15 @@ export interface Server {
   close(graceMs?: number): Promise<void>;
 }
 
-function createStore(config: Config): Store {
-  const url = config.databaseUrl;
-  if (!url) return new SqliteStore(join(config.dataDir, 'respd.db'));
-  if (url.startsWith('sqlite://')) return new SqliteStore(url.slice('sqlite://'.length));
-  throw new Error(`Unsupported DATABASE_URL '${url.split(':')[0]}:…' (use sqlite://path or postgres://…)`);
-}
-
 export async function startServer(config: Config, logger: Logger = pino({ level: config.logLevel })): Promise<Server> {
   const print = (msg: string) => logger.info(msg);
-  const store = createStore(config);
+  const store = await createStore(config);
   await store.init();
-  const hub = new LocalHub();
-  const control = new LocalControlBus();
-  const queue = new LocalQueue(config.backgroundConcurrency);
+  const bus = await createBus(config);
+  const { hub, control, queue } = bus;
   const router = createRouter(config, print);
   await preload(router);
-  const flusher = new Flusher(store, logger, (l) => hub.remove(l.id));
+  const flusher = new Flusher(store, logger, (l) => hub.remove(l.id), hub);
   const executor = new Executor(store, hub, flusher, router, queue, control, logger);
   const responses = new ResponsesService(store, hub, executor, router, queue, control);
   const recovered = await executor.recover();
@@ -61,7 +51,7 @@ export async function startServer(config: Config, logger: Logger = pino({ level:
         await closed;
         await flusher.close();
         await router.close();
-        await control.close();
+        await bus.close();
         await store.close();
       })();
       return closing;

@@ -1,6 +1,7 @@
 // Live event fan-out and background work. In-process implementations serve one instance; Redis-backed
 // ones (scale-out) let any instance follow, cancel or wake a response another instance runs.
 import type { LiveLog } from '../responses/live-log.js';
+import type { AppendBatch } from '../store/types.js';
 import type { SeqLine } from '../responses/stream-reader.js';
 
 export interface EventHub {
@@ -8,6 +9,8 @@ export interface EventHub {
   local(id: string): LiveLog | undefined;
   add(log: LiveLog): void;
   remove(id: string): void;
+  /** Called after each group commit: a shared bus fans committed lines out to other instances. */
+  published?(batches: AppendBatch[]): Promise<void>;
   /** Follow a response running on another instance, from afterSeq; absent without a shared bus. */
   remoteTail?(id: string, afterSeq: number, signal: AbortSignal): AsyncIterable<SeqLine[]> | undefined;
 }

@@ -1,6 +1,7 @@
 // Group commit: events appended by every live response are written together, one transaction per tick
 // (every `intervalMs`, or at once when a response ends), instead of one SQL write per token.
 import type { Logger } from 'pino';
+import type { EventHub } from '../bus/types.js';
 import type { AppendBatch, Store } from '../store/types.js';
 import type { LiveLog } from './live-log.js';
 
@@ -15,6 +16,8 @@ export class Flusher {
     private readonly store: Store,
     private readonly log: Logger,
     private readonly onDurable: (l: LiveLog) => void,
+    /** Told about every committed batch, so a shared bus can fan it out to other instances. */
+    private readonly hub?: Pick<EventHub, 'published'>,
     private readonly intervalMs = 15,
   ) {}
 
@@ -66,6 +69,7 @@ export class Flusher {
       try {
         await this.store.appendEvents(batches);
         this.failures = 0;
+        if (this.hub?.published) await this.hub.published(batches);
         logs.forEach((l, i) => {
           l.flushedUpTo = marks[i];
           if (l.isDurable) {

@@ -1,0 +1,12 @@
+// Picks the store from DATABASE_URL: the embedded SQLite file by default.
+import { join } from 'node:path';
+import type { Config } from '../config/index.js';
+import { SqliteStore } from './sqlite/index.js';
+import type { Store } from './types.js';
+
+export async function createStore(config: Config): Promise<Store> {
+  const url = config.databaseUrl;
+  if (!url) return new SqliteStore(join(config.dataDir, 'respd.db'));
+  if (url.startsWith('sqlite://')) return new SqliteStore(url.slice('sqlite://'.length));
+  throw new Error(`Unsupported DATABASE_URL scheme '${url.split(':')[0]}' (use sqlite://path or postgres://…)`);
+}

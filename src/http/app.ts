@@ -30,8 +30,20 @@ function paramOf(instancePath: string, extra?: string): string | null {
   return out || null;
 }
 
+type AjvError = { instancePath: string; keyword: string; message?: string; params: Record<string, any> };
+
+// With unions (anyOf), Ajv reports every branch's failure; the most telling one is rarely the first
+// (e.g. "unknown property" from a branch the client never meant). Rank them instead.
+const RANK: Record<string, number> = { anyOf: -1, const: 0, enum: 0, additionalProperties: 1, type: 2 };
+function mostTelling(errs: AjvError[]): AjvError | undefined {
+  if (!errs.some((e) => e.keyword === 'anyOf')) return errs[0];
+  let best = errs[0];
+  for (const e of errs) if ((RANK[e.keyword] ?? 3) > (RANK[best.keyword] ?? 3)) best = e;
+  return best;
+}
+
 function validationError(err: FastifyError): ApiError {
-  const first = err.validation?.[0] as { instancePath: string; keyword: string; message?: string; params: Record<string, any> } | undefined;
+  const first = mostTelling((err.validation ?? []) as AjvError[]);
   if (!first) return errors.invalid(err.message);
   if (first.keyword === 'additionalProperties') {
     const param = paramOf(first.instancePath, first.params.additionalProperty);

@@ -61,7 +61,11 @@ function normalizeToolChoice(choice: CreateResponseBody['tool_choice'], tools: I
 
 export function buildInitialResponse(body: CreateResponseBody, id: string, createdAt: number, conversationId: string | null): ResponseObject {
   const tools = normalizeTools(body.tools);
-  const format = body.text?.format ?? { type: 'text' };
+  const f = body.text?.format ?? { type: 'text' as const };
+  // json_schema echoes every key the Open Responses schema requires (description, strict).
+  const format = f.type === 'json_schema'
+    ? { type: 'json_schema', name: f.name, description: f.description ?? null, schema: f.schema, strict: f.strict ?? false }
+    : f;
   return {
     id,
     object: 'response',

@@ -1,0 +1,63 @@
+// Durability: after kill -9 nothing stays queued or in progress forever; SIGTERM drains in-flight work.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startMockUpstream } from './support/mock-upstream.js';
+import { readSse, startServer } from './support/server.js';
+
+let upstream: Awaited<ReturnType<typeof startMockUpstream>>;
+before(async () => { upstream = await startMockUpstream(); });
+after(async () => { await upstream?.close(); });
+
+describe('restart recovery', () => {
+  it('after kill -9 a mid-generation response is failed with a reason and a queued one runs', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'respd-recovery-'));
+    try {
+      const env = { OPENAI_BASE_URL: upstream.url, BACKGROUND_CONCURRENCY: '1' };
+      const s1 = await startServer({ dataDir, env });
+      const c1 = s1.client();
+      const running = await c1.responses.create({ model: 'openai:mock-slow', input: 'a', background: true });
+      const queued = await c1.responses.create({ model: 'openai:mock-text', input: 'b', background: true });
+      // Watch a few events arrive so generation is surely under way, then crash.
+      const seen = await readSse(await s1.fetch(`/responses/${running.id}?stream=true&starting_after=-1`), (e) => e.data.sequence_number < 4);
+      await new Promise((r) => setTimeout(r, 100)); // let the group commit write them
+      assert.equal((await c1.responses.retrieve(queued.id)).status, 'queued');
+      await s1.stop('SIGKILL');
+
+      const s2 = await startServer({ dataDir, env });
+      try {
+        const c2 = s2.client();
+        const failed = await c2.responses.retrieve(running.id);
+        assert.equal(failed.status, 'failed');
+        assert.match(failed.error!.message, /stopped/);
+        let q = await c2.responses.retrieve(queued.id);
+        for (let i = 0; i < 100 && q.status !== 'completed'; i++) {
+          await new Promise((r) => setTimeout(r, 30));
+          q = await c2.responses.retrieve(queued.id);
+        }
+        assert.equal(q.status, 'completed');
+        // Events delivered before the crash are still in the log, followed by the terminal event, gap-free.
+        const replay = await readSse(await s2.fetch(`/responses/${running.id}?stream=true&starting_after=-1`));
+        assert.deepEqual(replay.slice(0, seen.length).map((e) => e.data.type), seen.map((e) => e.data.type));
+        replay.forEach((e, i) => assert.equal(e.data.sequence_number, i));
+        assert.equal(replay[replay.length - 1].event, 'response.failed');
+      } finally {
+        await s2.stop();
+      }
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('SIGTERM lets an in-flight response finish, then exits cleanly', async () => {
+    const s = await startServer({ env: { OPENAI_BASE_URL: upstream.url } });
+    const pending = s.client().responses.create({ model: 'openai:mock-slow', input: 'a' });
+    await new Promise((r) => setTimeout(r, 200));
+    const code = s.stop('SIGTERM');
+    const r = await pending;
+    assert.equal(r.status, 'completed');
+    assert.equal(await code, 0);
+  });
+});

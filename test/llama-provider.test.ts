@@ -110,6 +110,16 @@ describe('llama provider with stories260K', { skip: storiesMissing }, () => {
     assert.ok(again.every((r) => finishOf(r) !== undefined));
   });
 
+  test('a consumer that stops reading early frees its sequence', async () => {
+    for (let i = 0; i < 6; i++) {
+      for await (const e of provider.generate(request({ maxOutputTokens: 1500 }))) {
+        if (e.type === 'text') break; // calls return() on the iterator
+      }
+    }
+    const evs = await collect(provider.generate(request({ maxOutputTokens: 3 })));
+    assert.equal(usageOf(evs).usage.outputTokens, 3);
+  });
+
   test('an already-aborted request ends without text', async () => {
     const evs = await collect(provider.generate(request({ signal: AbortSignal.abort() })));
     assert.equal(texts(evs).length, 0);

@@ -7,7 +7,7 @@
 //   4. generate a tiny random-weight model into ./models/respd-tiny.gguf (no network needed).
 // `resolveDefaultModelPath` is the side-effect-free part (1 and 2) for the server's config loader.
 
-import { copyFile, mkdir, rename } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, rename } from 'node:fs/promises';
 import { readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -73,6 +73,7 @@ export async function ensureModel(cwd: string = process.cwd()): Promise<EnsureMo
     // Copy via a temp name so a concurrent/aborted run never leaves a half-written *.gguf behind.
     const tmp = `${target}.${process.pid}.tmp`;
     await copyFile(shared, tmp);
+    await chmod(tmp, 0o644); // the shared original is read-only; the local copy belongs to this checkout
     await rename(tmp, target);
     return { path: target, source: 'copied-shared' };
   }

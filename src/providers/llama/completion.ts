@@ -3,6 +3,7 @@
 // probability distribution (needed for logprobs), lets us check the abort signal between every token,
 // and lets prompts reuse whatever prefix the sequence already holds from its previous request.
 
+import { randomInt } from 'node:crypto';
 import type { LlamaContextSequence, LlamaGrammar, LlamaModel, LlamaText, Token } from 'node-llama-cpp';
 import { LlamaGrammarEvaluationState } from 'node-llama-cpp';
 import { ProviderError, type TokenLogprob } from '../types.js';
@@ -118,6 +119,9 @@ export async function runCompletion(p: CompletionParams): Promise<CompletionResu
       temperature: p.temperature ?? 1,
       topP: p.topP ?? 1,
       topK: 0,
+      // node-llama-cpp's default seed is the current second, which would give identical samples to
+      // identical concurrent prompts; every request gets its own.
+      seed: randomInt(0x7fffffff),
       grammarEvaluationState: grammar ? new LlamaGrammarEvaluationState({ model, grammar }) : undefined,
       repeatPenalty: penalties
         ? {
@@ -148,8 +152,8 @@ export async function runCompletion(p: CompletionParams): Promise<CompletionResu
         const previous = generated.slice(Math.max(0, generated.length - 9), -1);
         groupLogprobs.push(p.logprobs.inspector.entry(token, o.confidence, o.probabilities, p.logprobs.top, previous));
       }
-      const before = generated.slice(0, generated.length - group.length);
-      const groupText = model.detokenize(group, false, before.slice(-8));
+      const groupStart = generated.length - group.length;
+      const groupText = model.detokenize(group, false, generated.slice(Math.max(0, groupStart - 8), groupStart));
       if (!groupText.endsWith('\uFFFD') || group.length >= MAX_UTF8_GROUP || model.isSpecialToken(token)) {
         const { emit: ready, stopped } = detector.push({ text: groupText, payload: groupLogprobs });
         group = [];

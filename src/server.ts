@@ -27,7 +27,7 @@ export async function startServer(config: Config, logger: Logger = pino({ level:
   await preload(router);
   const flusher = new Flusher(store, logger, (l) => hub.remove(l.id), hub);
   const executor = new Executor(store, hub, flusher, router, queue, control, logger);
-  const responses = new ResponsesService(store, hub, executor, router, queue, control);
+  const responses = new ResponsesService(store, hub, executor, router, queue, control, { allowPrivateMcp: config.allowPrivateMcp });
   const recovered = await executor.recover();
   if (recovered.requeued || recovered.failed) logger.info(recovered, 'recovered unfinished responses');
   executor.start();
@@ -48,7 +48,12 @@ export async function startServer(config: Config, logger: Logger = pino({ level:
         // Stop accepting first, then let in-flight work finish (or fail it with a reason), then flush.
         const closed = app.close();
         await executor.drain(graceMs);
+        // Keep-alive connections that went idle after their last response would otherwise hold the
+        // close open until the keep-alive timeout (72 s).
+        app.server.closeIdleConnections();
+        const t = setTimeout(() => app.server.closeAllConnections(), 1000);
         await closed;
+        clearTimeout(t);
         await flusher.close();
         await router.close();
         await bus.close();

@@ -3,14 +3,17 @@
 import swagger from '@fastify/swagger';
 import { Ajv } from 'ajv';
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Owner } from '../store/types.js';
 import { ownerOf, type KeyRing } from './auth.js';
 import { ApiError, errors } from './errors.js';
 import { chatCompletionsRoutes } from './routes/chat-completions.js';
+import { compactRoutes } from './routes/compact.js';
+import { conversationsRoutes } from './routes/conversations.js';
 import { modelsRoutes } from './routes/models.js';
 import { responsesRoutes } from './routes/responses.js';
+import { wakeRoutes } from './routes/wake.js';
 import type { AppDeps } from './deps.js';
 
 declare module 'fastify' {
@@ -59,8 +62,9 @@ function validationError(err: FastifyError): ApiError {
 export async function buildApp(deps: AppDeps, logger: Logger, keys: KeyRing, bodyLimit: number): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: logger,
+    // Per-request log lines cost more than the requests on the hot path; errors are logged explicitly.
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit,
-    disableRequestLogging: true,
     genReqId: (req) => {
       const h = req.headers['x-request-id'];
       return typeof h === 'string' && REQUEST_ID.test(h) ? h : randomUUID();
@@ -124,8 +128,11 @@ export async function buildApp(deps: AppDeps, logger: Logger, keys: KeyRing, bod
   await app.register(async (api) => {
     api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
     await api.register(responsesRoutes(deps));
+    await api.register(wakeRoutes(deps));
     await api.register(modelsRoutes(deps));
     await api.register(chatCompletionsRoutes(deps));
+    await api.register(conversationsRoutes(deps));
+    await api.register(compactRoutes(deps));
   }, { prefix: API_PREFIX });
   return app as unknown as FastifyInstance;
 }

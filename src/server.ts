@@ -10,6 +10,8 @@ import { Executor } from './responses/executor.js';
 import { Flusher } from './responses/flusher.js';
 import { ResponsesService } from './responses/service.js';
 import { createStore } from './store/index.js';
+import { RateLimiter } from './http/rate-limit.js';
+import { startRetention } from './responses/retention.js';
 
 export interface Server {
   app: FastifyInstance;
@@ -21,7 +23,7 @@ export async function startServer(config: Config, logger: Logger = pino({ level:
   const print = (msg: string) => logger.info(msg);
   const store = await createStore(config);
   await store.init();
-  const bus = await createBus(config);
+  const bus = await createBus(config, logger);
   const { hub, control, queue } = bus;
   const router = createRouter(config, print);
   await preload(router);
@@ -33,7 +35,9 @@ export async function startServer(config: Config, logger: Logger = pino({ level:
   executor.start();
 
   const keys = config.apiKeys ? KeyRing.fromKeys(config.apiKeys) : KeyRing.fromDataDir(config.dataDir, print);
-  const app = await buildApp({ config, responses, router }, logger, keys, config.bodyLimit);
+  const limiter = config.rateLimit ? new RateLimiter(config.rateLimit) : undefined;
+  const stopRetention = startRetention(store, config.retentionDays, logger);
+  const app = await buildApp({ config, responses, router, limiter }, logger, keys, config.bodyLimit);
   await app.listen({ host: config.host, port: config.port });
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.port;
@@ -46,6 +50,7 @@ export async function startServer(config: Config, logger: Logger = pino({ level:
     close(graceMs = 10_000) {
       closing ??= (async () => {
         // Stop accepting first, then let in-flight work finish (or fail it with a reason), then flush.
+        stopRetention();
         const closed = app.close();
         await executor.drain(graceMs);
         // Keep-alive connections that went idle after their last response would otherwise hold the

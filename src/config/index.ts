@@ -142,8 +142,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     autoModel,
     backgroundConcurrency: int(env, 'BACKGROUND_CONCURRENCY', 8, 1),
     leaseSeconds: int(env, 'LEASE_SECONDS', 30, 2),
-    rateLimit: rlRequests > 0 ? {
-      requests: rlRequests,
+    rateLimit: rlRequests > 0 || int(env, 'RATE_LIMIT_MAX_STREAMS', 0) > 0 ? {
+      requests: rlRequests || Number.MAX_SAFE_INTEGER,
       windowMs: int(env, 'RATE_LIMIT_WINDOW_MS', 60_000, 1),
       maxStreams: int(env, 'RATE_LIMIT_MAX_STREAMS', 0),
     } : undefined,

@@ -92,6 +92,7 @@ export async function buildApp(deps: AppDeps, logger: Logger, keys: KeyRing, bod
     reply.header('x-request-id', req.id);
     if (publicPaths.has(req.url.split('?')[0])) return;
     req.owner = ownerOf(keys, req.headers);
+    deps.limiter?.hit(req.owner.tenant);
   });
 
   // Known paths, to tell "wrong method" (405) from "no such route" (404).

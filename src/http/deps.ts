@@ -1,10 +1,12 @@
 import type { Config } from '../config/index.js';
 import type { ProviderRouter } from '../providers/router.js';
 import type { ResponsesService } from '../responses/service.js';
+import type { RateLimiter } from './rate-limit.js';
 
 /** What the HTTP layer needs from the rest of the server. */
 export interface AppDeps {
   config: Config;
   responses: ResponsesService;
   router: ProviderRouter;
+  limiter?: RateLimiter;
 }

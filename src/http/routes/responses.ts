@@ -12,10 +12,11 @@ import type { AppDeps } from '../deps.js';
 import { pipeSse, writeSseHead, type FrameOptions } from '../sse.js';
 
 type IdReq = { Params: { response_id: string } };
+const noop = () => {};
 const errorResponses = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody };
 
 /** Streams lines to the client; `onClose` runs if the client leaves before the end. */
-async function stream(req: FastifyRequest, reply: FastifyReply, lines: (signal: AbortSignal) => AsyncIterable<SeqLine[]>, opts: FrameOptions, onClientGone?: () => void, only?: (b: SeqLine[]) => SeqLine[]) {
+async function stream(req: FastifyRequest, reply: FastifyReply, lines: (signal: AbortSignal) => AsyncIterable<SeqLine[]>, opts: FrameOptions, release: () => void, onClientGone?: () => void) {
   reply.hijack();
   const res = reply.raw;
   writeSseHead(res, req.id);
@@ -28,11 +29,12 @@ async function stream(req: FastifyRequest, reply: FastifyReply, lines: (signal: 
     }
   });
   try {
-    await pipeSse(res, lines(ctl.signal), opts, only);
+    await pipeSse(res, lines(ctl.signal), opts);
   } catch (err) {
     req.log.error({ err }, 'stream failed');
   } finally {
     finished = true;
+    release();
     if (!res.destroyed) res.end();
   }
 }
@@ -40,12 +42,21 @@ async function stream(req: FastifyRequest, reply: FastifyReply, lines: (signal: 
 export const responsesRoutes = (deps: AppDeps): FastifyPluginAsync => async (app) => {
   const svc = deps.responses;
   const readDeps = { store: svc.store, hub: svc.hub };
+  const openStream = (tenant: string) => deps.limiter?.openStream(tenant) ?? noop;
 
   app.post<{ Body: CreateResponseBody }>('/responses', {
     schema: { body: CreateResponseBody, response: errorResponses, summary: 'Create a response', tags: ['responses'] },
   }, async (req, reply) => {
     const body = req.body;
-    const { log, include, run } = await svc.create(req.owner, body);
+    const release = body.stream ? openStream(req.owner.tenant) : noop;
+    let created;
+    try {
+      created = await svc.create(req.owner, body);
+    } catch (err) {
+      release();
+      throw err;
+    }
+    const { log, include, run } = created;
     const frameOpts: FrameOptions = {
       obfuscate: body.stream_options?.include_obfuscation ?? true,
       rewrite: include.includes(LOGPROBS) ? undefined : logprobsStripper,
@@ -55,7 +66,7 @@ export const responsesRoutes = (deps: AppDeps): FastifyPluginAsync => async (app
     const running = background ? undefined : svc.executor.run(log, run, controller);
     if (body.stream) {
       // A foreground stream's client leaving stops the generation; a background one keeps running.
-      await stream(req, reply, (signal) => readResponseLines(readDeps, log.id, -1, signal), frameOpts,
+      await stream(req, reply, (signal) => readResponseLines(readDeps, log.id, -1, signal), frameOpts, release,
         background ? undefined : () => controller.abort('client_disconnected'));
       return;
     }
@@ -88,7 +99,8 @@ export const responsesRoutes = (deps: AppDeps): FastifyPluginAsync => async (app
     const opts: FrameOptions = { obfuscate: q.include_obfuscation ?? false, rewrite: include.includes(LOGPROBS) ? undefined : logprobsStripper };
     // A finished response with no resume point: just its terminal event, then close.
     const after = q.starting_after ?? (finished ? (live ? live.nextSeq : rec.lastSeq + 1) - 2 : -1);
-    await stream(req, reply, (signal) => readResponseLines(readDeps, rec.id, after, signal), opts);
+    const release = openStream(req.owner.tenant);
+    await stream(req, reply, (signal) => readResponseLines(readDeps, rec.id, after, signal), opts, release);
   });
 
   app.post<IdReq & { Body: { metadata: Record<string, string> | null } }>('/responses/:response_id', {

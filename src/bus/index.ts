@@ -1,6 +1,8 @@
 // Picks the bus: in-process by default; Redis (REDIS_URL) for many instances.
+import { pino, type Logger } from 'pino';
 import type { Config } from '../config/index.js';
 import { LocalControlBus, LocalHub, LocalQueue } from './local.js';
+import { createRedisBus } from './redis/index.js';
 import type { ControlBus, EventHub, JobQueue } from './types.js';
 
 export interface Bus {
@@ -10,7 +12,11 @@ export interface Bus {
   close(): Promise<void>;
 }
 
-export async function createBus(config: Config): Promise<Bus> {
+export async function createBus(config: Config, logger: Logger = pino({ level: config.logLevel })): Promise<Bus> {
+  if (config.redisUrl) {
+    // REDIS_PREFIX namespaces every key, so deployments (or test runs) can share one Redis.
+    return createRedisBus(config, config.redisUrl, process.env.REDIS_PREFIX || 'respd', logger);
+  }
   const hub = new LocalHub();
   const control = new LocalControlBus();
   const queue = new LocalQueue(config.backgroundConcurrency);

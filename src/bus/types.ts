@@ -13,6 +13,11 @@ export interface EventHub {
   published?(batches: AppendBatch[]): Promise<void>;
   /** Follow a response running on another instance, from afterSeq; absent without a shared bus. */
   remoteTail?(id: string, afterSeq: number, signal: AbortSignal): AsyncIterable<SeqLine[]> | undefined;
+  /**
+   * Scale-out: takes the run lease of a response that no live instance holds (its runner died), so this
+   * instance may end it; false when another instance holds it. Absent in-process (one instance owns all).
+   */
+  claim?(id: string): Promise<boolean>;
 }
 
 export type ControlMessage =
@@ -28,7 +33,14 @@ export interface ControlBus {
 
 export interface JobQueue {
   enqueue(id: string): Promise<void>;
-  start(worker: (id: string) => Promise<void>): void;
+  /** `signal` (shared queues) aborts when this instance lost the job's lease: another may take it over. */
+  start(worker: (id: string, signal?: AbortSignal) => Promise<void>): void;
   /** Stops taking jobs; resolves when running ones have finished or been handed back. */
   close(): Promise<void>;
+  /** Shared queue: whether it still holds a job for the response (waiting, or running under a lease). */
+  has?(id: string): Promise<boolean>;
+  /** Shared queue: takes back a job no worker has started; true when it was removed. */
+  withdraw?(id: string): Promise<boolean>;
+  /** Shared queue: how often every instance looks for responses orphaned by a dead one (ms). */
+  readonly sweepIntervalMs?: number;
 }

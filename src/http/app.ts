@@ -3,7 +3,7 @@
 import swagger from '@fastify/swagger';
 import { Ajv } from 'ajv';
 import { randomUUID } from 'node:crypto';
-import Fastify, { LogController, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
 import type { Owner } from '../store/types.js';
 import { ownerOf, type KeyRing } from './auth.js';
@@ -70,6 +70,15 @@ export async function buildApp(deps: AppDeps, logger: Logger, keys: KeyRing, bod
       return typeof h === 'string' && REQUEST_ID.test(h) ? h : randomUUID();
     },
     routerOptions: { maxParamLength: 500, ignoreTrailingSlash: true },
+    // Router-level failures (malformed URL encoding, over-long ids) bypass the error handler: answer
+    // them in the same OpenAI shape.
+    frameworkErrors: (err, req, reply) => {
+      reply.header('x-request-id', req.id);
+      const e = err.code === 'FST_ERR_MAX_PARAM_LENGTH'
+        ? errors.invalid('A path parameter is too long.', null, 'invalid_path')
+        : errors.invalid(`Malformed request URL: ${err.message}`, null, 'invalid_url');
+      void (reply as unknown as FastifyReply).code(e.status).send(e.toBody());
+    },
   });
 
   const bodyAjv = new Ajv({ coerceTypes: false, useDefaults: false, removeAdditional: false, allErrors: false, strict: false });

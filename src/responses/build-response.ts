@@ -31,8 +31,8 @@ export function normalizeTools(tools: CreateResponseBody['tools']): Item[] {
       case 'mcp': {
         if (typeof t.server_label !== 'string' || !t.server_label) throw errors.invalid(`'${p}.server_label' is required.`, `${p}.server_label`);
         if (t.server_url !== undefined && typeof t.server_url !== 'string') throw errors.invalid(`'${p}.server_url' must be a string.`, `${p}.server_url`);
-        // Credentials in `headers` are used at run time but never echoed or stored in the projection.
-        const { headers: _headers, ...rest } = t;
+        // Credentials (`headers`, `authorization`) are used at run time but never echoed or stored.
+        const { headers: _headers, authorization: _authorization, ...rest } = t;
         return { ...rest, type: 'mcp', require_approval: t.require_approval ?? 'always', allowed_tools: t.allowed_tools ?? null };
       }
       case 'sleep':

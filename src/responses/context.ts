@@ -1,6 +1,7 @@
 // What the model sees: this request's instructions, then every earlier turn of the chain (inputs and
 // outputs, oldest first), then the new input. Earlier instructions are deliberately not carried over.
 import type { ChatMessage, ContentPart, ToolCall } from '../providers/types.js';
+import { builtinCall, deniedApproval } from '../tools/history.js';
 import type { Item } from './types.js';
 
 function textOf(content: unknown): string {
@@ -20,7 +21,8 @@ function userParts(content: unknown): string | ContentPart[] {
   return parts.length === 1 && parts[0].type === 'text' ? parts[0].text : parts;
 }
 
-export function itemsToMessages(items: Item[]): ChatMessage[] {
+/** `approvalRequests` is shared across calls so an approval answered in the input finds its request in history. */
+export function itemsToMessages(items: Item[], approvalRequests = new Map<string, Item>()): ChatMessage[] {
   const out: ChatMessage[] = [];
   let pendingCalls: ToolCall[] | null = null;
   const flushCalls = () => {
@@ -28,12 +30,13 @@ export function itemsToMessages(items: Item[]): ChatMessage[] {
     pendingCalls = null;
   };
   for (const it of items) {
-    if (it.type === 'function_call' || it.type === 'mcp_call') {
+    const builtin = builtinCall(it); // mcp_call, sleep_call: a call and its result, run by the server
+    if (it.type === 'function_call' || builtin) {
       // Consecutive calls of one turn become one assistant message with several tool calls.
-      (pendingCalls ??= []).push({ id: it.call_id ?? it.id, name: it.name, arguments: it.arguments ?? '{}' });
-      if (it.type === 'mcp_call') {
+      (pendingCalls ??= []).push(builtin?.call ?? { id: it.call_id ?? it.id, name: it.name, arguments: it.arguments ?? '{}' });
+      if (builtin) {
         flushCalls();
-        out.push({ role: 'tool', toolCallId: it.id!, content: it.error ? `Error: ${it.error}` : String(it.output ?? '') });
+        out.push({ role: 'tool', toolCallId: builtin.call.id, content: builtin.result });
       }
       continue;
     }
@@ -46,6 +49,12 @@ export function itemsToMessages(items: Item[]): ChatMessage[] {
         break;
       case 'function_call_output':
         out.push({ role: 'tool', toolCallId: it.call_id, content: typeof it.output === 'string' ? it.output : JSON.stringify(it.output) });
+        break;
+      case 'mcp_approval_request':
+        approvalRequests.set(it.id!, it);
+        break;
+      case 'mcp_approval_response':
+        out.push(...deniedApproval(it, approvalRequests));
         break;
       case 'compaction':
         out.push({ role: 'system', content: `Summary of the earlier conversation: ${it.encrypted_content ?? ''}` });
@@ -62,6 +71,7 @@ export function itemsToMessages(items: Item[]): ChatMessage[] {
 export function buildMessages(instructions: string | null, history: Item[], input: Item[]): ChatMessage[] {
   const msgs: ChatMessage[] = [];
   if (instructions) msgs.push({ role: 'system', content: instructions });
-  msgs.push(...itemsToMessages(history), ...itemsToMessages(input));
+  const approvalRequests = new Map<string, Item>();
+  msgs.push(...itemsToMessages(history, approvalRequests), ...itemsToMessages(input, approvalRequests));
   return msgs;
 }

@@ -6,6 +6,8 @@ import type { ProviderRouter } from '../providers/router.js';
 import type { ChatMessage } from '../providers/types.js';
 import type { Store } from '../store/types.js';
 import { TERMINAL_STATUSES } from '../store/types.js';
+import type { ChainToolState } from '../tools/chain.js';
+import { SleepRegistry } from '../tools/sleep/registry.js';
 import type { Flusher } from './flusher.js';
 import { LiveLog } from './live-log.js';
 import { finalize, runResponse, type AbortReason } from './runner.js';
@@ -15,10 +17,16 @@ import type { ResponseObject } from './types.js';
 export interface RunRequest {
   include: string[];
   messages: ChatMessage[];
+  /** MCP list cache and approval answers of the chain (no credentials: those stay in memory). */
+  tools?: ChainToolState;
+  /** MCP servers whose headers were given; the run fails clearly if they are no longer in memory. */
+  credentialLabels?: string[];
 }
 
 export class Executor {
   private running = new Map<string, AbortController>();
+  /** Responses sleeping in a `sleep` tool call on this instance (woken by POST /wake). */
+  readonly sleepers = new SleepRegistry();
 
   constructor(
     private readonly store: Store,
@@ -31,6 +39,7 @@ export class Executor {
   ) {
     control.onMessage((m) => {
       if (m.kind === 'cancel') this.abort(m.id, 'cancelled');
+      else if (m.kind === 'wake') this.sleepers.wake(m.id, m.input);
     });
   }
 
@@ -64,6 +73,7 @@ export class Executor {
       await runResponse({
         log, provider: resolved.provider, model: resolved.model, messages: req.messages,
         include: req.include, signal: controller.signal,
+        tools: req.tools, credentialLabels: req.credentialLabels, sleepers: this.sleepers,
       });
     } catch (err) {
       this.log.error({ err, responseId: log.id }, 'response run failed');
@@ -79,18 +89,62 @@ export class Executor {
     }
   }
 
-  /** Queue worker: picks up a background response by id. */
-  readonly work = async (id: string): Promise<void> => {
-    const rec = await this.store.getResponse(id);
-    if (!rec || rec.status !== 'queued') return;
-    const log = this.hub.local(id) ?? this.newLog(id, JSON.parse(rec.snapshot), rec.lastSeq + 1, true);
-    if (log.terminal) return; // cancelled while queued
-    await this.run(log, JSON.parse(rec.request) as RunRequest);
-    await log.durable();
+  /**
+   * Queue worker: picks up a background response by id. `leaseLost` (shared queues) fires when this
+   * instance lost the job's lease, so another may take the job over: stop rather than write twice.
+   */
+  readonly work = async (id: string, leaseLost?: AbortSignal): Promise<void> => {
+    // Registered before the first await, so a cancel arriving while the job loads is not lost.
+    const controller = new AbortController();
+    this.running.set(id, controller);
+    const onLost = () => controller.abort('shutdown');
+    leaseLost?.addEventListener('abort', onLost);
+    try {
+      const rec = await this.store.getResponse(id);
+      if (!rec || Executor.isTerminal(rec.status)) return;
+      if (rec.status === 'in_progress' && !this.hub.local(id)) {
+        // Only a shared queue hands out such a job: its previous worker died mid-generation (its lease
+        // expired). The partial output stays in the log; end it with a reason rather than run it twice.
+        await this.failOrphan(rec);
+        return;
+      }
+      const log = this.hub.local(id) ?? this.newLog(id, JSON.parse(rec.snapshot), rec.lastSeq + 1, true);
+      if (log.terminal) return; // cancelled while queued
+      await this.run(log, JSON.parse(rec.request) as RunRequest, controller);
+      await log.durable();
+    } finally {
+      leaseLost?.removeEventListener('abort', onLost);
+      if (this.running.get(id) === controller) this.running.delete(id);
+    }
   };
+
+  private sweeper: NodeJS.Timeout | null = null;
+  private sweeping = false;
 
   start(): void {
     this.queue.start(this.work);
+    // Scale-out: any instance may die; every instance periodically ends what dead ones left behind.
+    const every = this.queue.sweepIntervalMs;
+    if (every) {
+      this.sweeper = setInterval(() => {
+        if (this.sweeping) return;
+        this.sweeping = true;
+        this.recover()
+          .then((r) => { if (r.requeued || r.failed) this.log.info(r, 'recovered responses of a stopped instance'); })
+          .catch((err) => this.log.warn({ err }, 'recovery sweep failed'))
+          .finally(() => { this.sweeping = false; });
+      }, every);
+      this.sweeper.unref();
+    }
+  }
+
+  private async failOrphan(rec: { id: string; snapshot: string; lastSeq: number }): Promise<void> {
+    const log = this.newLog(rec.id, JSON.parse(rec.snapshot), rec.lastSeq + 1, true);
+    finalize(log, 'response.failed', {
+      status: 'failed',
+      error: { code: 'server_restarted', message: 'The server stopped while this response was in progress; it was not completed.' },
+    });
+    await log.durable();
   }
 
   /**
@@ -100,19 +154,26 @@ export class Executor {
   async recover(): Promise<{ requeued: number; failed: number }> {
     let requeued = 0;
     let failed = 0;
-    for (const rec of await this.store.listUnfinished()) {
+    const shared = Boolean(this.hub.claim);
+    for (let rec of await this.store.listUnfinished()) {
       if (this.hub.local(rec.id)) continue;
+      if (shared) {
+        // Scale-out: other live instances run responses too. Skip what the shared queue still holds
+        // (its leases and stalled-job check deal with dead workers), anything just created (its creator
+        // may not have taken its lease yet) and anything whose run lease another instance holds.
+        if (rec.createdAt > Date.now() / 1000 - 2) continue;
+        if (await this.queue.has?.(rec.id)) continue;
+        if (!(await this.hub.claim!(rec.id))) continue;
+        const now = await this.store.getResponse(rec.id);
+        if (!now || Executor.isTerminal(now.status)) continue;
+        rec = now;
+      }
       if (rec.status === 'queued') {
         await this.queue.enqueue(rec.id);
         requeued++;
         continue;
       }
-      const log = this.newLog(rec.id, JSON.parse(rec.snapshot), rec.lastSeq + 1, true);
-      finalize(log, 'response.failed', {
-        status: 'failed',
-        error: { code: 'server_restarted', message: 'The server stopped while this response was in progress; it was not completed.' },
-      });
-      await log.durable();
+      await this.failOrphan(rec);
       failed++;
     }
     return { requeued, failed };
@@ -125,10 +186,13 @@ export class Executor {
 
   /** Shutdown: wait up to `graceMs` for running work, then stop what is left. */
   async drain(graceMs: number): Promise<void> {
+    if (this.sweeper) clearInterval(this.sweeper);
+    // Stop taking jobs first: queued work stays queued, for another instance or the next start.
+    const queueClosed = this.queue.close();
     const deadline = Date.now() + graceMs;
     while (this.running.size && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     for (const [id] of this.running) this.abort(id, 'shutdown');
     while (this.running.size) await new Promise((r) => setTimeout(r, 10));
-    await this.queue.close();
+    await queueClosed;
   }
 }

@@ -69,9 +69,13 @@ export class Flusher {
       try {
         await this.store.appendEvents(batches);
         this.failures = 0;
-        if (this.hub?.published) await this.hub.published(batches);
+        for (const b of batches) {
+          if (b.rejected) this.log.warn({ responseId: b.responseId, firstSeq: b.firstSeq }, 'store refused events: the response was deleted, ended or taken over elsewhere');
+        }
+        // Already committed: a fan-out failure must not send the batches to the store again.
+        if (this.hub?.published) await this.hub.published(batches).catch((err) => this.log.warn({ err }, 'event fan-out failed'));
         logs.forEach((l, i) => {
-          l.flushedUpTo = marks[i];
+          l.committed(marks[i], batches[i].rejected);
           if (l.isDurable) {
             l.markDurable();
             this.onDurable(l);

@@ -101,6 +101,7 @@ function normalizeItem(raw: unknown, param: string, flags: NormalizedInput): Ite
     case 'mcp_list_tools':
     case 'mcp_call':
     case 'mcp_approval_request':
+    case 'sleep_call':
       return { ...raw, type, id: raw.id ?? newId('mcp') } as Item;
     default:
       return bad(`${param}.type`, `Unsupported input item type '${String(type)}' at '${param}'.`);

@@ -15,6 +15,13 @@ export class LiveLog {
   terminal = false;
   /** Index into `lines` of the first line not yet handed to the store. */
   flushedUpTo = 0;
+  /**
+   * Scale-out (set by a shared hub): readers get a line only once it is committed, so a client never
+   * sees an event that a crash of this instance could take back. In-process, readers get lines at once.
+   */
+  commitGated = false;
+  /** Index of the first line the store refused (another instance took the response over), if any. */
+  private refusedFrom: number | null = null;
   private listeners = new Set<LineListener>();
   private endListeners = new Set<() => void>();
   private durableWaiters: Array<() => void> = [];
@@ -47,8 +54,10 @@ export class LiveLog {
     this.lines.push(line);
     this.state = apply(this.state, ev);
     if (TERMINAL_EVENTS.has(ev.type)) this.terminal = true;
-    for (const l of this.listeners) l(seq, line);
-    if (this.terminal) for (const l of this.endListeners) l();
+    if (!this.gated) {
+      for (const l of this.listeners) l(seq, line);
+      if (this.terminal) for (const l of this.endListeners) l();
+    }
     if (this.persist) this.onDirty(this);
     else if (this.terminal) this.markDurable();
     return seq;
@@ -59,8 +68,9 @@ export class LiveLog {
    * Synchronous, so nothing can be appended between the replay and the subscription.
    */
   subscribe(afterSeq: number, onLine: LineListener, onEnd: () => void): () => void {
-    for (let i = Math.max(0, afterSeq + 1 - this.baseSeq); i < this.lines.length; i++) onLine(this.baseSeq + i, this.lines[i]);
-    if (this.terminal) {
+    const visible = this.gated ? this.refusedFrom ?? this.flushedUpTo : this.lines.length;
+    for (let i = Math.max(0, afterSeq + 1 - this.baseSeq); i < visible; i++) onLine(this.baseSeq + i, this.lines[i]);
+    if ((this.terminal && visible === this.lines.length) || this.refusedFrom !== null) {
       onEnd();
       return () => {};
     }
@@ -70,6 +80,28 @@ export class LiveLog {
       this.listeners.delete(onLine);
       this.endListeners.delete(onEnd);
     };
+  }
+
+  private get gated(): boolean {
+    return this.commitGated && this.persist;
+  }
+
+  /**
+   * Called by the flusher when lines[0, upTo) are handed to the store; gated readers get them now.
+   * `refused`: the store kept none of them (see AppendBatch.rejected): gated readers stop here rather
+   * than see lines that are not in the log, and can resume from the log on any instance.
+   */
+  committed(upTo: number, refused = false): void {
+    const from = this.flushedUpTo;
+    this.flushedUpTo = upTo;
+    if (refused && this.refusedFrom === null) this.refusedFrom = from;
+    if (!this.gated) return;
+    if (this.refusedFrom === null) for (let i = from; i < upTo; i++) for (const l of this.listeners) l(this.baseSeq + i, this.lines[i]);
+    if ((this.terminal && upTo === this.lines.length) || this.refusedFrom !== null) {
+      for (const l of this.endListeners) l();
+      this.listeners.clear();
+      this.endListeners.clear();
+    }
   }
 
   /** Called by the flusher once every line up to the terminal one is committed. */

@@ -42,7 +42,8 @@ export function apply(state: ResponseObject, ev: EventData): ResponseObject {
       state.output_text += ev.delta as string;
       return state;
     }
-    case 'response.function_call_arguments.delta': {
+    case 'response.function_call_arguments.delta':
+    case 'response.mcp_call_arguments.delta': {
       const item = state.output[ev.output_index as number];
       if (item) item.arguments = (item.arguments ?? '') + (ev.delta as string);
       return state;

@@ -1,10 +1,22 @@
 // The runner: drives one response from in_progress to a terminal event through the provider's
 // streaming interface. It knows nothing about HTTP, storage or which backend it talks to.
-import type { ChatMessage, FunctionToolDef, GenerateRequest, Provider, ResponseFormat, ToolChoice, Usage } from '../providers/types.js';
+//
+// A response is a loop of model turns. A turn that ends in text ends the response. A turn with tool
+// calls is checked first (unknown tools and strict-schema violations never reach the client: the turn
+// is retried once, then the response fails); then client function calls are emitted and end the
+// response (the client answers with function_call_output), while built-in calls (MCP, sleep) run here
+// and the model is called again with their results, until `max_tool_calls` built-in calls have run;
+// after that the model is called without tools and must answer.
+import type { ChatMessage, FunctionToolDef, GenerateRequest, Provider, ToolCall, ToolChoice, Usage } from '../providers/types.js';
 import { ProviderError } from '../providers/types.js';
+import type { ChainToolState } from '../tools/chain.js';
+import { credentialVault } from '../tools/mcp/credentials.js';
+import { McpSetupError } from '../tools/mcp/runtime.js';
+import { ToolSession } from '../tools/session.js';
+import type { SleepRegistry } from '../tools/sleep/registry.js';
 import type { LiveLog } from './live-log.js';
 import { TurnOutput } from './turn-output.js';
-import { emptyUsage, type ErrorObject, type ResponseObject } from './types.js';
+import { emptyUsage, type ErrorObject, type ResponseObject, type UsageObject } from './types.js';
 
 export interface RunInput {
   log: LiveLog;
@@ -14,26 +26,20 @@ export interface RunInput {
   messages: ChatMessage[];
   include: string[];
   signal: AbortSignal;
+  /** Tool state of the chain, computed at create (see tools/chain.ts). */
+  tools?: ChainToolState;
+  credentialLabels?: string[];
+  sleepers: SleepRegistry;
 }
 
 /** Why a run was aborted: a user cancel, a client that left a foreground stream, or shutdown. */
 export type AbortReason = 'cancelled' | 'client_disconnected' | 'shutdown';
 
+type Outcome = 'completed' | 'length' | 'content_filter' | 'aborted' | { error: ErrorObject };
+
 const now = () => Math.floor(Date.now() / 1000);
 
-function toolDefs(r: ResponseObject): FunctionToolDef[] {
-  return r.tools.filter((t) => t.type === 'function')
-    .map((t) => ({ name: t.name, description: t.description, parameters: t.parameters, strict: t.strict }));
-}
-
-function toolChoice(r: ResponseObject): ToolChoice | undefined {
-  const c = r.tool_choice as any;
-  if (typeof c === 'string') return c as ToolChoice;
-  if (c?.type === 'function') return { name: c.name };
-  return undefined;
-}
-
-function responseFormat(r: ResponseObject): ResponseFormat | undefined {
+function responseFormat(r: ResponseObject): GenerateRequest['responseFormat'] {
   const f = r.text.format as any;
   if (f.type === 'json_schema') return { type: 'json_schema', name: f.name, schema: f.schema, strict: f.strict };
   if (f.type === 'json_object') return { type: 'json_object' };
@@ -44,83 +50,166 @@ export function finalize(log: LiveLog, type: string, patch: Partial<ResponseObje
   log.append({ type, response: { ...log.state, completed_at: now(), ...patch } });
 }
 
-export async function runResponse(input: RunInput): Promise<void> {
-  const { log, provider, signal } = input;
-  log.append({ type: 'response.in_progress', response: { ...log.state, status: 'in_progress' } });
-  const r = log.state;
-  const withLogprobs = input.include.includes('message.output_text.logprobs');
-  const usage = emptyUsage();
-  const addUsage = (u: Usage) => {
-    usage.input_tokens += u.inputTokens;
-    usage.output_tokens += u.outputTokens;
-    usage.input_tokens_details.cached_tokens += u.cachedTokens ?? 0;
-    usage.output_tokens_details.reasoning_tokens += u.reasoningTokens ?? 0;
-    usage.total_tokens = usage.input_tokens + usage.output_tokens;
-  };
-  const out = new TurnOutput(log, withLogprobs);
-  const tools = toolDefs(r);
-  const req: GenerateRequest = {
-    model: input.model,
-    messages: input.messages,
-    tools: tools.length ? tools : undefined,
-    toolChoice: tools.length ? toolChoice(r) : undefined,
-    parallelToolCalls: r.parallel_tool_calls,
-    temperature: r.temperature,
-    topP: r.top_p,
-    presencePenalty: r.presence_penalty || undefined,
-    frequencyPenalty: r.frequency_penalty || undefined,
-    maxOutputTokens: r.max_output_tokens ?? undefined,
-    responseFormat: responseFormat(r),
-    logprobs: withLogprobs || undefined,
-    topLogprobs: withLogprobs ? r.top_logprobs : undefined,
-    user: r.safety_identifier ?? r.user ?? undefined,
-    signal,
-  };
+function addUsage(usage: UsageObject, u: Usage): void {
+  usage.input_tokens += u.inputTokens;
+  usage.output_tokens += u.outputTokens;
+  usage.input_tokens_details.cached_tokens += u.cachedTokens ?? 0;
+  usage.output_tokens_details.reasoning_tokens += u.reasoningTokens ?? 0;
+  usage.total_tokens = usage.input_tokens + usage.output_tokens;
+}
 
-  let finish: string | undefined;
-  try {
-    for await (const ev of provider.generate(req)) {
-      if (signal.aborted) break;
+class Run {
+  readonly r: ResponseObject;
+  readonly usage = emptyUsage();
+  readonly withLogprobs: boolean;
+  /** The turn being generated, so a failure can close its open message. */
+  current: TurnOutput | undefined;
+  builtinCalls = 0;
+
+  constructor(readonly input: RunInput, readonly tools: ToolSession) {
+    this.r = input.log.state;
+    this.withLogprobs = input.include.includes('message.output_text.logprobs');
+  }
+
+  private request(messages: ChatMessage[], tools: FunctionToolDef[], choice: ToolChoice | undefined): GenerateRequest {
+    const { r, input } = this;
+    return {
+      model: input.model,
+      messages,
+      tools: tools.length ? tools : undefined,
+      toolChoice: tools.length ? choice : undefined,
+      parallelToolCalls: tools.length ? r.parallel_tool_calls : undefined,
+      temperature: r.temperature,
+      topP: r.top_p,
+      presencePenalty: r.presence_penalty || undefined,
+      frequencyPenalty: r.frequency_penalty || undefined,
+      maxOutputTokens: r.max_output_tokens ?? undefined,
+      responseFormat: responseFormat(r),
+      logprobs: this.withLogprobs || undefined,
+      topLogprobs: this.withLogprobs ? r.top_logprobs : undefined,
+      user: r.safety_identifier ?? r.user ?? undefined,
+      signal: input.signal,
+    };
+  }
+
+  /** Streams one model turn into `out`; returns the finish reason. */
+  private async turn(req: GenerateRequest, out: TurnOutput): Promise<string | undefined> {
+    let finish: string | undefined;
+    for await (const ev of this.input.provider.generate(req)) {
+      if (this.input.signal.aborted) break;
       switch (ev.type) {
         case 'text': out.text(ev.delta, ev.logprobs); break;
         case 'tool_call_start':
-          if (!r.parallel_tool_calls && out.callCount >= 1) break;
+          // parallel_tool_calls false: at most one call per turn, whatever the backend does.
+          if (!this.r.parallel_tool_calls && out.callCount >= 1) break;
           out.toolStart(ev.index, ev.id, ev.name);
           break;
         case 'tool_call_delta': out.toolDelta(ev.index, ev.delta); break;
-        case 'usage': addUsage(ev.usage); break;
+        case 'usage': addUsage(this.usage, ev.usage); break;
         case 'finish': finish = ev.reason; break;
       }
     }
-  } catch (err) {
-    if (!signal.aborted) {
-      out.finish('incomplete');
-      const error: ErrorObject = err instanceof ProviderError
-        ? { code: err.code, message: err.message }
-        : { code: 'server_error', message: `The model run failed: ${(err as Error).message}` };
-      finalize(log, 'response.failed', { status: 'failed', error, usage });
-      return;
-    }
+    return finish;
   }
 
-  if (signal.aborted) {
-    out.finish('incomplete');
+  async loop(): Promise<Outcome> {
+    const { r, tools, input } = this;
+    const { signal } = input;
+    const messages = [...input.messages];
+    this.builtinCalls += await tools.runApprovals(messages);
+    let retried = false;
+    for (let turn = 0; ; turn++) {
+      if (signal.aborted) return 'aborted';
+      // Budget spent by built-in calls: no tools at all, the model must answer now.
+      const exhausted = this.builtinCalls > 0 && this.builtinCalls >= r.max_tool_calls;
+      const offered = exhausted ? [] : tools.offered(this.builtinCalls < r.max_tool_calls);
+      const { defs, choice } = tools.choice(offered, turn === 0);
+      const out = (this.current = new TurnOutput(input.log, this.withLogprobs));
+      const finish = await this.turn(this.request(messages, defs, choice), out);
+      if (signal.aborted) return 'aborted';
+      if (finish === 'length' || finish === 'content_filter') return finish;
+      const calls = out.calls;
+      const bad = calls.map((c) => tools.violation(c, defs)).find((v) => v !== null);
+      const text = out.closeText('completed');
+      this.current = undefined;
+      if (bad) {
+        if (retried) return { error: { code: 'invalid_tool_call', message: `The model produced an invalid tool call twice; ${bad}.` } };
+        retried = true;
+        // The retry sees exactly what the client saw: the text of this turn, not the rejected call.
+        if (text) messages.push({ role: 'assistant', content: text });
+        continue;
+      }
+      if (!calls.length) return 'completed';
+
+      const ran: ToolCall[] = [];
+      const results: ChatMessage[] = [];
+      let endsResponse = false;
+      for (const call of calls) {
+        const kind = tools.classify(call.name, defs)!;
+        if (kind.kind === 'function') {
+          out.emitFunctionCall(call);
+          endsResponse = true;
+          continue;
+        }
+        if (this.builtinCalls >= r.max_tool_calls) continue; // over budget: ignored, as OpenAI documents
+        this.builtinCalls++;
+        const res = await tools.runBuiltin(kind, call);
+        if (signal.aborted) return 'aborted';
+        if (res.approvalRequested) {
+          endsResponse = true; // the client answers with mcp_approval_response in its next request
+          continue;
+        }
+        ran.push({ id: call.callId, name: call.name, arguments: call.arguments });
+        results.push({ role: 'tool', toolCallId: call.callId, content: res.resultText });
+      }
+      if (endsResponse) return 'completed';
+      if (ran.length) messages.push({ role: 'assistant', content: text || null, toolCalls: ran }, ...results);
+      else if (text) messages.push({ role: 'assistant', content: text });
+    }
+  }
+}
+
+function errorOf(err: unknown): ErrorObject {
+  if (err instanceof ProviderError || err instanceof McpSetupError) return { code: err.code, message: err.message };
+  return { code: 'server_error', message: `The model run failed: ${(err as Error).message}` };
+}
+
+export async function runResponse(input: RunInput): Promise<void> {
+  const { log, signal } = input;
+  log.append({ type: 'response.in_progress', response: { ...log.state, status: 'in_progress' } });
+  let run: Run | undefined;
+  let outcome: Outcome;
+  let tools: ToolSession | undefined;
+  try {
+    tools = await ToolSession.open({
+      log, response: log.state, chain: input.tools, credentialLabels: input.credentialLabels, sleepers: input.sleepers, signal,
+    });
+    run = new Run(input, tools);
+    outcome = await run.loop();
+  } catch (err) {
+    outcome = signal.aborted ? 'aborted' : { error: errorOf(err) };
+  } finally {
+    credentialVault.delete(log.id);
+    await tools?.close();
+  }
+  const usage = run?.usage ?? emptyUsage();
+  run?.current?.closeText(outcome === 'completed' ? 'completed' : 'incomplete');
+
+  if (outcome === 'aborted') {
     const reason = signal.reason as AbortReason;
     const message = reason === 'shutdown' ? 'The server shut down while this response was running.' : undefined;
     if (message) finalize(log, 'response.failed', { status: 'failed', error: { code: 'server_shutdown', message }, usage });
     else finalize(log, 'response.cancelled', { status: 'cancelled', usage });
     return;
   }
-  if (finish === 'length') {
-    out.finish('incomplete');
-    finalize(log, 'response.incomplete', { status: 'incomplete', incomplete_details: { reason: 'max_output_tokens' }, usage });
+  if (outcome === 'length' || outcome === 'content_filter') {
+    const reason = outcome === 'length' ? 'max_output_tokens' : 'content_filter';
+    finalize(log, 'response.incomplete', { status: 'incomplete', incomplete_details: { reason }, usage });
     return;
   }
-  if (finish === 'content_filter') {
-    out.finish('incomplete');
-    finalize(log, 'response.incomplete', { status: 'incomplete', incomplete_details: { reason: 'content_filter' }, usage });
+  if (typeof outcome === 'object') {
+    finalize(log, 'response.failed', { status: 'failed', error: outcome.error, usage });
     return;
   }
-  out.finish('completed');
   finalize(log, 'response.completed', { status: 'completed', usage });
 }

@@ -1,17 +1,21 @@
 // The Responses resource: create, retrieve, list, update, cancel, delete, input items. HTTP routes call
 // this; it owns ownership checks (foreign ids are reported as not found) and the lifecycle rules.
 import type { EventHub, ControlBus, JobQueue } from '../bus/types.js';
+import { conversationStoreOf, loadConversationContext, newInputItems } from '../conversations/service.js';
 import { errors } from '../http/errors.js';
 import type { CreateResponseBody } from '../http/schemas/responses.js';
 import type { ProviderRouter } from '../providers/router.js';
 import type { Owner, PageQuery, ResponseRecord, Store } from '../store/types.js';
+import { credentialVault } from '../tools/mcp/credentials.js';
+import { prepareTools, type ToolPolicy } from '../tools/prepare.js';
+import { isSleeping } from '../tools/sleep/tool.js';
 import { buildInitialResponse } from './build-response.js';
-import { buildMessages } from './context.js';
 import { Executor, type RunRequest } from './executor.js';
 import { newId, RESPONSE_ID } from './ids.js';
 import { normalizeInput } from './input.js';
 import type { LiveLog } from './live-log.js';
 import { finalize } from './runner.js';
+import { fitContext } from './truncate.js';
 import type { Item, ResponseObject } from './types.js';
 
 const owns = (rec: ResponseRecord, o: Owner) => rec.tenant === o.tenant && rec.endUser === o.endUser;
@@ -24,6 +28,7 @@ export class ResponsesService {
     private readonly router: ProviderRouter,
     private readonly queue: JobQueue,
     private readonly control: ControlBus,
+    private readonly toolPolicy: ToolPolicy = { allowPrivateMcp: false },
   ) {}
 
   /** Loads a response the caller owns; anything else is "not found", never "forbidden". */
@@ -38,8 +43,8 @@ export class ResponsesService {
     return this.hub.local(rec.id)?.state ?? JSON.parse(rec.snapshot);
   }
 
-  /** Items of every earlier turn of the chain ending at `id`, oldest first. */
-  private async chainItems(owner: Owner, id: string): Promise<Item[]> {
+  /** Items of every earlier turn of the chain ending at `id`, oldest first. (Public: /responses/compact uses it.) */
+  async chainItems(owner: Owner, id: string): Promise<Item[]> {
     const ids: string[] = [];
     let cursor: string | null = id;
     while (cursor && ids.length < 10_000) {
@@ -67,6 +72,7 @@ export class ResponsesService {
     if (body.previous_response_id && body.conversation) {
       throw errors.invalid('Use either conversation or previous_response_id, not both.', 'conversation');
     }
+    if (body.conversation && !store) throw errors.invalid('A response on a conversation must be stored; remove store: false.', 'store');
     if (body.previous_response_id && !RESPONSE_ID.test(body.previous_response_id)) {
       throw errors.invalid(`Invalid previous_response_id '${body.previous_response_id.slice(0, 100)}'.`, 'previous_response_id');
     }
@@ -78,18 +84,34 @@ export class ResponsesService {
     }
     const include = body.include ?? [];
     const id = newId('resp');
-    const initial = buildInitialResponse(body, id, Math.floor(Date.now() / 1000), null);
+    // Conversation (issue 5): ownership-checked first; its items are this turn's history.
+    const conv = body.conversation ? await loadConversationContext(this.store, owner, body.conversation) : undefined;
+    const initial = buildInitialResponse(body, id, Math.floor(Date.now() / 1000), conv?.id ?? null);
     if (initial.text.format.type === 'json_schema' && !caps.jsonSchema) {
       throw errors.invalid(`The model '${body.model}' cannot enforce a JSON schema.`, 'text.format');
     }
-    const history = body.previous_response_id ? await this.chainItems(owner, body.previous_response_id) : [];
+    const history = body.previous_response_id ? await this.chainItems(owner, body.previous_response_id) : conv?.history ?? [];
     const inputItems = this.resolveReferences(input.items, history);
-    const run: RunRequest = { include, messages: buildMessages(initial.instructions, history, inputItems) };
+    const newInput = conv ? newInputItems(history, inputItems) : inputItems;
+    // Tools (issue 4): a 400 for what cannot run, the chain's tool state, credentials (memory only).
+    const tools = await prepareTools({
+      rawTools: (body.tools ?? []) as Array<Record<string, any>>, response: initial, history, input: inputItems,
+      provider: resolved.provider, policy: this.toolPolicy,
+    });
+    // `truncation`: drops the oldest history items when the prompt would not fit (or 400 if disabled).
+    const messages = await fitContext({
+      provider: resolved.provider, model: resolved.model, truncation: initial.truncation, instructions: initial.instructions,
+      history, input: newInput, tools: initial.tools, maxOutputTokens: initial.max_output_tokens,
+    });
+    const run: RunRequest = { include, messages, tools: tools.chain, credentialLabels: tools.credentialLabels };
+    credentialVault.set(id, tools.headers);
 
     if (store) {
+      // Registered before the response exists, so its terminal commit always finds what to append.
+      if (conv) await conversationStoreOf(this.store).registerPending(id, conv.id, newInput.map((it) => ({ id: it.id!, json: JSON.stringify(it) })));
       await this.store.createResponse({
         id, tenant: owner.tenant, endUser: owner.endUser, createdAt: initial.created_at, status: initial.status,
-        background: initial.background, previousResponseId: initial.previous_response_id, conversationId: null,
+        background: initial.background, previousResponseId: initial.previous_response_id, conversationId: conv?.id ?? null,
         lastSeq: -1, snapshot: JSON.stringify(initial), request: JSON.stringify(run),
       }, inputItems.map((it) => ({ id: it.id!, json: JSON.stringify(it) })), []);
     }
@@ -151,6 +173,15 @@ export class ResponsesService {
       await live.durable();
       return live.state;
     }
+    // Scale-out: a job no worker has started is taken back from the shared queue and ended here.
+    if (await this.queue.withdraw?.(id)) {
+      const now = await this.store.getResponse(id);
+      if (!now || Executor.isTerminal(now.status)) return now ? JSON.parse(now.snapshot) : this.current(rec);
+      const log = this.executor.newLog(id, JSON.parse(now.snapshot), now.lastSeq + 1, true);
+      finalize(log, 'response.cancelled', { status: 'cancelled' });
+      await log.durable();
+      return log.state;
+    }
     // Running on another instance: ask it, then wait for the terminal state to reach the store.
     await this.control.publish({ kind: 'cancel', id });
     for (let i = 0; i < 100; i++) {
@@ -158,8 +189,9 @@ export class ResponsesService {
       if (!now || Executor.isTerminal(now.status)) return now ? JSON.parse(now.snapshot) : this.current(rec);
       await new Promise((r) => setTimeout(r, 50));
     }
-    if ((await this.store.getResponse(id))?.status === 'queued') {
-      const log = this.executor.newLog(id, JSON.parse(rec.snapshot), rec.lastSeq + 1, true);
+    const still = await this.store.getResponse(id);
+    if (still?.status === 'queued') {
+      const log = this.executor.newLog(id, JSON.parse(still.snapshot), still.lastSeq + 1, true);
       finalize(log, 'response.cancelled', { status: 'cancelled' });
       await log.durable();
       return log.state;
@@ -179,6 +211,23 @@ export class ResponsesService {
     await this.store.deleteResponse(id);
     this.hub.remove(id);
     return { id, object: 'response' as const, deleted: true };
+  }
+
+  /**
+   * POST /responses/{id}/wake: delivers `input` to a background response sleeping in a sleep_call, here
+   * or (through the ControlBus) on the instance running it. Anything else is a 409.
+   */
+  async wake(owner: Owner, id: string, input: string): Promise<void> {
+    const rec = await this.load(owner, id);
+    if (this.executor.sleepers.wake(id, input)) return;
+    const state = this.current(rec);
+    if (!rec.background || this.hub.local(id) || Executor.isTerminal(state.status) || !isSleeping(state)) {
+      throw errors.conflict(
+        `Response '${id}' is not sleeping (status '${state.status}'): only a background response waiting in a sleep tool call can be woken.`,
+        'response_id', 'response_not_sleeping',
+      );
+    }
+    await this.control.publish({ kind: 'wake', id, input });
   }
 
   async inputItems(owner: Owner, id: string, q: PageQuery) {

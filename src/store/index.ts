@@ -1,6 +1,7 @@
-// Picks the store from DATABASE_URL: the embedded SQLite file by default.
+// Picks the store from DATABASE_URL: the embedded SQLite file by default, PostgreSQL for scale-out.
 import { join } from 'node:path';
 import type { Config } from '../config/index.js';
+import { PostgresStore } from './postgres/index.js';
 import { SqliteStore } from './sqlite/index.js';
 import type { Store } from './types.js';
 
@@ -8,5 +9,7 @@ export async function createStore(config: Config): Promise<Store> {
   const url = config.databaseUrl;
   if (!url) return new SqliteStore(join(config.dataDir, 'respd.db'));
   if (url.startsWith('sqlite://')) return new SqliteStore(url.slice('sqlite://'.length));
+  // Scale-out: one PostgreSQL for every instance; `?schema=NAME` or DATABASE_SCHEMA picks a schema.
+  if (/^postgres(ql)?:\/\//.test(url)) return new PostgresStore(url, { schema: process.env.DATABASE_SCHEMA || undefined });
   throw new Error(`Unsupported DATABASE_URL scheme '${url.split(':')[0]}' (use sqlite://path or postgres://…)`);
 }

@@ -1,6 +1,7 @@
 // One persistence interface; sqlite/ and postgres/ implement it with the same numbered migrations.
 // Events are stored as batches ("chunks") of pre-serialised lines: one row per group commit, not per
 // token, and replay needs no JSON parsing (see responses/event-line.ts for the line format).
+import type { ConversationStore } from './conversations.js';
 
 export type ResponseStatus = 'queued' | 'in_progress' | 'completed' | 'failed' | 'cancelled' | 'incomplete';
 
@@ -57,10 +58,17 @@ export interface AppendBatch {
   snapshot: string;
   /** Output items to persist once the response is terminal (for previous_response_id chains). */
   outputItems?: StoredItem[];
+  /**
+   * Set by a store that refused the batch (PostgreSQL's fence: the response was deleted, had already
+   * ended, or another instance wrote it meanwhile). A refused batch is not in the log and is not fanned out.
+   */
+  rejected?: boolean;
 }
 
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';
+  /** Conversations (see conversations.ts); a store without them answers the conversation routes with 501. */
+  readonly conversations?: ConversationStore;
   init(): Promise<void>;
   close(): Promise<void>;
 

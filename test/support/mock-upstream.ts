@@ -13,6 +13,9 @@
 //   mock-drop            a few chunks, then the socket is destroyed mid-stream
 //   mock-hang            never responds; counted in `aborted` when the client gives up
 //   mock-garbage         a non-JSON `data:` line in the middle of the stream
+//   mock-script          an agent driven by the last user message, a JSON script (see ScriptSpec):
+//                        it makes the scripted tool calls, and once the last message is a tool result
+//                        (or the request has no tools) answers `<answer>: <tool results>` in text
 // Logprobs are added to content chunks whenever the request asks for them.
 //
 // The text hot path is pre-serialised and cached (the benchmark drives it): with delayMs 0 a
@@ -28,7 +31,20 @@ export type Scenario =
   | { kind: 'drop'; afterChunks?: number }
   | { kind: 'hang' }
   | { kind: 'garbage' }
-  | { kind: 'echo' };
+  | { kind: 'echo' }
+  | { kind: 'script' };
+
+/** The script of `mock-script`, sent as the last user message's text (JSON). */
+export interface ScriptSpec {
+  /** Calls to make; `arguments` is the JSON text exactly as the model would stream it. */
+  calls?: Array<{ name: string; arguments: string }>;
+  /** Per attempt instead of `calls`: the Nth request carrying this script uses attempts[min(N, last)]. */
+  attempts?: Array<Array<{ name: string; arguments: string }>>;
+  /** Keep calling even after tool results (for max_tool_calls). */
+  loop?: boolean;
+  /** Prefix of the final text answer (default "result"). */
+  answer?: string;
+}
 
 export interface MockUpstreamOptions {
   /** Defaults for text replies (mock-text and the default scenario). Default 10 chunks × 8 chars, no delay. */
@@ -59,7 +75,7 @@ export interface MockUpstream {
   setScenario(s: Scenario): void;
 }
 
-const RESERVED_MODELS = ['mock-text', 'mock-slow', 'mock-echo', 'mock-tool', 'mock-tool-2', 'mock-error-500', 'mock-error-429-once', 'mock-drop', 'mock-hang', 'mock-garbage'];
+const RESERVED_MODELS = ['mock-text', 'mock-slow', 'mock-echo', 'mock-tool', 'mock-tool-2', 'mock-error-500', 'mock-error-429-once', 'mock-drop', 'mock-hang', 'mock-garbage', 'mock-script'];
 const LOREM = 'lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor incididunt ut labore et dolore magna aliqua ';
 const ID = 'chatcmpl-mock';
 const SSE_HEADERS = { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' };
@@ -152,6 +168,8 @@ export async function startMockUpstream(opts: MockUpstreamOptions = {}): Promise
         return { kind: 'text', chunks: 20, chunkSize: textDefaults.chunkSize, delayMs: 50 };
       case 'mock-echo':
         return { kind: 'echo' };
+      case 'mock-script':
+        return { kind: 'script' };
       case 'mock-tool':
         return { kind: 'tool', count: 1 };
       case 'mock-tool-2':
@@ -284,6 +302,32 @@ export async function startMockUpstream(opts: MockUpstreamOptions = {}): Promise
     if (!ctx.res.destroyed) ctx.res.end(usageFrame(ctx, calls.length * 10) + DONE);
   }
 
+  const scriptAttempts = new Map<string, number>();
+
+  /** mock-script: scripted tool calls, then a text answer that quotes the tool results it was given. */
+  async function replyScript(ctx: Ctx): Promise<void> {
+    const source = lastUserText(ctx.body);
+    let spec: ScriptSpec = {};
+    try {
+      spec = JSON.parse(source);
+    } catch {
+      /* not a script: answer in text */
+    }
+    const msgs: Json[] = Array.isArray(ctx.body.messages) ? ctx.body.messages : [];
+    const hasTools = Array.isArray(ctx.body.tools) && ctx.body.tools.length > 0;
+    const afterTool = msgs[msgs.length - 1]?.role === 'tool';
+    const attempt = scriptAttempts.get(source) ?? 0;
+    const calls = spec.attempts ? spec.attempts[Math.min(attempt, spec.attempts.length - 1)] : spec.calls;
+    if (hasTools && calls?.length && (!afterTool || spec.loop)) {
+      scriptAttempts.set(source, attempt + 1);
+      return replyTool(ctx, { kind: 'tool', calls, fragmentSize: 4 });
+    }
+    const results: string[] = [];
+    for (let i = msgs.length - 1; i >= 0 && msgs[i]!.role === 'tool'; i--) results.unshift(String(msgs[i]!.content));
+    const text = `${spec.answer ?? 'result'}: ${results.join(' | ')}`;
+    return replyText(ctx, textFrames(ctx, undefined, () => text.match(/.{1,8}/gs) ?? ['']), 0);
+  }
+
   function replyError(ctx: Ctx, status: number, message?: string, retryAfter?: number): void {
     const extra: Record<string, string> = retryAfter !== undefined ? { 'retry-after': String(retryAfter) } : {};
     const type = status === 429 ? 'rate_limit_error' : status >= 500 ? 'server_error' : 'invalid_request_error';
@@ -301,6 +345,8 @@ export async function startMockUpstream(opts: MockUpstreamOptions = {}): Promise
       }
       case 'tool':
         return replyTool(ctx, s);
+      case 'script':
+        return replyScript(ctx);
       case 'error': {
         if (s.once) {
           const failedLast = onceState.get(ctx.model) ?? false;

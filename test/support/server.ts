@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import OpenAI from 'openai';
+import { dropBackends, sharedBackendEnv } from './backends.js';
 
 export const ROOT = resolve(import.meta.dirname, '../../..');
 export const KEY_A = 'test-key-alpha';
@@ -29,7 +30,7 @@ export async function startServer(opts: { env?: Record<string, string>; dataDir?
     env: {
       ...process.env,
       HOST: '127.0.0.1', PORT: '0', DATA_DIR: dataDir, API_KEYS: `${KEY_A},${KEY_B}`, LOG_LEVEL: 'info',
-      LLAMA_THREADS: '1', ...opts.env,
+      LLAMA_THREADS: '1', ...sharedBackendEnv(dataDir), ...opts.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -71,7 +72,10 @@ export async function startServer(opts: { env?: Record<string, string>; dataDir?
     async stop(signal = 'SIGTERM') {
       if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
       const code = await exited;
-      if (!opts.keepData && !opts.dataDir) rmSync(dataDir, { recursive: true, force: true });
+      if (!opts.keepData && !opts.dataDir) {
+        rmSync(dataDir, { recursive: true, force: true });
+        await dropBackends(dataDir);
+      }
       return code;
     },
   };

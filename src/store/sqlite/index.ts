@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { AppendBatch, EventChunk, Owner, PageQuery, ResponseRecord, Store, StoredItem } from '../types.js';
+import { SqliteConversationStore } from './conversations.js';
 import { migrations } from './migrations.js';
 
 interface Row {
@@ -22,6 +23,8 @@ const COLS = 'id, tenant, end_user, created_at, status, background, previous_res
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
   readonly db: Database.Database;
+  /** Conversations live in the same file and share the connection (so they share transactions). */
+  readonly conversations: SqliteConversationStore;
   private stmts!: ReturnType<SqliteStore['prepare']>;
 
   constructor(readonly path: string) {
@@ -32,6 +35,7 @@ export class SqliteStore implements Store {
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
     this.db.pragma('foreign_keys = ON');
+    this.conversations = new SqliteConversationStore(this.db);
   }
 
   async init(): Promise<void> {
@@ -106,6 +110,8 @@ export class SqliteStore implements Store {
         if (b.lines.length) s.insertChunk.run(b.responseId, b.firstSeq, b.lines.join('\n'));
         s.update.run(b.status, b.snapshot, b.firstSeq + b.lines.length - 1, b.responseId);
         b.outputItems?.forEach((it, i) => s.insertItem.run(b.responseId, 'output', i, it.id, it.json));
+        // A terminal batch: a conversation response's items join its conversation in this same commit.
+        if (b.outputItems) this.conversations.appendTurn(b.responseId, b.status, b.outputItems);
       }
     })();
   }

@@ -35,4 +35,43 @@ export const migrations: Array<{ version: number; sql: string }> = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    // Conversations (issue 5). Items are ordered by `seq` (the rowid, always increasing), which also
+    // keys the contentless FTS5 index of their text; a trigger keeps the index in step on delete.
+    // `updated_seq` is a global counter bumped on every change: "last updated" order without ties.
+    // `conversation_pending` holds a running response's input items until its terminal commit.
+    version: 2,
+    sql: `
+      CREATE TABLE conversations (
+        id TEXT PRIMARY KEY,
+        tenant TEXT NOT NULL,
+        end_user TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_seq INTEGER NOT NULL UNIQUE,
+        metadata TEXT NOT NULL
+      );
+      CREATE INDEX conversations_owner ON conversations (tenant, end_user, updated_seq);
+      CREATE TABLE conversation_items (
+        seq INTEGER PRIMARY KEY,
+        conversation_id TEXT NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+        item_id TEXT NOT NULL,
+        response_id TEXT,
+        created_at INTEGER NOT NULL,
+        json TEXT NOT NULL
+      );
+      CREATE INDEX conversation_items_order ON conversation_items (conversation_id);
+      CREATE INDEX conversation_items_id ON conversation_items (conversation_id, item_id);
+      CREATE VIRTUAL TABLE conversation_items_fts USING fts5 (
+        text, content = '', contentless_delete = 1, tokenize = 'unicode61 remove_diacritics 2'
+      );
+      CREATE TRIGGER conversation_items_fts_delete AFTER DELETE ON conversation_items BEGIN
+        DELETE FROM conversation_items_fts WHERE rowid = old.seq;
+      END;
+      CREATE TABLE conversation_pending (
+        response_id TEXT PRIMARY KEY,
+        conversation_id TEXT NOT NULL,
+        items TEXT NOT NULL
+      ) WITHOUT ROWID;
+    `,
+  },
 ];

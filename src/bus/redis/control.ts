@@ -1,0 +1,56 @@
+// Cancel and wake reach whichever instance runs a response over Redis pub/sub: they are fire-and-forget
+// notices (the instance that runs the response acts, every other one ignores them), and the caller
+// confirms the effect through the store — so pub/sub's at-most-once delivery is enough here.
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { ControlBus, ControlMessage } from '../types.js';
+
+export class RedisControlBus implements ControlBus {
+  private handlers: Array<(m: ControlMessage) => void> = [];
+
+  constructor(
+    private readonly pub: Redis,
+    private readonly sub: Redis,
+    private readonly channel: string,
+    private readonly log: Logger,
+  ) {
+    sub.on('message', (ch: string, raw: string) => {
+      if (ch !== channel) return;
+      let msg: ControlMessage;
+      try {
+        msg = JSON.parse(raw) as ControlMessage;
+      } catch {
+        return;
+      }
+      for (const h of this.handlers) {
+        try {
+          h(msg);
+        } catch (err) {
+          this.log.error({ err }, 'control message handler failed');
+        }
+      }
+    });
+  }
+
+  /** Subscribes (ioredis re-subscribes by itself after a reconnect). */
+  async init(): Promise<void> {
+    await this.sub.subscribe(this.channel);
+  }
+
+  async publish(msg: ControlMessage): Promise<void> {
+    try {
+      await this.pub.publish(this.channel, JSON.stringify(msg));
+    } catch (err) {
+      // The caller waits for the effect in the store and answers "try again" if it never comes.
+      this.log.warn({ err, kind: msg.kind, responseId: msg.id }, 'control message not sent: Redis unreachable');
+    }
+  }
+
+  onMessage(handler: (msg: ControlMessage) => void): void {
+    this.handlers.push(handler);
+  }
+
+  async close(): Promise<void> {
+    this.handlers = [];
+  }
+}

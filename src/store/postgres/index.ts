@@ -1,0 +1,240 @@
+// The scale-out store: PostgreSQL, shared by every instance. Same tables and numbered migrations as
+// the SQLite store. A group commit is one transaction whatever the number of responses in it (array
+// parameters + data-modifying CTEs), so its cost does not grow with the number of live responses.
+//
+// Fence: a batch is written only if the response's stored last_seq is exactly firstSeq - 1 and it is
+// not already terminal. A legitimate writer always satisfies that (it numbers its lines from the stored
+// last_seq), so the check only bites when two instances write the same response — a worker that lost
+// its lease while another took over, or a response deleted under a run. Such batches are skipped and
+// marked `rejected` (not an error: failing the whole group commit would stall every other response).
+import pg from 'pg';
+import type { AppendBatch, EventChunk, Owner, PageQuery, ResponseRecord, Store, StoredItem } from '../types.js';
+import { PgConversationStore } from './conversations.js';
+import { migrations } from './migrations.js';
+
+interface Row {
+  id: string; tenant: string; end_user: string; created_at: string | number; status: string; background: boolean;
+  previous_response_id: string | null; conversation_id: string | null; last_seq: number; snapshot: string; request: string;
+}
+
+const toRecord = (r: Row): ResponseRecord => ({
+  id: r.id, tenant: r.tenant, endUser: r.end_user, createdAt: Number(r.created_at), status: r.status as ResponseRecord['status'],
+  background: r.background, previousResponseId: r.previous_response_id, conversationId: r.conversation_id,
+  lastSeq: r.last_seq, snapshot: r.snapshot, request: r.request,
+});
+
+const COLS = 'id, tenant, end_user, created_at, status, background, previous_response_id, conversation_id, last_seq, snapshot, request';
+const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+
+/** Splits `?schema=NAME` off a postgres:// URL (pg would pass unknown parameters to the server). */
+export function parsePostgresUrl(url: string, envSchema?: string): { connectionString: string; schema?: string } {
+  const u = new URL(url);
+  const schema = u.searchParams.get('schema') || envSchema || undefined;
+  u.searchParams.delete('schema');
+  if (schema !== undefined && !SCHEMA_NAME.test(schema)) {
+    throw new Error(`Invalid PostgreSQL schema name '${schema}': use letters, digits and _ (not starting with a digit)`);
+  }
+  return { connectionString: u.toString(), schema };
+}
+
+export class PostgresStore implements Store {
+  readonly kind = 'postgres' as const;
+  readonly pool: pg.Pool;
+  readonly schema?: string;
+  /** Conversations (issue 5, conversations.ts): same pool; their terminal appends join the group commit. */
+  readonly conversations: PgConversationStore;
+
+  constructor(url: string, opts: { schema?: string; max?: number; onError?: (err: Error) => void } = {}) {
+    const { connectionString, schema } = parsePostgresUrl(url, opts.schema);
+    this.schema = schema;
+    this.pool = new pg.Pool({
+      connectionString,
+      max: opts.max ?? 10,
+      // Every connection resolves unqualified names in our schema only (set at connection start-up).
+      options: schema ? `-c search_path=${schema}` : undefined,
+      connectionTimeoutMillis: 10_000,
+      idleTimeoutMillis: 30_000,
+    });
+    // An idle connection dropped by the server must not crash the process; the pool reconnects.
+    this.pool.on('error', opts.onError ?? ((err) => console.error('postgres: idle connection error', err.message)));
+    this.conversations = new PgConversationStore(this.pool);
+  }
+
+  private async tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+    const c = await this.pool.connect();
+    try {
+      await c.query('BEGIN');
+      const out = await fn(c);
+      await c.query('COMMIT');
+      return out;
+    } catch (err) {
+      await c.query('ROLLBACK').catch(() => {});
+      throw err;
+    } finally {
+      c.release();
+    }
+  }
+
+  async init(): Promise<void> {
+    const c = await this.pool.connect();
+    const lockKey = `respd_migrations:${this.schema ?? ''}`;
+    try {
+      // Instances starting together: one migrates, the others wait and then find nothing to do.
+      await c.query('SELECT pg_advisory_lock(hashtext($1))', [lockKey]);
+      if (this.schema) {
+        await c.query(`CREATE SCHEMA IF NOT EXISTS "${this.schema}"`);
+        await c.query(`SET search_path TO "${this.schema}"`);
+      }
+      await c.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
+        version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`);
+      const done = new Set((await c.query<{ version: number }>('SELECT version FROM schema_migrations')).rows.map((r) => r.version));
+      for (const m of migrations) {
+        if (done.has(m.version)) continue;
+        await c.query('BEGIN');
+        try {
+          await c.query(m.sql);
+          await c.query('INSERT INTO schema_migrations (version) VALUES ($1)', [m.version]);
+          await c.query('COMMIT');
+        } catch (err) {
+          await c.query('ROLLBACK').catch(() => {});
+          throw new Error(`PostgreSQL migration ${m.version} failed: ${(err as Error).message}`);
+        }
+      }
+    } finally {
+      await c.query('SELECT pg_advisory_unlock(hashtext($1))', [lockKey]).catch(() => {});
+      c.release();
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+
+  async createResponse(rec: ResponseRecord, inputItems: StoredItem[], firstEvents: string[]): Promise<void> {
+    await this.tx(async (c) => {
+      await c.query(`INSERT INTO responses (${COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`, [
+        rec.id, rec.tenant, rec.endUser, rec.createdAt, rec.status, rec.background, rec.previousResponseId,
+        rec.conversationId, rec.lastSeq, rec.snapshot, rec.request,
+      ]);
+      if (inputItems.length) {
+        await c.query(`INSERT INTO response_items (response_id, kind, idx, item_id, json)
+          SELECT $1, 'input', i - 1, t.item_id, t.json FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS t(item_id, json, i)`,
+        [rec.id, inputItems.map((it) => it.id), inputItems.map((it) => it.json)]);
+      }
+      if (firstEvents.length) {
+        await c.query('INSERT INTO response_events (response_id, first_seq, data) VALUES ($1, 0, $2)', [rec.id, firstEvents.join('\n')]);
+      }
+    });
+  }
+
+  async getResponse(id: string): Promise<ResponseRecord | undefined> {
+    const { rows } = await this.pool.query<Row>(`SELECT ${COLS} FROM responses WHERE id = $1`, [id]);
+    return rows[0] && toRecord(rows[0]);
+  }
+
+  async listResponses(owner: Owner, q: PageQuery): Promise<ResponseRecord[]> {
+    const where = ['tenant = $1', 'end_user = $2'];
+    const args: unknown[] = [owner.tenant, owner.endUser];
+    for (const [cursor, op] of [[q.after, q.order === 'desc' ? '<' : '>'], [q.before, q.order === 'desc' ? '>' : '<']] as const) {
+      if (!cursor) continue;
+      args.push(cursor);
+      // An unknown cursor yields NULL, so no rows: the same answer as SQLite's.
+      where.push(`seq ${op} (SELECT seq FROM responses WHERE id = $${args.length} AND tenant = $1 AND end_user = $2)`);
+    }
+    args.push(q.limit);
+    const sql = `SELECT ${COLS} FROM responses WHERE ${where.join(' AND ')} ORDER BY seq ${q.order === 'desc' ? 'DESC' : 'ASC'} LIMIT $${args.length}`;
+    return (await this.pool.query<Row>(sql, args)).rows.map(toRecord);
+  }
+
+  async appendEvents(batches: AppendBatch[]): Promise<void> {
+    if (!batches.length) return;
+    const items = batches.flatMap((b) => (b.outputItems ?? []).map((it, i) => [b.responseId, i, it.id, it.json] as const));
+    const accepted = await this.tx(async (c) => {
+      const { rows } = await c.query<{ id: string }>(`
+        WITH b AS (
+          SELECT * FROM unnest($1::text[], $2::int[], $3::int[], $4::text[], $5::text[], $6::text[])
+            AS b(id, first_seq, n, status, snapshot, data)
+        ), u AS (
+          UPDATE responses r SET status = b.status, snapshot = b.snapshot, last_seq = b.first_seq + b.n - 1
+          FROM b WHERE r.id = b.id AND r.last_seq = b.first_seq - 1 AND r.status IN ('queued', 'in_progress')
+          RETURNING r.id
+        ), ev AS (
+          INSERT INTO response_events (response_id, first_seq, data)
+          SELECT b.id, b.first_seq, b.data FROM b JOIN u ON u.id = b.id WHERE b.n > 0
+          ON CONFLICT DO NOTHING
+        ), it AS (
+          INSERT INTO response_items (response_id, kind, idx, item_id, json)
+          SELECT i.rid, 'output', i.idx, i.item_id, i.json
+          FROM unnest($7::text[], $8::int[], $9::text[], $10::text[]) AS i(rid, idx, item_id, json) JOIN u ON u.id = i.rid
+          ON CONFLICT DO NOTHING
+        )
+        SELECT id FROM u`, [
+        batches.map((b) => b.responseId), batches.map((b) => b.firstSeq), batches.map((b) => b.lines.length),
+        batches.map((b) => b.status), batches.map((b) => b.snapshot), batches.map((b) => b.lines.join('\n')),
+        items.map((i) => i[0]), items.map((i) => i[1]), items.map((i) => i[2]), items.map((i) => i[3]),
+      ]);
+      const ids = new Set(rows.map((r) => r.id));
+      // Conversations (issue 5): accepted terminal batches append their items in this same transaction.
+      await this.conversations.appendTurns(c, batches.filter((b) => b.outputItems && ids.has(b.responseId)));
+      return ids;
+    });
+    for (const b of batches) if (!accepted.has(b.responseId)) b.rejected = true;
+  }
+
+  async readEvents(responseId: string, afterSeq: number): Promise<EventChunk[]> {
+    const { rows } = await this.pool.query<{ first_seq: number; data: string }>(`
+      SELECT first_seq, data FROM response_events WHERE response_id = $1 AND first_seq >=
+        (SELECT COALESCE(MAX(first_seq), 0) FROM response_events WHERE response_id = $1 AND first_seq <= $2 + 1)
+      ORDER BY first_seq`, [responseId, afterSeq]);
+    return rows.map((r) => ({ firstSeq: r.first_seq, data: r.data }));
+  }
+
+  async updateSnapshot(id: string, snapshot: string): Promise<void> {
+    await this.pool.query('UPDATE responses SET snapshot = $2 WHERE id = $1', [id, snapshot]);
+  }
+
+  private async items(responseId: string, kind: string): Promise<StoredItem[]> {
+    const { rows } = await this.pool.query<{ item_id: string; json: string }>(
+      'SELECT item_id, json FROM response_items WHERE response_id = $1 AND kind = $2 ORDER BY idx', [responseId, kind]);
+    return rows.map((r) => ({ id: r.item_id, json: r.json }));
+  }
+
+  async listInputItems(responseId: string, q: PageQuery): Promise<StoredItem[]> {
+    const all = await this.items(responseId, 'input');
+    if (q.order === 'desc') all.reverse();
+    let start = 0;
+    if (q.after) {
+      const i = all.findIndex((it) => it.id === q.after);
+      if (i < 0) return [];
+      start = i + 1;
+    }
+    return all.slice(start, start + q.limit);
+  }
+
+  async getTurnItems(responseId: string) {
+    const [input, output] = await Promise.all([this.items(responseId, 'input'), this.items(responseId, 'output')]);
+    return { input, output };
+  }
+
+  async deleteResponse(id: string): Promise<boolean> {
+    return this.tx(async (c) => {
+      await c.query('DELETE FROM response_events WHERE response_id = $1', [id]);
+      await c.query('DELETE FROM response_items WHERE response_id = $1', [id]);
+      return ((await c.query('DELETE FROM responses WHERE id = $1', [id])).rowCount ?? 0) > 0;
+    });
+  }
+
+  async listUnfinished(): Promise<ResponseRecord[]> {
+    const { rows } = await this.pool.query<Row>(`SELECT ${COLS} FROM responses WHERE status IN ('queued', 'in_progress') ORDER BY seq`);
+    return rows.map(toRecord);
+  }
+
+  async deleteOlderThan(unixSeconds: number): Promise<number> {
+    const { rows } = await this.pool.query<{ n: string }>(`
+      WITH gone AS (DELETE FROM responses WHERE created_at < $1 RETURNING id),
+      ev AS (DELETE FROM response_events WHERE response_id IN (SELECT id FROM gone)),
+      it AS (DELETE FROM response_items WHERE response_id IN (SELECT id FROM gone))
+      SELECT count(*) AS n FROM gone`, [unixSeconds]);
+    return Number(rows[0]?.n ?? 0);
+  }
+}

@@ -1,0 +1,32 @@
+// How built-in tool items of earlier turns read to the model when a chain is replayed
+// (responses/context.ts): each call becomes an assistant tool call followed by its result, the same
+// messages the tool loop gave the model when the call ran.
+import type { ChatMessage, ToolCall } from '../providers/types.js';
+import type { Item } from '../responses/types.js';
+import { mcpResultText } from './mcp/runtime.js';
+import { SLEEP_FUNCTION, sleepResultText } from './sleep/tool.js';
+
+/** The call and result of a built-in tool item, or undefined for other items. */
+export function builtinCall(it: Item): { call: ToolCall; result: string } | undefined {
+  if (it.type === 'mcp_call') {
+    return { call: { id: it.id!, name: it.name, arguments: it.arguments || '{}' }, result: mcpResultText(it) };
+  }
+  if (it.type === 'sleep_call') {
+    return { call: { id: it.call_id ?? it.id, name: SLEEP_FUNCTION, arguments: it.arguments || '{}' }, result: sleepResultText(it) };
+  }
+  return undefined;
+}
+
+/**
+ * A denied mcp_approval_response: the model sees the call it asked for and that the user refused it.
+ * (An approved one needs nothing here: its mcp_call item follows in the response that ran it.)
+ */
+export function deniedApproval(response: Item, requests: Map<string, Item>): ChatMessage[] {
+  const req = requests.get(response.approval_request_id);
+  if (response.approve !== false || !req) return [];
+  const reason = response.reason ? ` Reason: ${response.reason}` : '';
+  return [
+    { role: 'assistant', content: null, toolCalls: [{ id: req.id!, name: req.name, arguments: req.arguments || '{}' }] },
+    { role: 'tool', toolCallId: req.id!, content: `The user did not approve this call.${reason}` },
+  ];
+}

@@ -1,0 +1,118 @@
+// Create-time work for tools: every check that can be a clear 400 before the response exists (SSRF,
+// sleep needs background, credentials shape, strict schemas compile, text.format enforceable, approval
+// answers refer to real requests), plus what the run needs: the chain's tool state (stored with the
+// request) and the MCP credentials (kept in memory only, never stored).
+import { errors } from '../http/errors.js';
+import type { Provider } from '../providers/types.js';
+import type { Item, ResponseObject } from '../responses/types.js';
+import { chainToolState, type ChainToolState } from './chain.js';
+import type { ServerHeaders } from './mcp/credentials.js';
+import { refusalReason } from './mcp/ssrf.js';
+import { MAX_SECONDS_LIMIT, SLEEP_FUNCTION } from './sleep/tool.js';
+import { assertValidSchema, checkTextFormat } from './structured.js';
+
+export interface ToolPolicy {
+  /** MCP_ALLOW_PRIVATE: MCP servers on loopback/private/link-local addresses are allowed. */
+  allowPrivateMcp: boolean;
+}
+
+export interface PreparedTools {
+  chain: ChainToolState;
+  headers: ServerHeaders;
+  credentialLabels: string[];
+}
+
+export interface PrepareInput {
+  /** The tools exactly as the client sent them (with credentials). */
+  rawTools: Array<Record<string, any>>;
+  response: ResponseObject;
+  history: Item[];
+  input: Item[];
+  provider: Provider;
+  policy: ToolPolicy;
+}
+
+const isObj = (v: unknown): v is Record<string, any> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** A local engine (it has a model to load) enforces schemas by grammar; upstreams get response_format. */
+function enforcesByGrammar(provider: Provider): boolean {
+  return typeof (provider as Provider & { load?: unknown }).load === 'function';
+}
+
+function headersOf(t: Record<string, any>, p: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (t.headers !== undefined && t.headers !== null) {
+    if (!isObj(t.headers)) throw errors.invalid(`'${p}.headers' must be an object of header names to string values.`, `${p}.headers`);
+    for (const [k, v] of Object.entries(t.headers)) {
+      if (typeof v !== 'string' || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(k) || /[\r\n]/.test(v)) {
+        throw errors.invalid(`'${p}.headers' must map valid header names to single-line string values.`, `${p}.headers`);
+      }
+      out[k] = v;
+    }
+  }
+  if (t.authorization !== undefined && t.authorization !== null) {
+    if (typeof t.authorization !== 'string' || /[\r\n]/.test(t.authorization)) throw errors.invalid(`'${p}.authorization' must be a string.`, `${p}.authorization`);
+    out.Authorization = `Bearer ${t.authorization}`;
+  }
+  return out;
+}
+
+function checkApprovalShape(t: Record<string, any>, p: string): void {
+  const r = t.require_approval;
+  if (r !== undefined && r !== null && r !== 'always' && r !== 'never' && !isObj(r)) {
+    throw errors.invalid(`'${p}.require_approval' must be "always", "never" or an object with always/never filters.`, `${p}.require_approval`);
+  }
+  const a = t.allowed_tools;
+  const names = (v: unknown) => Array.isArray(v) && v.every((n) => typeof n === 'string');
+  if (a !== undefined && a !== null && !names(a) && !(isObj(a) && (a.tool_names === undefined || names(a.tool_names)))) {
+    throw errors.invalid(`'${p}.allowed_tools' must be a list of tool names or {tool_names, read_only}.`, `${p}.allowed_tools`);
+  }
+}
+
+export async function prepareTools(x: PrepareInput): Promise<PreparedTools> {
+  const headers: ServerHeaders = {};
+  const labels = new Set<string>();
+  let sleepSeen = false;
+  for (let i = 0; i < x.rawTools.length; i++) {
+    const t = x.rawTools[i]!;
+    const p = `tools[${i}]`;
+    if (t.type === 'function' && t.strict !== false && isObj(t.parameters)) {
+      assertValidSchema(t.parameters, `${p}.parameters`, `The parameters of function '${t.name}'`);
+    }
+    if (t.type === 'function' && t.name === SLEEP_FUNCTION && x.rawTools.some((o) => o.type === 'sleep')) {
+      throw errors.invalid(`A function named '${SLEEP_FUNCTION}' conflicts with the sleep tool.`, `${p}.name`);
+    }
+    if (t.type === 'sleep') {
+      if (sleepSeen) throw errors.invalid('Declare the sleep tool once.', p);
+      sleepSeen = true;
+      if (!x.response.background) {
+        throw errors.invalid('The sleep tool only works in background responses (background: true), which POST /responses/{id}/wake can reach.', p, 'sleep_requires_background');
+      }
+      const m = t.max_seconds;
+      if (m !== undefined && m !== null && (!Number.isInteger(m) || m < 1 || m > MAX_SECONDS_LIMIT)) {
+        throw errors.invalid(`'${p}.max_seconds' must be an integer from 1 to ${MAX_SECONDS_LIMIT}.`, `${p}.max_seconds`);
+      }
+    }
+    if (t.type !== 'mcp') continue;
+    if (labels.has(t.server_label)) throw errors.invalid(`Two MCP tools have the server_label '${t.server_label}'.`, `${p}.server_label`);
+    labels.add(t.server_label);
+    if (typeof t.server_url !== 'string' || !t.server_url) {
+      throw errors.invalid(`'${p}.server_url' is required: this server supports remote MCP servers by URL (not connectors).`, `${p}.server_url`);
+    }
+    const refused = await refusalReason(t.server_url, x.policy.allowPrivateMcp);
+    if (refused) throw errors.invalid(refused, `${p}.server_url`, 'mcp_server_url_refused');
+    checkApprovalShape(t, p);
+    const h = headersOf(t, p);
+    if (Object.keys(h).length) headers[t.server_label] = h;
+  }
+  const choice = x.response.tool_choice as any;
+  if (choice?.type === 'mcp' && !labels.has(choice.server_label)) {
+    throw errors.invalid(`tool_choice names MCP server '${String(choice.server_label)}', which is not among the tools.`, 'tool_choice');
+  }
+  checkTextFormat(x.response.text.format, enforcesByGrammar(x.provider));
+  return {
+    chain: chainToolState(x.history, x.input, x.policy.allowPrivateMcp),
+    headers,
+    credentialLabels: Object.keys(headers),
+  };
+}

@@ -1,0 +1,151 @@
+// The tools of one response run, as the runner's tool loop sees them: which functions the model is
+// offered on a turn (client functions, MCP tools, sleep), how `tool_choice` maps onto them, whether a
+// call is valid, and how built-in calls run. Client function calls are never run here: they end the
+// response so the client can answer them with function_call_output.
+import type { ChatMessage, FunctionToolDef, ToolChoice } from '../providers/types.js';
+import type { BufferedCall } from '../responses/turn-output.js';
+import type { LiveLog } from '../responses/live-log.js';
+import type { Item, ResponseObject } from '../responses/types.js';
+import { parseObject, schemaViolation } from './args.js';
+import type { ChainToolState } from './chain.js';
+import { credentialVault } from './mcp/credentials.js';
+import { McpRuntime, McpSetupError, mcpResultText, type McpExposure } from './mcp/runtime.js';
+import type { SleepRegistry } from './sleep/registry.js';
+import { runSleep, SLEEP_FUNCTION, sleepFunctionDef, sleepResultText } from './sleep/tool.js';
+
+export type CallKind =
+  | { kind: 'function'; def: FunctionToolDef }
+  | { kind: 'mcp'; exposure: McpExposure }
+  | { kind: 'sleep' };
+
+export type BuiltinResult = { approvalRequested: true } | { approvalRequested: false; resultText: string };
+
+export interface ToolSessionOptions {
+  log: LiveLog;
+  response: ResponseObject;
+  chain?: ChainToolState;
+  /** Labels of MCP servers whose headers were given at create (kept in memory only). */
+  credentialLabels?: string[];
+  sleepers: SleepRegistry;
+  signal: AbortSignal;
+}
+
+export class ToolSession {
+  private constructor(
+    private readonly opts: ToolSessionOptions,
+    private readonly functions: FunctionToolDef[],
+    private readonly mcp: McpRuntime,
+    private readonly sleepTool: Item | undefined,
+  ) {}
+
+  /** Lists MCP tools (emitting mcp_list_tools items). Throws McpSetupError when that is impossible. */
+  static async open(opts: ToolSessionOptions): Promise<ToolSession> {
+    const tools = opts.response.tools;
+    const functions = tools.filter((t) => t.type === 'function')
+      .map((t) => ({ name: t.name, description: t.description, parameters: t.parameters, strict: t.strict }));
+    const headers = credentialVault.get(opts.log.id) ?? {};
+    const lost = (opts.credentialLabels ?? []).find((label) => !headers[label]);
+    if (lost) {
+      throw new McpSetupError(
+        `The credentials (headers) for MCP server '${lost}' are kept only in the memory of the server instance that ` +
+        'accepted this request, and they are gone (it restarted, or another instance ran the job). Create the response again.',
+        'mcp_credentials_unavailable',
+      );
+    }
+    const chain = opts.chain ?? { listed: {}, approvals: [], allowPrivateMcp: false };
+    const mcp = new McpRuntime(opts.log, tools.filter((t) => t.type === 'mcp'), headers, chain, opts.signal);
+    const sleepTool = tools.find((t) => t.type === 'sleep');
+    const session = new ToolSession({ ...opts, chain }, functions, mcp, sleepTool);
+    await mcp.prepare(new Set([...functions.map((f) => f.name), ...(sleepTool ? [SLEEP_FUNCTION] : [])]));
+    return session;
+  }
+
+  /** Functions offered on a turn; built-in tools only while the max_tool_calls budget lasts. */
+  offered(withBuiltins: boolean): FunctionToolDef[] {
+    if (!withBuiltins) return this.functions;
+    return [...this.functions, ...this.mcp.functionDefs(), ...(this.sleepTool ? [sleepFunctionDef(this.sleepTool)] : [])];
+  }
+
+  /**
+   * The response's tool_choice over `defs` (narrowed for `allowed_tools` and `{type:"mcp"}`). A forced
+   * choice applies to the first turn only: after a built-in call the model decides whether to go on.
+   */
+  choice(defs: FunctionToolDef[], firstTurn: boolean): { defs: FunctionToolDef[]; choice: ToolChoice | undefined } {
+    if (!defs.length) return { defs, choice: undefined };
+    const c = this.opts.response.tool_choice as any;
+    const force = (choice: ToolChoice): ToolChoice => (firstTurn ? choice : 'auto');
+    if (c === 'none' || c === 'auto') return { defs, choice: c };
+    if (c === 'required') return { defs, choice: force('required') };
+    if (c?.type === 'function') return { defs, choice: force({ name: c.name }) };
+    const ofServer = (label: string) => (d: FunctionToolDef) => this.mcp.exposures.some((x) => x.fn === d.name && x.label === label);
+    if (c?.type === 'mcp') {
+      const e = this.mcp.exposures.find((x) => x.label === c.server_label && x.tool.name === c.name);
+      if (c.name && e) return { defs, choice: force({ name: e.fn }) };
+      const keep = defs.filter(ofServer(c.server_label));
+      return { defs: keep, choice: keep.length ? force('required') : undefined };
+    }
+    if (c?.type === 'allowed_tools' && Array.isArray(c.tools)) {
+      const keep = defs.filter((d) => c.tools.some((t: any) =>
+        (t.type === 'function' && t.name === d.name) || (t.type === 'sleep' && d.name === SLEEP_FUNCTION) ||
+        (t.type === 'mcp' && ofServer(t.server_label)(d))));
+      return { defs: keep, choice: keep.length ? (c.mode === 'required' ? force('required') : 'auto') : undefined };
+    }
+    return { defs, choice: 'auto' };
+  }
+
+  classify(name: string, offered: FunctionToolDef[]): CallKind | undefined {
+    const def = offered.find((d) => d.name === name);
+    if (!def) return undefined;
+    if (this.functions.includes(def)) return { kind: 'function', def };
+    if (name === SLEEP_FUNCTION && this.sleepTool) return { kind: 'sleep' };
+    const exposure = this.mcp.exposure(name);
+    return exposure ? { kind: 'mcp', exposure } : undefined;
+  }
+
+  /** Why a call must not be used, or null. Strict function tools are validated against their schema. */
+  violation(call: BufferedCall, offered: FunctionToolDef[]): string | null {
+    const kind = this.classify(call.name, offered);
+    if (!kind) return `the model called '${call.name.slice(0, 64)}', which is not one of the offered tools`;
+    if (kind.kind === 'function') {
+      if (!kind.def.strict) return null;
+      const why = schemaViolation(kind.def.parameters ?? { type: 'object', properties: {} }, call.arguments || '{}');
+      return why && `the arguments of '${call.name}' do not match its schema: ${why}`;
+    }
+    return parseObject(call.arguments) ? null : `the arguments of '${call.name}' are not a JSON object`;
+  }
+
+  /** Runs the calls the client approved in this request's input; returns how many ran. */
+  async runApprovals(messages: ChatMessage[]): Promise<number> {
+    let ran = 0;
+    for (const a of this.opts.chain?.approvals ?? []) {
+      if (!a.approve) continue; // a denial is rendered for the model by responses/context.ts
+      const item = await this.mcp.call(a.serverLabel, a.name, a.arguments, a.requestId);
+      messages.push({ role: 'assistant', content: null, toolCalls: [{ id: item.id!, name: a.name, arguments: a.arguments }] });
+      messages.push({ role: 'tool', toolCallId: item.id!, content: mcpResultText(item) });
+      ran++;
+    }
+    return ran;
+  }
+
+  /** Runs one built-in call (or asks for its approval), emitting its items. */
+  async runBuiltin(kind: CallKind, call: BufferedCall): Promise<BuiltinResult> {
+    if (kind.kind === 'sleep') {
+      const item = await runSleep(this.opts.log, this.opts.sleepers, this.sleepTool!, {
+        callId: call.callId, arguments: call.arguments, args: parseObject(call.arguments) ?? {},
+      }, this.opts.signal);
+      return { approvalRequested: false, resultText: sleepResultText(item) };
+    }
+    if (kind.kind !== 'mcp') throw new Error('client function calls are not run by the server');
+    const e = kind.exposure;
+    if (this.mcp.requiresApproval(e)) {
+      this.mcp.requestApproval(e, call.arguments);
+      return { approvalRequested: true };
+    }
+    const item = await this.mcp.call(e.label, e.tool.name, call.arguments, null);
+    return { approvalRequested: false, resultText: mcpResultText(item) };
+  }
+
+  async close(): Promise<void> {
+    await this.mcp.close();
+  }
+}

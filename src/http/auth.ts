@@ -30,7 +30,9 @@ export class KeyRing {
     const key = `sk-respd-${randomBytes(24).toString('base64url')}`;
     mkdirSync(dataDir, { recursive: true });
     writeFileSync(file, JSON.stringify({ hashes: [sha256(key).toString('hex')] }), { mode: 0o600 });
-    print(`Created an API key (shown only once; only its hash is stored in ${file}):\n\n    ${key}\n`);
+    print(`Created an API key; it is shown only once and only its hash is stored in ${file}`);
+    // Plain text, not a JSON log line, so a person can copy it from the terminal.
+    process.stderr.write(`\n  respd API key (shown once):  ${key}\n\n`);
     return new KeyRing([sha256(key)]);
   }
 

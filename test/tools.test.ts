@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
+import { answers, dropRedisPrefix, dropSchema, randomName } from './support/backends.js';
 import { startMcpServer, type TestMcpServer } from './support/mcp-server.js';
 import { startMockUpstream, type ScriptSpec } from './support/mock-upstream.js';
 import { readSse, startServer, type TestServer } from './support/server.js';
@@ -325,6 +326,40 @@ describe('sleep and wake', () => {
     const late = await server.fetch(`/responses/${created.id}/wake`, { method: 'POST', body: JSON.stringify({ input: 'again' }) });
     assert.equal(late.status, 409);
     assert.match((await late.json()).error.message, /not sleeping/);
+  });
+
+  it('a wake that lands on another instance reaches the sleeper through the bus', async (t) => {
+    const pgUrl = process.env.TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
+    const redisUrl = process.env.TEST_REDIS_URL || 'redis://127.0.0.1:6379';
+    const [pgUp, redisUp] = await Promise.all([answers(new URL(pgUrl).hostname, Number(new URL(pgUrl).port || 5432)), answers(new URL(redisUrl).hostname, Number(new URL(redisUrl).port || 6379))]);
+    if (!pgUp || !redisUp) return t.skip('needs PostgreSQL and Redis (TEST_DATABASE_URL / TEST_REDIS_URL)');
+    const schema = randomName('respd_wake');
+    const env = { OPENAI_BASE_URL: upstream.url, DATABASE_URL: pgUrl, DATABASE_SCHEMA: schema, REDIS_URL: redisUrl, REDIS_PREFIX: schema, DRAIN_MS: '500' };
+    const a = await startServer({ env });
+    let b: TestServer | undefined;
+    try {
+      const created = await (await a.fetch('/responses', { method: 'POST', body: JSON.stringify({
+        model: 'openai:mock-script', input: script({ calls: [{ name: 'sleep', arguments: '{"seconds":30}' }] }), tools: [{ type: 'sleep' }], background: true,
+      }) })).json();
+      b = await startServer({ env }); // started after the job was taken: only `a` can be running it
+      let r: any = created;
+      for (let i = 0; i < 200 && !r.output.some((x: any) => x.type === 'sleep_call'); i++) {
+        await new Promise((res) => setTimeout(res, 20));
+        r = await (await b.fetch(`/responses/${created.id}`)).json();
+      }
+      const t0 = Date.now();
+      assert.equal((await b.fetch(`/responses/${created.id}/wake`, { method: 'POST', body: JSON.stringify({ input: 'from b' }) })).status, 200);
+      for (let i = 0; i < 100 && r.status !== 'completed'; i++) {
+        await new Promise((res) => setTimeout(res, 10));
+        r = await (await a.fetch(`/responses/${created.id}`)).json();
+      }
+      assert.ok(Date.now() - t0 < 1000, 'woken within 1 s across instances');
+      assert.equal(r.output[0].wake_input, 'from b');
+    } finally {
+      await Promise.all([a.stop(), b?.stop()]);
+      await dropSchema(pgUrl, schema).catch(() => {});
+      await dropRedisPrefix(redisUrl, schema).catch(() => {});
+    }
   });
 
   it('cancelling a sleeping response ends the sleep at once', async () => {

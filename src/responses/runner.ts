@@ -118,12 +118,13 @@ class Run {
     const messages = [...input.messages];
     this.builtinCalls += await tools.runApprovals(messages);
     let retried = false;
-    for (let turn = 0; ; turn++) {
+    for (;;) {
       if (signal.aborted) return 'aborted';
       // Budget spent by built-in calls: no tools at all, the model must answer now.
       const exhausted = this.builtinCalls > 0 && this.builtinCalls >= r.max_tool_calls;
       const offered = exhausted ? [] : tools.offered(this.builtinCalls < r.max_tool_calls);
-      const { defs, choice } = tools.choice(offered, turn === 0);
+      // A forced tool_choice holds until a built-in call has run (a retried turn is still forced).
+      const { defs, choice } = tools.choice(offered, this.builtinCalls === 0);
       const out = (this.current = new TurnOutput(input.log, this.withLogprobs));
       const finish = await this.turn(this.request(messages, defs, choice), out);
       if (signal.aborted) return 'aborted';

@@ -28,6 +28,13 @@ export function describeError(err: unknown): string {
   return `${msg}${cause}`.slice(0, 1000);
 }
 
+/** A tool result goes into the output item and the next prompt: bound it (a server may return anything). */
+const MAX_OUTPUT_CHARS = 1_000_000;
+
+function capped(text: string): string {
+  return text.length <= MAX_OUTPUT_CHARS ? text : `${text.slice(0, MAX_OUTPUT_CHARS)}\n[truncated: the tool returned ${text.length} characters]`;
+}
+
 /** Text of a tool result: its text parts, else its structured content, else the raw content as JSON. */
 function resultText(result: Record<string, any>): string {
   const content: any[] = Array.isArray(result.content) ? result.content : [];
@@ -88,7 +95,7 @@ export class McpConnection {
   async callTool(name: string, args: Record<string, unknown>, signal: AbortSignal): Promise<McpCallResult> {
     try {
       const result = await this.client.callTool({ name, arguments: args }, undefined, { signal, timeout: CALL_TIMEOUT_MS });
-      const text = resultText(result as Record<string, any>);
+      const text = capped(resultText(result as Record<string, any>));
       return result.isError ? { output: null, error: text || 'The tool reported an error.' } : { output: text, error: null };
     } catch (err) {
       if (signal.aborted) throw err;

@@ -6,6 +6,8 @@
 // answer, except in CI (CI set), where it must run.
 import { after, before, describe, it, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { answers, countRedisKeys, dropRedisPrefix, dropSchema, randomName } from './support/backends.js';
 import { startMockUpstream, type MockUpstream } from './support/mock-upstream.js';
@@ -22,6 +24,7 @@ const hostPort = (url: string, port: number) => {
 
 let skipReason: string | undefined;
 let upstream: MockUpstream;
+let proxy: TimingProxy;
 let servers: TestServer[] = [];
 const schema = randomName('respd_scale');
 const prefix = randomName('respd_scale');
@@ -54,6 +57,49 @@ function assertWellFormed(events: SseEvent[]) {
   assert.ok(TERMINAL.has(events[events.length - 1].data.type));
 }
 
+/**
+ * In front of the mock upstream: records when each text chunk of a streamed completion is handed to
+ * respd, by the request's last user message — the moment respd appends the corresponding event.
+ */
+interface TimingProxy { url: string; chunkTimes: Map<string, number[]>; close(): Promise<void> }
+
+async function startTimingProxy(target: string): Promise<TimingProxy> {
+  const to = new URL(target);
+  const chunkTimes = new Map<string, number[]>();
+  const server = http.createServer((req, res) => {
+    const body: Buffer[] = [];
+    req.on('data', (d: Buffer) => body.push(d));
+    req.on('end', () => {
+      const raw = Buffer.concat(body);
+      let input = '';
+      try {
+        const msgs = JSON.parse(raw.toString()).messages ?? [];
+        const last = msgs[msgs.length - 1]?.content;
+        input = typeof last === 'string' ? last : JSON.stringify(last);
+      } catch { /* not JSON */ }
+      const times: number[] = [];
+      if (input) chunkTimes.set(input, times);
+      const up = http.request({ host: to.hostname, port: to.port, method: req.method, path: req.url, headers: req.headers }, (ur) => {
+        res.writeHead(ur.statusCode ?? 502, ur.headers);
+        ur.on('data', (d: Buffer) => {
+          for (const m of d.toString().matchAll(/"content":"([^"]*)"/g)) if (m[1]) times.push(performance.now());
+          res.write(d);
+        });
+        ur.on('end', () => res.end());
+      });
+      up.on('error', () => res.destroy());
+      res.on('close', () => up.destroy());
+      up.end(raw);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}${to.pathname}`,
+    chunkTimes,
+    close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }),
+  };
+}
+
 /** An event without its per-reader obfuscation padding. */
 const canonical = (e: SseEvent) => {
   const { obfuscation: _, ...rest } = e.data;
@@ -81,8 +127,9 @@ describe('scale-out: PostgreSQL + Redis, three instances', { timeout: 90_000 }, 
       return;
     }
     upstream = await startMockUpstream();
+    proxy = await startTimingProxy(upstream.url);
     const env = {
-      OPENAI_BASE_URL: upstream.url, DATABASE_URL: PG_URL, DATABASE_SCHEMA: schema, REDIS_URL: REDIS_URL,
+      OPENAI_BASE_URL: proxy.url, DATABASE_URL: PG_URL, DATABASE_SCHEMA: schema, REDIS_URL: REDIS_URL,
       REDIS_PREFIX: prefix, LEASE_SECONDS: String(LEASE_SECONDS), DRAIN_MS: '5000',
     };
     // The first one migrates; the others start together (the advisory lock serialises migrations).
@@ -93,6 +140,7 @@ describe('scale-out: PostgreSQL + Redis, three instances', { timeout: 90_000 }, 
   after(async () => {
     await Promise.allSettled(servers.map((s) => s.stop('SIGKILL')));
     if (skipReason) return;
+    await proxy?.close();
     await upstream?.close();
     await dropSchema(PG_URL, schema);
     await dropRedisPrefix(REDIS_URL, prefix);
@@ -149,18 +197,23 @@ describe('scale-out: PostgreSQL + Redis, three instances', { timeout: 90_000 }, 
 
   it('events reach a stream on another instance quickly (cross-instance latency)', async (t) => {
     if (skipIfNeeded(t)) return;
-    const samples: number[] = [];
-    // Each pair: a foreground stream on the instance running the response, a follower on another.
+    // `fanOut`: the same event on a follower (another instance) minus on the runner's own stream.
+    // `endToEnd`: on the follower minus when the runner received the model's chunk (i.e. appended it).
+    const fanOut: number[] = [];
+    const endToEnd: number[] = [];
     const pairs: Array<[TestServer, TestServer]> = [];
     for (let i = 0; i < 6; i++) pairs.push([servers[i % 3], servers[(i + 1) % 3]]);
-    await Promise.all(pairs.map(async ([runner, follower]) => {
+    await Promise.all(pairs.map(async ([runner, follower], n) => {
+      const input = `${randomName('latency')}-${n}`;
       const local = new Map<number, number>();
       const remote = new Map<number, number>();
+      const deltaSeqs: number[] = [];
       let followerJoined = Infinity;
       let follow: Promise<unknown> | undefined;
-      const res = await runner.fetch('/responses', { method: 'POST', body: JSON.stringify({ model: 'openai:mock-slow', input: 'latency', stream: true }) });
+      const res = await runner.fetch('/responses', { method: 'POST', body: JSON.stringify({ model: 'openai:mock-slow', input, stream: true }) });
       await readSse(res, (e) => {
         local.set(e.data.sequence_number, performance.now());
+        if (e.data.type === 'response.output_text.delta') deltaSeqs.push(e.data.sequence_number);
         if (!follow && e.data.response?.id) {
           follow = stream(follower, e.data.response.id, -1, (f, at) => {
             if (followerJoined === Infinity) followerJoined = at;
@@ -169,16 +222,22 @@ describe('scale-out: PostgreSQL + Redis, three instances', { timeout: 90_000 }, 
         }
       });
       await follow;
-      // Only events that were appended after the follower was already following.
-      for (const [seq, at] of local) if (at > followerJoined + 20 && remote.has(seq)) samples.push(remote.get(seq)! - at);
+      // Only events appended once the follower was following (not its catch-up from the store).
+      for (const [seq, at] of local) if (at > followerJoined + 20 && remote.has(seq)) fanOut.push(remote.get(seq)! - at);
+      const chunks = proxy.chunkTimes.get(input) ?? [];
+      assert.equal(chunks.length, deltaSeqs.length);
+      deltaSeqs.forEach((seq, i) => {
+        if (chunks[i] > followerJoined + 20 && remote.has(seq)) endToEnd.push(remote.get(seq)! - chunks[i]);
+      });
     }));
-    assert.ok(samples.length >= 50, `only ${samples.length} samples`);
-    const p50 = pct(samples, 0.5);
-    const p99 = pct(samples, 0.99);
-    t.diagnostic(`cross-instance stream latency over ${samples.length} events: p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms (beyond the instance's own committed stream)`);
-    console.log(`# cross-instance latency: n=${samples.length} p50=${p50.toFixed(1)}ms p99=${p99.toFixed(1)}ms max=${Math.max(...samples).toFixed(1)}ms`);
-    assert.ok(p50 < 50, `p50 ${p50} ms`);
-    assert.ok(p99 < 200, `p99 ${p99} ms`);
+    assert.ok(fanOut.length >= 50 && endToEnd.length >= 50, `only ${fanOut.length}/${endToEnd.length} samples`);
+    const report = (xs: number[]) => `p50 ${pct(xs, 0.5).toFixed(1)} ms, p99 ${pct(xs, 0.99).toFixed(1)} ms, max ${Math.max(...xs).toFixed(1)} ms (n=${xs.length})`;
+    t.diagnostic(`appended on one instance -> stream on another: ${report(endToEnd)}`);
+    t.diagnostic(`runner's own stream -> stream on another: ${report(fanOut)}`);
+    console.log(`# cross-instance latency, append -> other instance's stream: ${report(endToEnd)}; runner's stream -> other's: ${report(fanOut)}`);
+    // Sanity bounds (the target is p99 < 50 ms; shared CI machines add scheduling noise).
+    assert.ok(pct(endToEnd, 0.5) < 50, `p50 ${pct(endToEnd, 0.5)} ms`);
+    assert.ok(pct(endToEnd, 0.99) < 250, `p99 ${pct(endToEnd, 0.99)} ms`);
   });
 
   it('SIGKILL of the instance running responses: each ends within the lease, nothing lost or duplicated, none runs twice', async (t) => {

@@ -43,6 +43,16 @@ export class ResponsesService {
     return this.hub.local(rec.id)?.state ?? JSON.parse(rec.snapshot);
   }
 
+  /**
+   * What a reader may see: a response reported finished is also committed (with its conversation
+   * items), so a follow-up request that builds on it never races the group commit.
+   */
+  async settled(rec: ResponseRecord): Promise<ResponseObject> {
+    const live = this.hub.local(rec.id);
+    if (live?.terminal) await live.durable();
+    return live?.state ?? JSON.parse(rec.snapshot);
+  }
+
   /** Items of every earlier turn of the chain ending at `id`, oldest first. (Public: /responses/compact uses it.) */
   async chainItems(owner: Owner, id: string): Promise<Item[]> {
     const ids: string[] = [];

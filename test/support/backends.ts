@@ -9,8 +9,27 @@ import pg from 'pg';
 
 const tag = (dataDir: string) => createHash('sha1').update(dataDir).digest('hex').slice(0, 16);
 
+const used = new Set<string>();
+let cleanupRegistered = false;
+
+/** Servers started with a data folder of the test's own are dropped when the test process ends. */
+function dropAllAtExit(): void {
+  if (cleanupRegistered) return;
+  cleanupRegistered = true;
+  let done = false;
+  process.on('beforeExit', () => {
+    if (done) return;
+    done = true;
+    void Promise.allSettled([...used].map((d) => dropBackends(d)));
+  });
+}
+
 export function sharedBackendEnv(dataDir: string): Record<string, string> {
   const env: Record<string, string> = {};
+  if (process.env.TEST_DATABASE_URL || process.env.TEST_REDIS_URL) {
+    used.add(dataDir);
+    dropAllAtExit();
+  }
   if (process.env.TEST_DATABASE_URL) {
     env.DATABASE_URL = process.env.TEST_DATABASE_URL;
     env.DATABASE_SCHEMA = `respd_t_${tag(dataDir)}`;
@@ -23,6 +42,7 @@ export function sharedBackendEnv(dataDir: string): Record<string, string> {
 }
 
 export async function dropBackends(dataDir: string): Promise<void> {
+  used.delete(dataDir);
   if (process.env.TEST_DATABASE_URL) await dropSchema(process.env.TEST_DATABASE_URL, `respd_t_${tag(dataDir)}`).catch(() => {});
   if (process.env.TEST_REDIS_URL) await dropRedisPrefix(process.env.TEST_REDIS_URL, `respd_t_${tag(dataDir)}`).catch(() => {});
 }

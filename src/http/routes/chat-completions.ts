@@ -78,7 +78,17 @@ async function proxy(reply: FastifyReply, run: (signal: AbortSignal) => Promise<
   res.on('close', () => { if (!res.writableFinished) ctl.abort(); });
   const upstream = await run(ctl.signal);
   reply.hijack();
-  res.writeHead(upstream.status, { ...upstream.headers, 'x-request-id': reply.request.id });
+  const headers: Record<string, string> = { ...upstream.headers, 'x-request-id': reply.request.id };
+  if (headers['content-length'] !== undefined) {
+    // Read whole by the provider (a non-streamed answer): headers and body leave in one write,
+    // with no chunked framing and no separate write for the terminating chunk.
+    let body: Uint8Array | undefined;
+    for await (const chunk of upstream.body) body = body ? Buffer.concat([body, chunk]) : chunk;
+    res.writeHead(upstream.status, headers);
+    res.end(body);
+    return;
+  }
+  res.writeHead(upstream.status, headers);
   try {
     for await (const chunk of upstream.body) {
       if (!res.write(chunk)) await new Promise((r) => res.once('drain', r));

@@ -93,7 +93,7 @@ export const responsesRoutes = (deps: AppDeps): FastifyPluginAsync => async (app
     const q = req.query;
     const include = parseInclude(q.include, q['include[]']);
     const rec = await svc.load(req.owner, req.params.response_id);
-    if (!q.stream) return presentResponse(svc.current(rec), include);
+    if (!q.stream) return presentResponse(await svc.settled(rec), include);
     const live = svc.hub.local(rec.id);
     const finished = live ? live.terminal : ['completed', 'failed', 'cancelled', 'incomplete'].includes(rec.status);
     const opts: FrameOptions = { obfuscate: q.include_obfuscation ?? false, rewrite: include.includes(LOGPROBS) ? undefined : logprobsStripper };

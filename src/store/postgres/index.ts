@@ -8,6 +8,7 @@
 // its lease while another took over, or a response deleted under a run. Such batches are skipped and
 // marked `rejected` (not an error: failing the whole group commit would stall every other response).
 import pg from 'pg';
+import { pageItems } from '../paging.js';
 import type { AppendBatch, EventChunk, Owner, PageQuery, ResponseRecord, Store, StoredItem } from '../types.js';
 import { PgConversationStore } from './conversations.js';
 import { migrations } from './migrations.js';
@@ -200,15 +201,7 @@ export class PostgresStore implements Store {
   }
 
   async listInputItems(responseId: string, q: PageQuery): Promise<StoredItem[]> {
-    const all = await this.items(responseId, 'input');
-    if (q.order === 'desc') all.reverse();
-    let start = 0;
-    if (q.after) {
-      const i = all.findIndex((it) => it.id === q.after);
-      if (i < 0) return [];
-      start = i + 1;
-    }
-    return all.slice(start, start + q.limit);
+    return pageItems(await this.items(responseId, 'input'), q);
   }
 
   async getTurnItems(responseId: string) {

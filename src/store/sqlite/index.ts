@@ -6,6 +6,7 @@ import { dirname } from 'node:path';
 import type { AppendBatch, EventChunk, Owner, PageQuery, ResponseRecord, Store, StoredItem } from '../types.js';
 import { SqliteConversationStore } from './conversations.js';
 import { migrations } from './migrations.js';
+import { pageItems } from '../paging.js';
 
 interface Row {
   id: string; tenant: string; end_user: string; created_at: number; status: string; background: number;
@@ -126,22 +127,16 @@ export class SqliteStore implements Store {
   }
 
   async listInputItems(responseId: string, q: PageQuery): Promise<StoredItem[]> {
-    const all = (this.stmts.items.all(responseId, 'input') as Array<{ item_id: string; json: string }>)
+    return pageItems(this.readItems(responseId, 'input'), q);
+  }
+
+  private readItems(responseId: string, kind: 'input' | 'output'): StoredItem[] {
+    return (this.stmts.items.all(responseId, kind) as Array<{ item_id: string; json: string }>)
       .map((r) => ({ id: r.item_id, json: r.json }));
-    if (q.order === 'desc') all.reverse();
-    let start = 0;
-    if (q.after) {
-      const i = all.findIndex((it) => it.id === q.after);
-      if (i < 0) return [];
-      start = i + 1;
-    }
-    return all.slice(start, start + q.limit);
   }
 
   async getTurnItems(responseId: string) {
-    const read = (kind: string) => (this.stmts.items.all(responseId, kind) as Array<{ item_id: string; json: string }>)
-      .map((r) => ({ id: r.item_id, json: r.json }));
-    return { input: read('input'), output: read('output') };
+    return { input: this.readItems(responseId, 'input'), output: this.readItems(responseId, 'output') };
   }
 
   async deleteResponse(id: string): Promise<boolean> {

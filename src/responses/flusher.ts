@@ -8,6 +8,7 @@ import type { LiveLog } from './live-log.js';
 export class Flusher {
   private dirty = new Set<LiveLog>();
   private timer: NodeJS.Timeout | null = null;
+  private immediate: NodeJS.Immediate | null = null;
   private running: Promise<void> | null = null;
   private again = false;
   private failures = 0;
@@ -32,8 +33,19 @@ export class Flusher {
       this.again = true;
       return;
     }
-    if (this.timer && delay > 0) return;
-    if (this.timer) clearTimeout(this.timer);
+    if (delay === 0) {
+      // A response ended: commit at the end of this loop turn (setTimeout(0) would wait >= 1 ms), which
+      // still groups every response that ended in the same turn into one transaction.
+      if (this.immediate) return;
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = null;
+      this.immediate = setImmediate(() => {
+        this.immediate = null;
+        void this.flush();
+      });
+      return;
+    }
+    if (this.timer || this.immediate) return;
     this.timer = setTimeout(() => {
       this.timer = null;
       void this.flush();
@@ -60,6 +72,7 @@ export class Flusher {
         lines: l.lines.slice(l.flushedUpTo, upTo),
         status: l.state.status,
         snapshot: JSON.stringify(l.state),
+        create: l.pendingCreate,
         outputItems: l.terminal && upTo === l.lines.length
           ? l.state.output.map((it, i) => ({ id: it.id ?? `item_${i}`, json: JSON.stringify(it) }))
           : undefined,
@@ -75,6 +88,7 @@ export class Flusher {
         // Already committed: a fan-out failure must not send the batches to the store again.
         if (this.hub?.published) await this.hub.published(batches).catch((err) => this.log.warn({ err }, 'event fan-out failed'));
         logs.forEach((l, i) => {
+          if (batches[i].create) l.pendingCreate = undefined;
           l.committed(marks[i], batches[i].rejected);
           if (l.isDurable) {
             l.markDurable();
@@ -99,7 +113,9 @@ export class Flusher {
 
   async close(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
+    if (this.immediate) clearImmediate(this.immediate);
     this.timer = null;
+    this.immediate = null;
     while (this.running || this.dirty.size) {
       if (this.running) await this.running;
       else await this.flush();

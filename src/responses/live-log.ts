@@ -2,6 +2,7 @@
 // line since `baseSeq` in memory while the response runs (so live readers never see a gap between what
 // is stored and what is live), folds events into the projection, and hands pending lines to the
 // group-commit flusher.
+import type { AppendBatch } from '../store/types.js';
 import { toLine, TERMINAL_EVENTS } from './event-line.js';
 import { apply } from './projection.js';
 import type { EventData, ResponseObject } from './types.js';
@@ -20,6 +21,8 @@ export class LiveLog {
    * sees an event that a crash of this instance could take back. In-process, readers get lines at once.
    */
   commitGated = false;
+  /** A foreground response not yet in the store: its first group commit inserts it (see AppendBatch.create). */
+  pendingCreate: AppendBatch['create'];
   /** Index of the first line the store refused (another instance took the response over), if any. */
   private refusedFrom: number | null = null;
   private listeners = new Set<LineListener>();

@@ -34,7 +34,8 @@ export class ResponsesService {
   /** Loads a response the caller owns; anything else is "not found", never "forbidden". */
   async load(owner: Owner, id: string, param: string | null = null): Promise<ResponseRecord> {
     if (!RESPONSE_ID.test(id)) throw errors.invalid(`Invalid response id '${id.slice(0, 100)}': expected 'resp_' followed by letters and digits.`, param ?? 'response_id');
-    const rec = await this.store.getResponse(id);
+    // A foreground response is inserted by its first group commit: until then its record lives in memory.
+    const rec = (await this.store.getResponse(id)) ?? this.hub.local(id)?.pendingCreate?.record;
     if (!rec || !owns(rec, owner)) throw errors.notFound('Response', id, param);
     return rec;
   }
@@ -58,6 +59,10 @@ export class ResponsesService {
     const ids: string[] = [];
     let cursor: string | null = id;
     while (cursor && ids.length < 10_000) {
+      // A turn that just ended (its client already saw the terminal event) may still be in the group
+      // commit: wait for it, so its status and output items are read from the store complete.
+      const live = RESPONSE_ID.test(cursor) ? this.hub.local(cursor) : undefined;
+      if (live?.terminal) await live.durable();
       const rec: ResponseRecord = await this.load(owner, cursor, 'previous_response_id').catch((e: unknown) => {
         if (cursor === id) throw errors.invalid(`Previous response with id '${id}' not found.`, 'previous_response_id', 'previous_response_not_found');
         throw e;
@@ -116,16 +121,25 @@ export class ResponsesService {
     const run: RunRequest = { include, messages, tools: tools.chain, credentialLabels: tools.credentialLabels };
     credentialVault.set(id, tools.headers);
 
-    if (store) {
+    const record = store ? {
+      id, tenant: owner.tenant, endUser: owner.endUser, createdAt: initial.created_at, status: initial.status,
+      background: initial.background, previousResponseId: initial.previous_response_id, conversationId: conv?.id ?? null,
+      // Only a queued job is ever run from its stored request; a foreground run that is interrupted is
+      // failed, never re-run, so it need not store its (possibly large) prompt a second time.
+      lastSeq: -1, snapshot: JSON.stringify(initial), request: initial.background ? JSON.stringify(run) : '{}',
+    } : undefined;
+    const storedInput = inputItems.map((it) => ({ id: it.id!, json: JSON.stringify(it) }));
+    // Foreground responses on one instance are inserted by their first group commit (one transaction
+    // fewer per request). Background ones are stored before we answer "queued"; with a shared bus other
+    // instances must find the row at once; conversations register pending items against the row.
+    const deferInsert = record && !initial.background && !conv && !this.hub.claim;
+    if (record && !deferInsert) {
       // Registered before the response exists, so its terminal commit always finds what to append.
       if (conv) await conversationStoreOf(this.store).registerPending(id, conv.id, newInput.map((it) => ({ id: it.id!, json: JSON.stringify(it) })));
-      await this.store.createResponse({
-        id, tenant: owner.tenant, endUser: owner.endUser, createdAt: initial.created_at, status: initial.status,
-        background: initial.background, previousResponseId: initial.previous_response_id, conversationId: conv?.id ?? null,
-        lastSeq: -1, snapshot: JSON.stringify(initial), request: JSON.stringify(run),
-      }, inputItems.map((it) => ({ id: it.id!, json: JSON.stringify(it) })), []);
+      await this.store.createResponse(record, storedInput, []);
     }
     const log = this.executor.newLog(id, initial, 0, store);
+    if (deferInsert) log.pendingCreate = { record, inputItems: storedInput };
     log.append({ type: 'response.created', response: initial });
     if (initial.background) {
       log.append({ type: 'response.queued', response: initial });

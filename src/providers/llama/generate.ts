@@ -14,10 +14,17 @@ import { renderPrompt } from './prompt.js';
 import type { LlamaRuntime } from './runtime.js';
 import { forcedTools, generateToolCall } from './tool-calls.js';
 
+/** Consecutive text deltas (with their logprobs) waiting for the consumer become one delta. */
+function mergeText(last: GenerateEvent, next: GenerateEvent): GenerateEvent | undefined {
+  if (last.type !== 'text' || next.type !== 'text') return undefined;
+  const logprobs = last.logprobs || next.logprobs ? [...(last.logprobs ?? []), ...(next.logprobs ?? [])] : undefined;
+  return { type: 'text', delta: last.delta + next.delta, ...(logprobs ? { logprobs } : {}) };
+}
+
 /** Starts generation in the background and returns its event stream. */
 export function startGeneration(runtime: LlamaRuntime, req: GenerateRequest): AsyncIterable<GenerateEvent> {
   const cancel = new AbortController();
-  const channel = new EventChannel<GenerateEvent>(() => cancel.abort());
+  const channel = new EventChannel<GenerateEvent>(() => cancel.abort(), mergeText);
   const signal = AbortSignal.any([req.signal, cancel.signal]);
   produce(runtime, req, signal, (e) => channel.push(e)).then(
     () => channel.close(),

@@ -21,6 +21,11 @@ export class LiveLog {
    * sees an event that a crash of this instance could take back. In-process, readers get lines at once.
    */
   commitGated = false;
+  /**
+   * Set for a blocking store:false request: it is never stored, streamed or retrievable, so its events
+   * only feed the projection that becomes the reply.
+   */
+  unobserved = false;
   /** A foreground response not yet in the store: its first group commit inserts it (see AppendBatch.create). */
   pendingCreate: AppendBatch['create'];
   /** Index of the first line the store refused (another instance took the response over), if any. */
@@ -52,8 +57,8 @@ export class LiveLog {
   append(ev: EventData): number {
     if (this.terminal) throw new Error(`response ${this.id} already ended`);
     const seq = this.nextSeq;
-    const json = JSON.stringify({ ...ev, sequence_number: seq });
-    const line = toLine(ev.type, json);
+    // Nobody can ever read an unobserved log's lines: keep the numbering, skip the serialising.
+    const line = this.unobserved ? '' : toLine(ev.type, JSON.stringify({ ...ev, sequence_number: seq }));
     this.lines.push(line);
     this.state = apply(this.state, ev);
     if (TERMINAL_EVENTS.has(ev.type)) this.terminal = true;

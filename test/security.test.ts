@@ -121,3 +121,49 @@ describe('regressions from other implementations', () => {
     }
   });
 });
+
+describe('faults', () => {
+  it('a busy store answers 503 in the OpenAI shape and leaves nothing half-written', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'respd-busy-'));
+    try {
+      const s = await startServer({ dataDir, env: { OPENAI_BASE_URL: upstream.url, SQLITE_BUSY_TIMEOUT_MS: '100' } });
+      try {
+        const before = (await s.fetch('/responses?limit=100').then((r) => r.json())).data.length;
+        const locker = new Database(join(dataDir, 'respd.db'));
+        locker.exec('BEGIN EXCLUSIVE');
+        const res = await s.fetch('/responses', { method: 'POST', body: JSON.stringify({ model: 'openai:mock-text', input: 'x', background: true }) });
+        locker.exec('ROLLBACK');
+        locker.close();
+        assert.equal(res.status, 503);
+        assert.equal(res.headers.get('retry-after'), '1');
+        const err = (await res.json()).error;
+        assert.equal(err.code, 'store_unavailable');
+        assert.equal((await s.fetch('/responses?limit=100').then((r) => r.json())).data.length, before, 'nothing stored');
+        const ok = await s.client().responses.create({ model: 'openai:mock-text', input: 'x', background: true });
+        assert.equal(ok.status, 'queued', 'works again once the store is free');
+      } finally {
+        await s.stop();
+      }
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('an upstream that drops, hangs, sends garbage or fails mid-stream ends the response failed with a reason', async () => {
+    const s = await startServer({ env: { OPENAI_BASE_URL: upstream.url, OPENAI_TIMEOUT_MS: '1500' } });
+    try {
+      for (const model of ['openai:mock-drop', 'openai:mock-hang', 'openai:mock-garbage', 'openai:mock-error-500']) {
+        const events = await readSse(await s.fetch('/responses', { method: 'POST', body: JSON.stringify({ model, input: 'x', stream: true }) }));
+        const last = events[events.length - 1];
+        assert.equal(last.event, 'response.failed', `${model}: ${last.event}`);
+        assert.ok(last.data.response.error.message.length > 0, `${model} carries a reason`);
+        events.forEach((e, i) => assert.equal(e.data.sequence_number, i));
+        const stored = await s.client().responses.retrieve(last.data.response.id);
+        assert.equal(stored.status, 'failed');
+      }
+      assert.equal(s.proc.exitCode, null, 'the server is still up');
+    } finally {
+      await s.stop();
+    }
+  });
+});

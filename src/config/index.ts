@@ -120,6 +120,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     providers.push({
       type: 'openai-compatible', id: 'openai', baseUrl: env.OPENAI_BASE_URL.replace(/\/+$/, ''),
       apiKeyEnv: 'OPENAI_API_KEY', apiKey: env.OPENAI_API_KEY || undefined,
+      timeoutMs: env.OPENAI_TIMEOUT_MS ? int(env, 'OPENAI_TIMEOUT_MS', 600_000, 1) : undefined,
     });
   }
   const llama = providers.find((p): p is LlamaProviderConfig => p.type === 'llama');

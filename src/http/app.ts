@@ -45,6 +45,11 @@ function mostTelling(errs: AjvError[]): AjvError | undefined {
   return best;
 }
 
+const STORE_ERRORS = /^(SQLITE_(BUSY|LOCKED|FULL|IOERR|READONLY|CANTOPEN|PROTOCOL)|ECONNREFUSED|ECONNRESET|ETIMEDOUT|57P0[1-3]|53300|08\d{3})/;
+function isStorageUnavailable(err: { code?: unknown }): boolean {
+  return typeof err.code === 'string' && STORE_ERRORS.test(err.code);
+}
+
 function validationError(err: FastifyError): ApiError {
   const first = mostTelling((err.validation ?? []) as AjvError[]);
   if (!first) return errors.invalid(err.message);
@@ -118,6 +123,12 @@ export async function buildApp(deps: AppDeps, logger: Logger, keys: KeyRing, bod
     else if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') e = new ApiError(415, `Unsupported Content-Type; send application/json.`, 'invalid_request_error', null, 'unsupported_media_type');
     else if (err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err instanceof SyntaxError || err.statusCode === 400) {
       e = errors.invalid(`We could not parse the JSON body of your request: ${err.message}`, null, 'invalid_json');
+    } else if (isStorageUnavailable(err)) {
+      // The store is busy, full or unreachable: a clear, retryable 503; nothing half-written (every
+      // store write is one transaction).
+      req.log.warn({ err }, 'store unavailable');
+      e = errors.unavailable('The response store is temporarily unavailable (busy, full or unreachable); retry shortly.', 'store_unavailable');
+      e.headers['retry-after'] = '1';
     } else if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
       e = new ApiError(err.statusCode, err.message, 'invalid_request_error', null, err.code ?? null);
     } else {

@@ -158,14 +158,20 @@ describe('auth and tenancy', () => {
         assert.equal(ids.has(created[j]), i === j, `identity ${i} listing ${j}`);
         if (i === j) continue;
         for (const [path, method] of [[`/responses/${created[j]}`, 'GET'], [`/responses/${created[j]}?stream=true`, 'GET'],
-          [`/responses/${created[j]}/input_items`, 'GET'], [`/responses/${created[j]}/cancel`, 'POST'], [`/responses/${created[j]}`, 'DELETE']] as const) {
-          const res = await server.fetch(path, { method, key: me.key, endUser: me.endUser });
+          [`/responses/${created[j]}/input_items`, 'GET'], [`/responses/${created[j]}/cancel`, 'POST'], [`/responses/${created[j]}`, 'DELETE'],
+          [`/responses/${created[j]}/wake`, 'POST'], [`/responses/${created[j]}?stream=true&starting_after=0`, 'GET'], [`/responses/${created[j]}`, 'POST']] as const) {
+          const body = path.endsWith('/wake') ? JSON.stringify({ input: 'hi' }) : method === 'POST' && !path.endsWith('/cancel') ? JSON.stringify({ metadata: { x: 'y' } }) : undefined;
+          const res = await server.fetch(path, { method, key: me.key, endUser: me.endUser, body });
           assert.equal(res.status, 404, `identity ${i} ${method} ${path} → ${res.status}`);
           await res.text();
         }
       }
     }
-    // Nothing was deleted by the foreign attempts.
+    // Chaining onto a foreign response is refused like an unknown one.
+    const chained = await server.fetch('/responses', { method: 'POST', key: KEY_B, body: JSON.stringify({ model: 'openai:mock-text', input: 'x', previous_response_id: created[0] }) });
+    assert.equal(chained.status, 400);
+    assert.equal((await chained.json()).error.param, 'previous_response_id');
+    // Nothing was deleted or changed by the foreign attempts.
     for (let j = 0; j < identities.length; j++) {
       const res = await server.fetch(`/responses/${created[j]}`, { key: identities[j].key, endUser: identities[j].endUser });
       assert.equal(res.status, 200);

@@ -6,6 +6,7 @@
 // (SELECT … FOR UPDATE) and numbers its items from the current maximum position: blocks never
 // interleave. `appendTurns` runs inside PostgresStore's group-commit transaction.
 import type pg from 'pg';
+import { inTransaction } from './tx.js';
 import {
   APPENDING_STATUSES, itemText, searchTerms, type ConversationItemRecord, type ConversationListQuery,
   type ConversationRecord, type ConversationStore, type ItemPageQuery,
@@ -65,19 +66,8 @@ export class PgConversationStore implements ConversationStore {
     private readonly onAppendError: (err: unknown, responseId: string) => void = (err, id) => console.error(`conversation append for ${id} failed`, err),
   ) {}
 
-  private async tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
-    const c = await this.pool.connect();
-    try {
-      await c.query('BEGIN');
-      const out = await fn(c);
-      await c.query('COMMIT');
-      return out;
-    } catch (err) {
-      await c.query('ROLLBACK').catch(() => {});
-      throw err;
-    } finally {
-      c.release();
-    }
+  private tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+    return inTransaction(this.pool, fn);
   }
 
   /** Locks the conversation and appends after its last item; false if it does not exist. */

@@ -8,6 +8,7 @@
 // its lease while another took over, or a response deleted under a run. Such batches are skipped and
 // marked `rejected` (not an error: failing the whole group commit would stall every other response).
 import pg from 'pg';
+import { inTransaction } from './tx.js';
 import { pageItems } from '../paging.js';
 import type { AppendBatch, EventChunk, Owner, PageQuery, ResponseRecord, Store, StoredItem } from '../types.js';
 import { PgConversationStore } from './conversations.js';
@@ -61,19 +62,8 @@ export class PostgresStore implements Store {
     this.conversations = new PgConversationStore(this.pool);
   }
 
-  private async tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
-    const c = await this.pool.connect();
-    try {
-      await c.query('BEGIN');
-      const out = await fn(c);
-      await c.query('COMMIT');
-      return out;
-    } catch (err) {
-      await c.query('ROLLBACK').catch(() => {});
-      throw err;
-    } finally {
-      c.release();
-    }
+  private tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+    return inTransaction(this.pool, fn);
   }
 
   async init(): Promise<void> {

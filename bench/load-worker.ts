@@ -5,6 +5,8 @@
 // SSE frame.
 import http from 'node:http';
 import { createRequire } from 'node:module';
+import { performance } from 'node:perf_hooks';
+import { StringDecoder } from 'node:string_decoder';
 import { percentile } from './lib/stats.js';
 import { SseCounter } from './lib/sse-counter.js';
 
@@ -19,10 +21,11 @@ export interface RequestSpec {
 }
 
 export type Op =
-  | ({ op: 'autocannon'; connections: number; duration: number } & RequestSpec)
+  | ({ op: 'autocannon'; connections: number; duration: number; samples?: boolean } & RequestSpec)
   | ({ op: 'ttfb'; n: number; marker: string; kind: 'chat' | 'responses' } & RequestSpec)
   | ({ op: 'stream'; kind: 'chat' | 'responses'; lastData?: boolean } & RequestSpec)
-  | ({ op: 'streams'; n: number; kind: 'chat' | 'responses' } & RequestSpec);
+  | ({ op: 'streams'; n: number; kind: 'chat' | 'responses' } & RequestSpec)
+  | { op: 'follow'; streams: RequestSpec[] };
 
 export interface AutocannonResult {
   requests: number;
@@ -35,6 +38,23 @@ export interface AutocannonResult {
   p90: number;
   p99: number;
   mean: number;
+  /** Every 2xx response time (ms), when asked (`samples: true`), to merge runs of several workers. */
+  samples?: number[];
+}
+
+/** One `/responses` stream read with the arrival time of every event (op 'follow'). */
+export interface FollowResult {
+  status: number;
+  /** Wall-clock ms (performance.timeOrigin + performance.now(), comparable across processes) of the first byte. */
+  firstByteAt: number;
+  /** Sequence numbers in arrival order, and the wall-clock ms at which the chunk carrying each arrived. */
+  seqs: number[];
+  times: number[];
+  /** Sequence numbers of `response.output_text.delta` events. */
+  deltaSeqs: number[];
+  gaps: number;
+  terminal?: string;
+  error?: string;
 }
 
 export interface StreamResult {
@@ -92,6 +112,7 @@ function runAutocannon(o: Extract<Op, { op: 'autocannon' }>): Promise<Autocannon
         requests: r.requests.total, seconds: r.duration, rps: r.requests.total / r.duration,
         non2xx: r.non2xx, errors: r.errors, timeouts: r.timeouts,
         p50: percentile(sorted, 50), p90: percentile(sorted, 90), p99: percentile(sorted, 99), mean: sum / (samples.length || 1),
+        ...(o.samples ? { samples: Array.from(sorted) } : {}),
       });
     });
     inst.on('response', (_client: unknown, status: number, _bytes: number, ms: number) => {
@@ -216,6 +237,52 @@ async function streams(o: Extract<Op, { op: 'streams' }>, notify: (event: string
   };
 }
 
+/** Wall-clock ms with sub-ms resolution, on the same scale in every process of the machine. */
+const wallMs = () => performance.timeOrigin + performance.now();
+
+/** One `/responses` SSE stream, every event's sequence number timed at arrival. */
+function followOne(spec: RequestSpec): Promise<FollowResult> {
+  return new Promise((resolve) => {
+    const r: FollowResult = { status: 0, firstByteAt: NaN, seqs: [], times: [], deltaSeqs: [], gaps: 0 };
+    const decoder = new StringDecoder('utf8');
+    let buf = '';
+    let settled = false;
+    const done = (error?: string) => {
+      if (settled) return;
+      settled = true;
+      if (error && !r.terminal) r.error = error;
+      resolve(r);
+    };
+    request(spec, keepAlive, (res) => {
+      r.status = res.statusCode ?? 0;
+      res.on('data', (c: Buffer) => {
+        const at = wallMs();
+        if (Number.isNaN(r.firstByteAt)) r.firstByteAt = at;
+        const b = buf + decoder.write(c);
+        let start = 0;
+        let i: number;
+        while ((i = b.indexOf('\n\n', start)) >= 0) {
+          if (b.startsWith('id: ', start)) {
+            const nl = b.indexOf('\n', start);
+            const seq = Number(b.slice(start + 4, nl));
+            const last = r.seqs[r.seqs.length - 1];
+            if (last !== undefined && seq !== last + 1) r.gaps++;
+            r.seqs.push(seq);
+            r.times.push(at);
+            if (b.startsWith('event: response.output_text.delta\n', nl + 1)) r.deltaSeqs.push(seq);
+            else if (/^event: response\.(completed|failed|incomplete|cancelled)\n/.test(b.slice(nl + 1, nl + 40))) r.terminal = b.slice(nl + 8, b.indexOf('\n', nl + 1));
+          }
+          start = i + 2;
+        }
+        buf = b.slice(start);
+      });
+      res.on('end', () => done(r.status >= 300 ? `HTTP ${r.status}` : r.terminal ? undefined : 'ended without a terminal event'));
+      res.on('error', (e) => done(e.message));
+      res.on('close', () => done(r.terminal ? undefined : 'closed before the end'));
+    }, (e) => done(e.message));
+  });
+}
+
 process.on('message', async (msg: { id: number } & Op) => {
   const reply = (m: object) => process.send!({ id: msg.id, ...m });
   try {
@@ -229,6 +296,7 @@ process.on('message', async (msg: { id: number } & Op) => {
         break;
       }
       case 'streams': result = await streams(msg, (event) => reply({ event })); break;
+      case 'follow': result = await Promise.all(msg.streams.map(followOne)); break;
     }
     reply({ result });
   } catch (err) {

@@ -4,6 +4,7 @@
 //   peer       Portkey gateway (bench/peer)    --headless on 127.0.0.1, x-portkey-custom-host → upstream
 //   load       dist/bench/load-worker.js       autocannon + SSE-counting clients
 //   llama      dist/bench/llama-direct.js      node-llama-cpp on the same GGUF, same threads
+//   scale      dist/bench/scale.js             1 vs 2 respd instances on PostgreSQL + Redis, cross-instance streams
 // Every figure is taken per round and compared with its baseline from the same round; rounds rotate
 // the order of the systems so drift hits all alike. Results: bench/results/latest.{json,md}.
 import { mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
@@ -15,6 +16,7 @@ import {
   cpuSecondsOf, ensurePortkey, ROOT, rssOf, RESPD_KEY, startPortkey, startRespd, startUpstream, Worker, type Proc,
 } from './lib/procs.js';
 import { renderMarkdown } from './lib/report.js';
+import { scaleSection } from './scale.js';
 import { held, LONG, modelName, REPLAY, TINY } from './lib/scenarios.js';
 import { round, summarize, type Summary } from './lib/stats.js';
 
@@ -496,7 +498,7 @@ async function main() {
 
   const sections: Array<[string, (s: Stack, l: Worker, r: any) => Promise<void>]> = [
     ['http', httpSection], ['ttfb', ttfbSection], ['sse', sseSection], ['replay', replaySection],
-    ['llama', llamaSection], ['streams', streamsSection],
+    ['llama', llamaSection], ['streams', streamsSection], ['scale', scaleSection],
   ];
   if (CONFIG.profile) sections.push(['profile', profileSection]);
   try {

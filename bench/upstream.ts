@@ -3,6 +3,7 @@
 // same thing. Run as its own process: `node dist/bench/upstream.js` prints `{"port":N}` on stdout.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import { LISTED_MODELS, parseModel, type ReplyShape } from './lib/scenarios.js';
 
 const CREATED = Math.floor(Date.now() / 1000);
@@ -23,6 +24,22 @@ interface Prepared {
 }
 
 const cache = new Map<string, Prepared>();
+
+/**
+ * Send times of streamed replies whose last user message starts with `timing:` (the scale section's
+ * cross-instance latency): wall-clock ms (performance.timeOrigin + performance.now(), the same scale
+ * in every process) at which each content chunk was written, keyed by that message; read and
+ * forgotten with GET /v1/bench/timings?key=<message>.
+ */
+const timings = new Map<string, number[]>();
+const wallMs = () => performance.timeOrigin + performance.now();
+
+function timingKey(body: any): string | undefined {
+  const msgs = Array.isArray(body?.messages) ? body.messages : [];
+  const last = msgs[msgs.length - 1]?.content;
+  const text = typeof last === 'string' ? last : Array.isArray(last) ? last.map((p: any) => p?.text ?? '').join('') : '';
+  return text.startsWith('timing:') ? text : undefined;
+}
 
 /** Barrier state per model: streams waiting for the rest of their reply. */
 interface Barrier {
@@ -88,8 +105,12 @@ function chat(res: http.ServerResponse, raw: string): void {
     res.end(all);
     return;
   }
+  const key = timingKey(body);
+  const sent = key !== undefined ? [] as number[] : undefined;
+  if (key !== undefined) timings.set(key, sent!);
   res.writeHead(200, SSE_HEADERS);
   res.write(p.head);
+  sent?.push(wallMs());
   const prepared = p;
   let timer: NodeJS.Timeout | undefined;
   const flow = () => {
@@ -97,7 +118,10 @@ function chat(res: http.ServerResponse, raw: string): void {
     const frames = prepared.frames;
     timer = setInterval(() => {
       if (res.destroyed) return clearInterval(timer);
-      if (i < frames.length) res.write(frames[i++]);
+      if (i < frames.length) {
+        res.write(frames[i++]);
+        sent?.push(wallMs());
+      }
       if (i >= frames.length) {
         clearInterval(timer);
         res.end(usage ? prepared.tailWithUsage : prepared.tail);
@@ -133,6 +157,12 @@ const server = http.createServer((req, res) => {
   const url = req.url ?? '/';
   if (req.method === 'GET' && url === '/v1/models') {
     return sendJson(res, 200, { object: 'list', data: LISTED_MODELS.map((id) => ({ id, object: 'model', created: CREATED, owned_by: 'bench' })) });
+  }
+  if (req.method === 'GET' && url.startsWith('/v1/bench/timings?')) {
+    const key = new URLSearchParams(url.slice(url.indexOf('?') + 1)).get('key') ?? '';
+    const sent = timings.get(key);
+    timings.delete(key);
+    return sendJson(res, sent ? 200 : 404, { key, sent: sent ?? null });
   }
   if (req.method === 'POST' && url === '/v1/chat/completions') {
     let raw = '';

@@ -170,6 +170,50 @@ export function renderMarkdown(r: Any): string {
     ]));
     L.push('');
   }
+  const sc = r.figures.scale;
+  if (sc) {
+    L.push('## Scale-out: PostgreSQL + Redis, 1 vs 2 instances on this machine (issue 6)');
+    L.push('');
+    if (sc.skipped) {
+      L.push(`Skipped: ${sc.reason}.`);
+      L.push('');
+    } else {
+      L.push(`Fresh PostgreSQL schema and Redis key prefix \`${sc.backends.redisPrefix}\` (dropped at the end: schema ${sc.cleanup?.schemaDropped ? 'dropped' : `**not dropped** (${sc.cleanup?.schemaError ?? '?'})`}, ${sc.cleanup?.redisKeysDeleted ?? '?'} Redis keys deleted, ${sc.cleanup?.redisKeysLeft ?? '?'} left). Instances are separate respd processes with the default settings on the same ${sc.machine.cores} cores as PostgreSQL, Redis, the upstream and the load workers.`);
+      L.push('');
+      const tp = sc.throughput;
+      if (tp) {
+        L.push(`### Throughput: POST /responses, store on, tiny fixed reply, non-streaming`);
+        L.push('');
+        L.push('Every system is driven by two load-worker processes at once with c/2 connections each — both at the one instance, or one per instance; req/s is their sum, p50/p99 are over their merged response times. "1 instance" keeps the second instance running, idle. Ratios are to the same round\'s 1-instance PostgreSQL run. CPU µs/req: of the respd process(es) serving the run, and of every PostgreSQL and Redis server process of the machine (the SQLite rows have none of their own: anything there is other work); machine busy = all cores, all processes.');
+        L.push('');
+        const rows: string[][] = [];
+        for (const c of Object.keys(tp).map(Number).sort((a, b) => a - b)) {
+          for (const [id, f] of Object.entries<Any>(tp[c])) {
+            rows.push([String(c), f.label, fmt(f.rps), id === 'pg-1' ? '1' : x(f.vsOneInstance), fmt(f.p50, 3), fmt(f.p99, 3), fmt(f.cpuUsPerReq), fmt(f.backendCpuUsPerReq), fmt(f.machineBusyPct, 0, ' %'), String(f.failures)]);
+          }
+        }
+        L.push(table(['c', 'system', 'req/s', '× 1 instance', 'p50 ms', 'p99 ms', 'respd CPU µs/req', 'PostgreSQL + Redis CPU µs/req', 'machine busy', 'errors'], rows));
+        L.push('');
+      }
+      const lt = sc.latency;
+      if (lt) {
+        L.push(`### Cross-instance stream latency (\`${lt.shape}\`: 200 chunks, 10 ms apart)`);
+        L.push('');
+        L.push(`${lt.responses} background responses (${lt.responsesPerRound} at a time per round, created alternately on A and B; creator→runner: ${lt.runners}), each read with \`GET /responses/{id}?stream=true&starting_after=-1\` from both instances at once by one client process; ${lt.eventsPerResponse} events each, ${lt.allComplete ? 'every read complete and gap-free' : '**some reads incomplete**'}. Only events appended after both readers were connected (+20 ms) count. Times are wall-clock (\`performance.timeOrigin + now()\`) in the client and the upstream processes. p50/p99 are over all samples pooled; "per round" = median (min–max) of the rounds' own. A negative difference means the other instance's stream was read first: both streams are read by one client event loop, so differences under a millisecond are at its resolution.`);
+        L.push('');
+        const row = (label: string, f: Any) => [label, String(f.n), n(f.p50, 2), fmt(f.p50Rounds, 2), n(f.p99, 2), fmt(f.p99Rounds, 2), `${n(f.min, 2)} / ${n(f.max, 2)}`];
+        L.push(table(['latency', 'samples', 'p50 ms', 'p50 per round', 'p99 ms', 'p99 per round', 'min / max ms'], [
+          row('other instance\'s stream − running instance\'s stream (same sequence number)', lt.fanOut),
+          row('other instance\'s stream − upstream sent the chunk (end to end)', lt.endToEnd),
+          row('running instance\'s own stream − upstream sent the chunk', lt.runnerLag),
+        ]));
+        L.push('');
+        L.push(`Target (issue 6 §2): an event appended on one instance reaches a stream on another within 50 ms p99 — ${lt.endToEnd.p99 < 50 ? 'met' : '**not met**'} (${n(lt.endToEnd.p99, 2)} ms end to end).`);
+        if (lt.notes?.length) L.push(`\nNotes: ${lt.notes.join('; ')}`);
+        L.push('');
+      }
+    }
+  }
   if (r.profiles && Object.keys(r.profiles).length) {
     L.push('## CPU profiles of respd (`node --cpu-prof`), top self time');
     L.push('');

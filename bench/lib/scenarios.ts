@@ -34,4 +34,7 @@ export const held = (n: number): ReplyShape => ({ chunks: 60, chunkSize: 8, dela
 /** A stored response of exactly 10,000 events: chunks + 8 framing events (created … completed). */
 export const REPLAY: ReplyShape = { chunks: 9_992, chunkSize: 8, delayMs: 0 };
 
-export const LISTED_MODELS = [TINY, LONG, REPLAY, held(1000), held(100), held(10)].map(modelName);
+/** A slow stream for cross-instance latency (scale section): 200 chunks, 10 ms apart (≈2 s). */
+export const SLOW: ReplyShape = { chunks: 200, chunkSize: 8, delayMs: 10 };
+
+export const LISTED_MODELS = [TINY, LONG, REPLAY, SLOW, held(1000), held(100), held(10)].map(modelName);

@@ -32,6 +32,7 @@ describe('restart recovery', () => {
         const failed = await c2.responses.retrieve(running.id);
         assert.equal(failed.status, 'failed');
         assert.match(failed.error!.message, /stopped/);
+        assert.ok(failed.output.every((it: any) => it.status !== 'in_progress'), 'no item left in progress');
         let q = await c2.responses.retrieve(queued.id);
         for (let i = 0; i < 100 && q.status !== 'completed'; i++) {
           await new Promise((r) => setTimeout(r, 30));

@@ -143,6 +143,8 @@ export class Executor {
     finalize(log, 'response.failed', {
       status: 'failed',
       error: { code: 'server_restarted', message: 'The server stopped while this response was in progress; it was not completed.' },
+      // Items cut off mid-way (a message, a call, a sleep) end incomplete, not forever in progress.
+      output: log.state.output.map((it) => (it.status === 'in_progress' ? { ...it, status: 'incomplete' } : it)),
     });
     await log.durable();
   }

@@ -191,20 +191,13 @@ export class ResponsesService {
       await live.durable();
       return live.state;
     }
-    if (live) {
-      // Still queued here: end it now; the queue skips terminal responses.
-      finalize(live, 'response.cancelled', { status: 'cancelled' });
-      await live.durable();
-      return live.state;
-    }
+    // Still queued here: end it now; the queue skips terminal responses.
+    if (live) return this.endCancelled(live);
     // Scale-out: a job no worker has started is taken back from the shared queue and ended here.
     if (await this.queue.withdraw?.(id)) {
       const now = await this.store.getResponse(id);
       if (!now || Executor.isTerminal(now.status)) return now ? JSON.parse(now.snapshot) : this.current(rec);
-      const log = this.executor.newLog(id, JSON.parse(now.snapshot), now.lastSeq + 1, true);
-      finalize(log, 'response.cancelled', { status: 'cancelled' });
-      await log.durable();
-      return log.state;
+      return this.endCancelled(this.executor.newLog(id, JSON.parse(now.snapshot), now.lastSeq + 1, true));
     }
     // Running on another instance: ask it, then wait for the terminal state to reach the store.
     await this.control.publish({ kind: 'cancel', id });
@@ -215,12 +208,16 @@ export class ResponsesService {
     }
     const still = await this.store.getResponse(id);
     if (still?.status === 'queued') {
-      const log = this.executor.newLog(id, JSON.parse(still.snapshot), still.lastSeq + 1, true);
-      finalize(log, 'response.cancelled', { status: 'cancelled' });
-      await log.durable();
-      return log.state;
+      return this.endCancelled(this.executor.newLog(id, JSON.parse(still.snapshot), still.lastSeq + 1, true));
     }
     throw errors.unavailable('The instance running this response did not confirm the cancel in time; try again.');
+  }
+
+  /** Ends a response that no run is driving (queued, or handed back) as cancelled, on this instance. */
+  private async endCancelled(log: LiveLog): Promise<ResponseObject> {
+    finalize(log, 'response.cancelled', { status: 'cancelled' });
+    await log.durable();
+    return log.state;
   }
 
   async delete(owner: Owner, id: string) {

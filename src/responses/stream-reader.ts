@@ -3,7 +3,7 @@
 // come from the store, live ones from the LiveLog in memory; a response running elsewhere (another
 // instance) is followed through the hub's remote tail, or by polling the store.
 import type { EventHub } from '../bus/types.js';
-import type { Store } from '../store/types.js';
+import { TERMINAL_STATUSES, type Store } from '../store/types.js';
 import { isTerminalLine } from './event-line.js';
 import type { LiveLog } from './live-log.js';
 
@@ -85,7 +85,7 @@ export async function* readResponseLines(
     if (sawTerminal) return;
     const rec = await deps.store.getResponse(id);
     if (!rec) return; // deleted meanwhile
-    if (rec.lastSeq <= last && ['completed', 'failed', 'cancelled', 'incomplete'].includes(rec.status)) return;
+    if (rec.lastSeq <= last && TERMINAL_STATUSES.has(rec.status)) return;
     // Not live here and not finished: it runs on another instance (or is queued). Follow it.
     const remote = deps.hub.remoteTail?.(id, last, signal);
     if (remote) {

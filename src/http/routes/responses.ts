@@ -3,6 +3,7 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { LOGPROBS, logprobsStripper, parseInclude, presentInputItem, presentResponse } from '../../responses/include.js';
 import { readResponseLines, type SeqLine } from '../../responses/stream-reader.js';
+import { TERMINAL_STATUSES } from '../../store/types.js';
 import { ErrorBody } from '../schemas/common.js';
 import {
   CreateResponseBody, DeletedResponse, IdParams, InputItemsQuery, ListResponsesQuery, RetrieveQuery, UpdateResponseBody,
@@ -96,7 +97,7 @@ export const responsesRoutes = (deps: AppDeps): FastifyPluginAsync => async (app
     const rec = await svc.load(req.owner, req.params.response_id);
     if (!q.stream) return presentResponse(await svc.settled(rec), include);
     const live = svc.hub.local(rec.id);
-    const finished = live ? live.terminal : ['completed', 'failed', 'cancelled', 'incomplete'].includes(rec.status);
+    const finished = live ? live.terminal : TERMINAL_STATUSES.has(rec.status);
     const opts: FrameOptions = { obfuscate: q.include_obfuscation ?? false, rewrite: include.includes(LOGPROBS) ? undefined : logprobsStripper };
     // A finished response with no resume point: just its terminal event, then close.
     const after = q.starting_after ?? (finished ? (live ? live.nextSeq : rec.lastSeq + 1) - 2 : -1);

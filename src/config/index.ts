@@ -13,6 +13,8 @@ export interface LlamaProviderConfig {
   threads: number;
   contextSize?: number;
   parallel: number;
+  /** Minimum ms between two streamed deltas (faster tokens are merged); undefined = the provider's default. */
+  streamIntervalMs?: number;
 }
 
 export interface UpstreamProviderConfig {
@@ -60,6 +62,12 @@ function int(env: NodeJS.ProcessEnv, name: string, dflt: number, min = 0): numbe
   return n;
 }
 
+function nonNegative(v: unknown, what: string): number {
+  const n = Number(v);
+  if (typeof v === 'boolean' || !Number.isFinite(n) || n < 0) throw new ConfigError(`${what} must be a number ≥ 0`);
+  return n;
+}
+
 function readProviderFile(path: string, env: NodeJS.ProcessEnv) {
   const text = readFileSync(path, 'utf8');
   const doc = (path.endsWith('.json') ? JSON.parse(text) : parseYaml(text)) as Record<string, unknown>;
@@ -77,6 +85,7 @@ function readProviderFile(path: string, env: NodeJS.ProcessEnv) {
         type: 'llama', id, modelPath: resolve(modelPath),
         threads: Number(p.threads ?? 1), contextSize: p.context_size ? Number(p.context_size) : undefined,
         parallel: Number(p.parallel ?? 4),
+        streamIntervalMs: p.stream_interval_ms !== undefined ? nonNegative(p.stream_interval_ms, `${path}: provider '${id}' stream_interval_ms`) : undefined,
       });
     } else if (type === 'openai-compatible') {
       if (typeof p.base_url !== 'string') throw new ConfigError(`${path}: provider '${id}' needs base_url`);
@@ -112,6 +121,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
         type: 'llama', id: 'local', modelPath, threads,
         contextSize: env.LLAMA_CONTEXT_SIZE ? int(env, 'LLAMA_CONTEXT_SIZE', 2048, 64) : undefined,
         parallel: int(env, 'LLAMA_PARALLEL', 4, 1),
+        streamIntervalMs: env.LLAMA_STREAM_INTERVAL_MS ? int(env, 'LLAMA_STREAM_INTERVAL_MS', 5, 0) : undefined,
       });
     }
   }

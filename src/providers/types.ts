@@ -52,6 +52,12 @@ export interface GenerateRequest {
   topLogprobs?: number;
   user?: string;
   signal: AbortSignal;
+  /**
+   * Nobody watches this turn's deltas (a blocking store:false response): a provider may produce the
+   * turn in one piece (e.g. a non-streamed upstream call, cheaper at both ends) and yield it as one
+   * delta per item. The events and their order are the same either way.
+   */
+  wholeTurn?: boolean;
 }
 
 export interface TopLogprob {

@@ -89,6 +89,8 @@ class Run {
       topLogprobs: this.withLogprobs ? r.top_logprobs : undefined,
       user: r.safety_identifier ?? r.user ?? undefined,
       signal: input.signal,
+      // A blocking store:false response: no reader sees its deltas, so the provider may skip streaming.
+      wholeTurn: input.log.unobserved || undefined,
     };
   }
 

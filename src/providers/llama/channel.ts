@@ -6,36 +6,55 @@
 // and leak the sequence. With a channel the producer runs to completion on its own (bounded by
 // maxOutputTokens / the context size, and stopped promptly by the abort signal), and the consumer
 // merely drains a buffer. It also means slow consumers never stall batched decoding of other requests.
+//
+// Pacing. The consumer's work per item (building an event, storing it, writing an SSE frame) runs on
+// the same JS thread that must hand llama.cpp its next decode. Two rules keep that work off the
+// token loop's critical path:
+//  - the consumer is woken with setImmediate, never synchronously: by then node-llama-cpp has
+//    dispatched the next decode (it schedules that as a microtask), so the consumer's work overlaps
+//    the native decode running on its worker thread instead of delaying it;
+//  - items that can be merged (text deltas) are delivered at most once per `intervalMs`: tokens that
+//    arrive faster than that are merged into one delta. A small model on a CPU produces a token every
+//    ~0.5 ms, and paying the per-event cost for each one slowed it by ~15 %; a large model (tens of ms
+//    per token) is never held back, and the first delta is never delayed.
+
+export interface ChannelOptions<T> {
+  /** Runs when the consumer stops early (break / return()). */
+  onCancel?: () => void;
+  /** Merges `next` into `last` (both still waiting in the buffer), or returns undefined when it cannot. */
+  coalesce?: (last: T, next: T) => T | undefined;
+  /** Whether an item may wait up to `intervalMs` for more to merge with (default: none may). */
+  holdable?: (item: T) => boolean;
+  /** Minimum time between two deliveries of holdable items, in ms. 0 = deliver each at once. */
+  intervalMs?: number;
+}
 
 export class EventChannel<T> implements AsyncIterable<T> {
   private readonly buffer: T[] = [];
   private closed = false;
   private failure: { error: unknown } | undefined;
   private waiter: (() => void) | undefined;
+  /** A wake-up is scheduled (setImmediate or the hold timer). */
+  private wakeScheduled = false;
+  private holdTimer: NodeJS.Timeout | undefined;
+  /** performance.now() of the last delivery to the consumer. */
+  private lastDelivery = -Infinity;
 
-  /**
-   * `onCancel` runs when the consumer stops early (break / return()). `coalesce` may merge an item into
-   * the last one still waiting in the buffer: when the consumer lags behind the model, it then gets one
-   * event for several tokens instead of paying its per-event cost for each.
-   */
-  constructor(
-    private readonly onCancel: () => void = () => {},
-    private readonly coalesce?: (last: T, next: T) => T | undefined,
-  ) {}
+  constructor(private readonly opts: ChannelOptions<T> = {}) {}
 
   push(item: T): void {
     if (this.closed) return;
     const n = this.buffer.length;
-    const merged = n > 0 && this.coalesce ? this.coalesce(this.buffer[n - 1], item) : undefined;
+    const merged = n > 0 && this.opts.coalesce ? this.opts.coalesce(this.buffer[n - 1], item) : undefined;
     if (merged !== undefined) this.buffer[n - 1] = merged;
     else this.buffer.push(item);
-    this.wake();
+    this.schedule(this.buffer.every((x) => this.opts.holdable?.(x) ?? false));
   }
 
   /** Ends the stream after buffered items are delivered. */
   close(): void {
     this.closed = true;
-    this.wake();
+    this.schedule(false);
   }
 
   /** Ends the stream with an error, thrown to the consumer after buffered items. */
@@ -45,17 +64,45 @@ export class EventChannel<T> implements AsyncIterable<T> {
     this.close();
   }
 
-  private wake(): void {
+  /** Wakes a waiting consumer: at once (next turn of the loop), or once the hold interval is over. */
+  private schedule(mayHold: boolean): void {
+    if (!this.waiter) return;
+    const interval = this.opts.intervalMs ?? 0;
+    const wait = mayHold && interval > 0 ? this.lastDelivery + interval - performance.now() : 0;
+    if (wait >= 1) {
+      if (!this.wakeScheduled) {
+        this.wakeScheduled = true;
+        this.holdTimer = setTimeout(this.wake, Math.ceil(wait));
+      }
+      return;
+    }
+    if (this.holdTimer) {
+      // Something that must not wait (or the interval is over): cancel the hold and wake now.
+      clearTimeout(this.holdTimer);
+      this.holdTimer = undefined;
+      this.wakeScheduled = false;
+    }
+    if (this.wakeScheduled) return;
+    this.wakeScheduled = true;
+    setImmediate(this.wake);
+  }
+
+  private readonly wake = (): void => {
+    this.wakeScheduled = false;
+    this.holdTimer = undefined;
     const w = this.waiter;
     this.waiter = undefined;
     w?.();
-  }
+  };
 
   [Symbol.asyncIterator](): AsyncIterator<T> {
     return {
       next: async (): Promise<IteratorResult<T>> => {
         for (;;) {
-          if (this.buffer.length > 0) return { value: this.buffer.shift() as T, done: false };
+          if (this.buffer.length > 0) {
+            this.lastDelivery = performance.now();
+            return { value: this.buffer.shift() as T, done: false };
+          }
           if (this.closed) {
             if (this.failure) {
               const { error } = this.failure;
@@ -64,14 +111,17 @@ export class EventChannel<T> implements AsyncIterable<T> {
             }
             return { value: undefined, done: true };
           }
-          await new Promise<void>((resolve) => (this.waiter = resolve));
+          await new Promise<void>((resolve) => {
+            this.waiter = resolve;
+          });
         }
       },
       return: async (): Promise<IteratorResult<T>> => {
         if (!this.closed) {
           this.closed = true;
           this.buffer.length = 0;
-          this.onCancel();
+          if (this.holdTimer) clearTimeout(this.holdTimer);
+          this.opts.onCancel?.();
         }
         return { value: undefined, done: true };
       },

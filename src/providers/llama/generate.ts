@@ -14,17 +14,29 @@ import { renderPrompt } from './prompt.js';
 import type { LlamaRuntime } from './runtime.js';
 import { forcedTools, generateToolCall } from './tool-calls.js';
 
-/** Consecutive text deltas (with their logprobs) waiting for the consumer become one delta. */
-function mergeText(last: GenerateEvent, next: GenerateEvent): GenerateEvent | undefined {
+/** Consecutive deltas (with their logprobs) waiting for the consumer become one delta. */
+function mergeDeltas(last: GenerateEvent, next: GenerateEvent): GenerateEvent | undefined {
+  if (last.type === 'tool_call_delta' && next.type === 'tool_call_delta' && last.index === next.index)
+    return { type: 'tool_call_delta', index: last.index, delta: last.delta + next.delta };
   if (last.type !== 'text' || next.type !== 'text') return undefined;
   const logprobs = last.logprobs || next.logprobs ? [...(last.logprobs ?? []), ...(next.logprobs ?? [])] : undefined;
   return { type: 'text', delta: last.delta + next.delta, ...(logprobs ? { logprobs } : {}) };
 }
 
-/** Starts generation in the background and returns its event stream. */
-export function startGeneration(runtime: LlamaRuntime, req: GenerateRequest): AsyncIterable<GenerateEvent> {
+const isDelta = (e: GenerateEvent) => e.type === 'text' || e.type === 'tool_call_delta';
+
+/**
+ * Starts generation in the background and returns its event stream. Deltas reach the consumer at
+ * most once per `streamIntervalMs` (faster tokens are merged; see channel.ts).
+ */
+export function startGeneration(runtime: LlamaRuntime, req: GenerateRequest, streamIntervalMs = 0): AsyncIterable<GenerateEvent> {
   const cancel = new AbortController();
-  const channel = new EventChannel<GenerateEvent>(() => cancel.abort(), mergeText);
+  const channel = new EventChannel<GenerateEvent>({
+    onCancel: () => cancel.abort(),
+    coalesce: mergeDeltas,
+    holdable: isDelta,
+    intervalMs: streamIntervalMs,
+  });
   const signal = AbortSignal.any([req.signal, cancel.signal]);
   produce(runtime, req, signal, (e) => channel.push(e)).then(
     () => channel.close(),

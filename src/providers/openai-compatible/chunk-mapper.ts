@@ -112,6 +112,20 @@ export class ChunkMapper {
     }
   }
 
+  /**
+   * Map a whole (non-streamed) `chat.completion`: its message is the sum of all deltas, so it is
+   * mapped as one chunk whose delta is the message. Call `end()` afterwards, as after a stream.
+   */
+  pushCompletion(completion: unknown, out: GenerateEvent[]): void {
+    if (!isObj(completion) || (!Array.isArray(completion.choices) && completion.error == null)) {
+      throw new ProviderError('upstream sent a reply that is not a chat completion', 0, false, 'upstream_bad_response');
+    }
+    const choices = Array.isArray(completion.choices)
+      ? completion.choices.map((c) => (isObj(c) ? { index: c.index, delta: c.message, logprobs: c.logprobs, finish_reason: c.finish_reason ?? 'stop' } : c))
+      : undefined;
+    this.push({ ...completion, choices }, out);
+  }
+
   /** Events to emit when the stream ended cleanly: usage first, then finish. */
   end(out: GenerateEvent[]): void {
     // Calls whose name never arrived cannot be executed; flush them under an empty name rather

@@ -57,8 +57,11 @@ export class UpstreamClient {
    * Send a request, retrying 429/5xx responses and connection failures with backoff. Returns the
    * final response whatever its status (the caller decides whether a non-2xx is an error or is
    * passed through). Throws ProviderError, or CallerAbortError when `call` was aborted by the caller.
+   * `whole`: the upstream answers only once it has generated everything (a non-streamed completion),
+   * so its headers may take as long as the whole turn: only the total deadline applies, not the
+   * first-byte timeout.
    */
-  async send(method: 'GET' | 'POST', path: string, body: string | undefined, call: CallSignal, accept: string): Promise<UpstreamResponse> {
+  async send(method: 'GET' | 'POST', path: string, body: string | undefined, call: CallSignal, accept: string, whole = false): Promise<UpstreamResponse> {
     const headers: Record<string, string> = { accept, ...this.headers };
     if (body !== undefined) headers['content-type'] = 'application/json';
     for (let attempt = 0; ; attempt++) {
@@ -70,6 +73,7 @@ export class UpstreamClient {
           headers,
           body,
           signal: call.signal,
+          ...(whole ? { headersTimeout: 0 } : {}),
         });
       } catch (err) {
         const mapped = mapTransportError(err, call, 'request', this.timeouts);

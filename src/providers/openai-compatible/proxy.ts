@@ -54,7 +54,8 @@ export async function proxyChatCompletions(client: UpstreamClient, body: Record<
   const call = createCallSignal(signal, client.timeouts.totalMs);
   let res: UpstreamResponse;
   try {
-    res = await client.send('POST', '/chat/completions', JSON.stringify(body), call, body.stream === true ? 'text/event-stream' : 'application/json');
+    const stream = body.stream === true;
+    res = await client.send('POST', '/chat/completions', JSON.stringify(body), call, stream ? 'text/event-stream' : 'application/json', !stream);
   } catch (err) {
     call.dispose();
     throw err;

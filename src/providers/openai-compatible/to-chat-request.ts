@@ -81,12 +81,12 @@ function responseFormat(f: ResponseFormat): Json | undefined {
   }
 }
 
-export function toChatRequest(req: GenerateRequest): Json {
+/** `stream: false` asks for one chat.completion instead of chunks (see GenerateRequest.wholeTurn). */
+export function toChatRequest(req: GenerateRequest, stream = true): Json {
   const body: Json = {
     model: req.model,
     messages: req.messages.map(message),
-    stream: true,
-    stream_options: { include_usage: true },
+    ...(stream ? { stream: true, stream_options: { include_usage: true } } : {}),
   };
   if (req.tools && req.tools.length > 0) {
     body.tools = req.tools.map(tool);

@@ -425,7 +425,8 @@ async function profileSection(s: Stack, load: Worker, results: any) {
     mkdirSync(sub, { recursive: true });
     const respd = await startRespd(s.upstream.url, { cpuProfDir: sub });
     try {
-      await w.run({ ...s, respd });
+      const r = await w.run({ ...s, respd }) as { requests?: number } | undefined;
+      if (r?.requests) log(`profile ${w.name}: ${r.requests} requests`);
     } finally {
       await respd.stop();
     }

@@ -76,6 +76,27 @@ describe('llama provider with stories260K', { skip: storiesMissing }, () => {
     assert.deepEqual(evs.slice(-2).map((e) => e.type), ['usage', 'finish']);
   });
 
+  test('deltas are paced by streamIntervalMs: faster tokens are merged, the first is not held, nothing is lost', async () => {
+    const each = createLlamaProvider({ id: 'llama', modelPath: STORIES, threads: 1, streamIntervalMs: 0 });
+    const held = createLlamaProvider({ id: 'llama', modelPath: STORIES, threads: 1, streamIntervalMs: 60_000 });
+    try {
+      const req = () => request({ maxOutputTokens: 60, temperature: 0 });
+      const perToken = texts(await collect(each.generate(req())));
+      const t0 = Date.now();
+      const evs = await collect(held.generate(req()));
+      const merged = texts(evs);
+      assert.ok(Date.now() - t0 < 30_000, 'the end of the turn is never held');
+      assert.ok(perToken.length >= 20, `one delta per token without pacing (${perToken.length})`);
+      // The first delta goes out at once; everything after it within the interval is one delta.
+      assert.equal(merged.length, 2);
+      assert.equal(merged.map((d) => d.delta).join(''), perToken.map((d) => d.delta).join(''));
+      assert.deepEqual(evs.slice(-2).map((e) => e.type), ['usage', 'finish']);
+    } finally {
+      await each.close();
+      await held.close();
+    }
+  });
+
   test('maxOutputTokens ends with finish "length"', async () => {
     const evs = await collect(provider.generate(request({ maxOutputTokens: 8, temperature: 0 })));
     assert.equal(usageOf(evs).usage.outputTokens, 8);

@@ -219,6 +219,51 @@ describe('generate: streaming', () => {
   });
 });
 
+describe('generate: whole turns (nobody watches the deltas)', () => {
+  test('one non-streamed call; the same events, text as one delta', async () => {
+    const events = await collect(provider.generate(req('mock-text', { wholeTurn: true })));
+    const sent = lastRequest('mock-text').body;
+    assert.equal(sent.stream, undefined, 'asked for a non-streamed completion');
+    assert.equal(sent.stream_options, undefined);
+    const texts = events.filter((e) => e.type === 'text');
+    assert.equal(texts.length, 1);
+    const streamed = await collect(provider.generate(req('mock-text')));
+    assert.equal((texts[0] as { delta: string }).delta, streamed.filter((e) => e.type === 'text').map((e) => (e as { delta: string }).delta).join(''));
+    assert.deepEqual(events.slice(-2).map((e) => e.type), ['usage', 'finish']);
+    assert.deepEqual(events.at(-1), { type: 'finish', reason: 'stop' });
+  });
+
+  test('tool calls: start + whole arguments, finish tool_calls', async () => {
+    const events = await collect(provider.generate(req('mock-tool-2', { wholeTurn: true, tools: [{ name: 'get_weather', parameters: { type: 'object' } }] })));
+    const starts = events.filter((e) => e.type === 'tool_call_start') as Array<{ index: number; id: string; name: string }>;
+    assert.deepEqual(starts.map((s) => [s.index, s.id, s.name]), [[0, 'call_mock_0', 'get_weather'], [1, 'call_mock_1', 'get_weather']]);
+    const args = events.filter((e) => e.type === 'tool_call_delta') as Array<{ index: number; delta: string }>;
+    assert.deepEqual(args.map((a) => [a.index, JSON.parse(a.delta).city]), [[0, 'Paris'], [1, 'Tokyo']]);
+    assert.deepEqual(events.at(-1), { type: 'finish', reason: 'tool_calls' });
+  });
+
+  test('a reply that takes longer than the first-byte timeout is not cut: only the total deadline applies', async () => {
+    const p = createOpenAICompatibleProvider({ id: 'up', baseUrl: mock.url, timeoutMs: 10_000, firstByteTimeoutMs: 200 });
+    try {
+      const t0 = Date.now();
+      const events = await collect(p.generate(req('mock-slow', { wholeTurn: true })));
+      assert.ok(Date.now() - t0 >= 900, 'the mock answers after 20 × 50 ms');
+      assert.deepEqual(events.at(-1), { type: 'finish', reason: 'stop' });
+      // …while the total deadline still ends it.
+      const q = createOpenAICompatibleProvider({ id: 'up', baseUrl: mock.url, timeoutMs: 300 });
+      await rejectsProviderError(collect(q.generate(req('mock-slow', { wholeTurn: true }))), (e) => assert.equal(e.code, 'upstream_timeout'));
+      await q.close();
+    } finally {
+      await p.close();
+    }
+  });
+
+  test('a reply that is not JSON, or not a chat completion -> ProviderError', async () => {
+    await rejectsProviderError(collect(provider.generate(req('mock-garbage', { wholeTurn: true }))), (e) => assert.equal(e.code, 'upstream_bad_response'));
+    await rejectsProviderError(collect(provider.generate(req('mock-drop', { wholeTurn: true }))), (e) => assert.equal(e.status, 0));
+  });
+});
+
 describe('generate: errors and retries', () => {
   test('upstream 500 -> ProviderError with upstream message, after retries', async () => {
     const p = createOpenAICompatibleProvider({ id: 'up', baseUrl: mock.url, apiKey: API_KEY, maxRetries: 1 });
@@ -437,6 +482,19 @@ describe('proxyChatCompletions', () => {
     const r = lastRequest('mock-text');
     assert.equal(r.headers.authorization, `Bearer ${API_KEY}`);
     assert.deepEqual(r.body, body);
+  });
+
+  test('a non-streamed completion slower than the first-byte timeout passes through', async () => {
+    const p = createOpenAICompatibleProvider({ id: 'up', baseUrl: mock.url, timeoutMs: 10_000, firstByteTimeoutMs: 200 });
+    try {
+      const r = await p.proxyChatCompletions!({ model: 'mock-slow', messages: [{ role: 'user', content: 'hi' }] }, new AbortController().signal);
+      assert.equal(r.status, 200);
+      let text = '';
+      for await (const c of r.body) text += Buffer.from(c).toString('utf8');
+      assert.equal(JSON.parse(text).object, 'chat.completion');
+    } finally {
+      await p.close();
+    }
   });
 
   test('non-stream JSON passes through identically', async () => {

@@ -304,6 +304,30 @@ describe('list, input items, update, chains', () => {
     assert.deepEqual(contents, ['system:NEW', 'user:first question', `assistant:${first.output_text}`, 'user:second question']);
   });
 
+  it('a blocking store:false response asks the upstream for one non-streamed completion; the result is the same', async () => {
+    const c = server.client();
+    const stored = await c.responses.create({ model: 'openai:mock-text', input: 'hi' });
+    assert.equal(upstream.requests[upstream.requests.length - 1].body.stream, true, 'a stored response is streamed (readers may follow it)');
+    const unstored = await c.responses.create({ model: 'openai:mock-text', input: 'hi', store: false });
+    assert.equal(upstream.requests[upstream.requests.length - 1].body.stream, undefined);
+    assert.equal(unstored.status, 'completed');
+    assert.equal(unstored.output_text, stored.output_text);
+    assert.equal(unstored.usage?.output_tokens, stored.usage?.output_tokens);
+    assert.deepEqual(unstored.output.map((o) => o.type), ['message']);
+    // Function calls come back whole, as from a streamed turn.
+    const tools = [{ type: 'function' as const, name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' }, unit: { type: 'string' } }, required: ['city', 'unit'], additionalProperties: false }, strict: true }];
+    const call = await c.responses.create({ model: 'openai:mock-tool', input: 'weather?', store: false, tools });
+    const fc = call.output.find((o) => o.type === 'function_call');
+    assert.ok(fc && fc.type === 'function_call');
+    assert.deepEqual(JSON.parse(fc.arguments), { city: 'Paris', unit: 'celsius' });
+    // A stream stays a stream, stored or not.
+    const s = await c.responses.create({ model: 'openai:mock-text', input: 'hi', store: false, stream: true });
+    let deltas = 0;
+    for await (const ev of s) if (ev.type === 'response.output_text.delta') deltas++;
+    assert.ok(deltas > 1, `deltas=${deltas}`);
+    assert.equal(upstream.requests[upstream.requests.length - 1].body.stream, true);
+  });
+
   it('unknown previous_response_id is a 400 naming the param', async () => {
     const res = await server.fetch('/responses', { method: 'POST', body: JSON.stringify({ model: 'auto', input: 'x', previous_response_id: 'resp_doesnotexist' }) });
     assert.equal(res.status, 400);

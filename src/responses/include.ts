@@ -32,6 +32,8 @@ function stripItem(item: Item): Item {
 }
 
 export function withoutLogprobs(r: ResponseObject): ResponseObject {
+  // Most responses have none: no copy then (this runs for every reply).
+  if (!r.output.some((item) => stripItem(item) !== item)) return r;
   return { ...r, output: r.output.map(stripItem) };
 }
 

@@ -128,7 +128,7 @@ export class ResponsesService {
       // failed, never re-run, so it need not store its (possibly large) prompt a second time.
       lastSeq: -1, snapshot: JSON.stringify(initial), request: initial.background ? JSON.stringify(run) : '{}',
     } : undefined;
-    const storedInput = inputItems.map((it) => ({ id: it.id!, json: JSON.stringify(it) }));
+    const storedInput = store ? inputItems.map((it) => ({ id: it.id!, json: JSON.stringify(it) })) : [];
     // Foreground responses on one instance are inserted by their first group commit (one transaction
     // fewer per request). Background ones are stored before we answer "queued"; with a shared bus other
     // instances must find the row at once; conversations register pending items against the row.
@@ -139,6 +139,8 @@ export class ResponsesService {
       await this.store.createResponse(record, storedInput, []);
     }
     const log = this.executor.newLog(id, initial, 0, store);
+    // Blocking and not stored: nobody can ever read its events (set before the first one is appended).
+    if (!store && !body.stream) log.unobserved = true;
     if (deferInsert) log.pendingCreate = { record, inputItems: storedInput };
     log.append({ type: 'response.created', response: initial });
     if (initial.background) {

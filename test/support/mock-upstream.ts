@@ -234,6 +234,9 @@ export async function startMockUpstream(opts: MockUpstreamOptions = {}): Promise
     const { res } = ctx;
     const chunks = prepared.chunks;
     if (!ctx.stream) {
+      // Like a real server: a non-streamed reply comes once the whole text is generated.
+      if (delayMs > 0) await sleep(delayMs * chunks.length);
+      if (ctx.res.destroyed) return;
       const content = chunks.join('');
       const logprobs = ctx.logprobs ? { content: chunks.map((c, i) => tokenLogprob(c, i, ctx.topLogprobs)) } : null;
       sendJson(res, 200, {
@@ -272,6 +275,8 @@ export async function startMockUpstream(opts: MockUpstreamOptions = {}): Promise
       arguments: c.arguments,
     }));
     if (!ctx.stream) {
+      if (s.delayMs) await sleep(s.delayMs * calls.length * 4);
+      if (ctx.res.destroyed) return;
       sendJson(ctx.res, 200, {
         id: ID,
         object: 'chat.completion',

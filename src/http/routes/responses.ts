@@ -63,7 +63,6 @@ export const responsesRoutes = (deps: AppDeps): FastifyPluginAsync => async (app
       rewrite: include.includes(LOGPROBS) ? undefined : logprobsStripper,
     };
     const background = log.state.background;
-    if (!body.stream && !log.persist) log.unobserved = true;
     const controller = new AbortController();
     const running = background ? undefined : svc.executor.run(log, run, controller);
     if (body.stream) {

@@ -50,17 +50,11 @@ export async function* generate(client: UpstreamClient, req: GenerateRequest): A
 }
 
 async function* wholeTurn(res: UpstreamResponse, call: CallSignal): AsyncGenerator<GenerateEvent> {
-  const parts: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of res.body) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_WHOLE_REPLY_BYTES) throw new ProviderError('upstream reply is too large', 0, false, 'upstream_bad_response');
-    parts.push(chunk as Buffer);
-  }
+  const text = await readWhole(res.body);
   if (call.signal.aborted) return;
   let json: unknown;
   try {
-    json = JSON.parse(parts.length === 1 ? parts[0]!.toString('utf8') : Buffer.concat(parts).toString('utf8'));
+    json = JSON.parse(text);
   } catch {
     throw new ProviderError('upstream sent malformed JSON', 0, false, 'upstream_bad_response');
   }
@@ -69,4 +63,23 @@ async function* wholeTurn(res: UpstreamResponse, call: CallSignal): AsyncGenerat
   mapper.pushCompletion(json, out);
   mapper.end(out);
   yield* out;
+}
+
+/** The whole body as text, with 'data' events (an async iterator over the stream costs more per reply). */
+function readWhole(body: UpstreamResponse['body']): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = [];
+    let size = 0;
+    body.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_WHOLE_REPLY_BYTES) {
+        body.destroy();
+        reject(new ProviderError('upstream reply is too large', 0, false, 'upstream_bad_response'));
+        return;
+      }
+      parts.push(chunk);
+    });
+    body.once('end', () => resolve(parts.length === 1 ? parts[0]!.toString('utf8') : Buffer.concat(parts).toString('utf8')));
+    body.once('error', reject);
+  });
 }

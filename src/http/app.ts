@@ -15,6 +15,7 @@ import { modelsRoutes } from './routes/models.js';
 import { responsesRoutes } from './routes/responses.js';
 import { wakeRoutes } from './routes/wake.js';
 import type { AppDeps } from './deps.js';
+import { isStorageUnavailable } from '../store/errors.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -43,11 +44,6 @@ function mostTelling(errs: AjvError[]): AjvError | undefined {
   let best = errs[0];
   for (const e of errs) if ((RANK[e.keyword] ?? 3) > (RANK[best.keyword] ?? 3)) best = e;
   return best;
-}
-
-const STORE_ERRORS = /^(SQLITE_(BUSY|LOCKED|FULL|IOERR|READONLY|CANTOPEN|PROTOCOL)|ECONNREFUSED|ECONNRESET|ETIMEDOUT|57P0[1-3]|53300|08\d{3})/;
-function isStorageUnavailable(err: { code?: unknown }): boolean {
-  return typeof err.code === 'string' && STORE_ERRORS.test(err.code);
 }
 
 function validationError(err: FastifyError): ApiError {

@@ -2,6 +2,7 @@
 // (every `intervalMs`, or at once when a response ends), instead of one SQL write per token.
 import type { Logger } from 'pino';
 import type { EventHub } from '../bus/types.js';
+import { isStorageUnavailable } from '../store/errors.js';
 import type { AppendBatch, Store } from '../store/types.js';
 import type { LiveLog } from './live-log.js';
 
@@ -12,6 +13,7 @@ export class Flusher {
   private running: Promise<void> | null = null;
   private again = false;
   private failures = 0;
+  private closed = false;
 
   constructor(
     private readonly store: Store,
@@ -29,6 +31,7 @@ export class Flusher {
   };
 
   private schedule(delay: number): void {
+    if (this.closed) return;
     if (this.running) {
       this.again = true;
       return;
@@ -79,29 +82,26 @@ export class Flusher {
       });
     }
     this.running = (async () => {
-      try {
-        await this.store.appendEvents(batches);
+      const failure = await this.commit(logs, batches, marks);
+      if (failure === undefined) {
         this.failures = 0;
-        for (const b of batches) {
-          if (b.rejected) this.log.warn({ responseId: b.responseId, firstSeq: b.firstSeq }, 'store refused events: the response was deleted, ended or taken over elsewhere');
-        }
-        // Already committed: a fan-out failure must not send the batches to the store again.
-        if (this.hub?.published) await this.hub.published(batches).catch((err) => this.log.warn({ err }, 'event fan-out failed'));
-        logs.forEach((l, i) => {
-          if (batches[i].create) l.pendingCreate = undefined;
-          l.committed(marks[i], batches[i].rejected);
-          if (l.isDurable) {
-            l.markDurable();
-            this.onDurable(l);
-          } else if (l.flushedUpTo < l.lines.length) this.dirty.add(l);
-        });
-      } catch (err) {
-        // Keep the lines in memory and try again: readers are served from memory meanwhile.
-        this.failures++;
-        this.log.error({ err, failures: this.failures }, 'event flush failed; retrying');
-        for (const l of logs) this.dirty.add(l);
-        await new Promise((r) => setTimeout(r, Math.min(2000, 50 * this.failures)));
+        return;
       }
+      // One transaction for everyone means one bad batch (say, a constraint error) would hold back every
+      // response. Unless the store itself is unavailable (then every batch would fail alike), try again
+      // one response per transaction: the others go through, only a batch that fails on its own retries.
+      const stuck: LiveLog[] = [];
+      if (logs.length > 1 && !isStorageUnavailable(failure.err)) {
+        for (let i = 0; i < logs.length; i++) if (await this.commit([logs[i]], [batches[i]], [marks[i]])) stuck.push(logs[i]);
+      } else stuck.push(...logs);
+      if (stuck.length === 0) {
+        this.failures = 0;
+        return;
+      }
+      // Keep the lines in memory and try again: readers are served from memory meanwhile.
+      this.failures++;
+      for (const l of stuck) this.dirty.add(l);
+      await new Promise((r) => setTimeout(r, Math.min(2000, 50 * this.failures)));
     })();
     await this.running;
     this.running = null;
@@ -111,14 +111,53 @@ export class Flusher {
     }
   }
 
-  async close(): Promise<void> {
+  /** One transaction for these batches. Committed: readers and waiters are told; else the error. */
+  private async commit(logs: LiveLog[], batches: AppendBatch[], marks: number[]): Promise<{ err: unknown } | undefined> {
+    try {
+      await this.store.appendEvents(batches);
+    } catch (err) {
+      this.log.error({ err, responses: batches.length, failures: this.failures + 1, responseId: batches.length === 1 ? batches[0].responseId : undefined }, 'event flush failed; retrying');
+      return { err };
+    }
+    for (const b of batches) {
+      if (b.rejected) this.log.warn({ responseId: b.responseId, firstSeq: b.firstSeq }, 'store refused events: the response was deleted, ended or taken over elsewhere');
+    }
+    // Already committed: a fan-out failure must not send the batches to the store again.
+    if (this.hub?.published) await this.hub.published(batches).catch((err) => this.log.warn({ err }, 'event fan-out failed'));
+    logs.forEach((l, i) => {
+      if (batches[i].create) l.pendingCreate = undefined;
+      l.committed(marks[i], batches[i].rejected);
+      if (l.isDurable) {
+        l.markDurable();
+        this.onDurable(l);
+      } else if (l.flushedUpTo < l.lines.length) this.dirty.add(l);
+    });
+    return undefined;
+  }
+
+  /**
+   * Writes what is pending, retrying failures until `deadlineMs` has passed; then gives up (logged) so
+   * that a store refusing writes cannot keep the process from exiting.
+   */
+  async close(deadlineMs = 30_000): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     if (this.immediate) clearImmediate(this.immediate);
     this.timer = null;
     this.immediate = null;
+    const deadline = Date.now() + deadlineMs;
     while (this.running || this.dirty.size) {
+      if (Date.now() >= deadline && !this.running) {
+        this.log.error({ responses: [...this.dirty].map((l) => l.id) }, 'shutting down with events the store did not take');
+        this.dirty.clear();
+        break;
+      }
       if (this.running) await this.running;
       else await this.flush();
     }
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    if (this.immediate) clearImmediate(this.immediate);
+    this.timer = null;
+    this.immediate = null;
   }
 }

@@ -348,6 +348,10 @@ async function replaySection(s: Stack, load: Worker, results: any) {
   results.raw.replay = raw;
 }
 
+/** The embedded-engine workload: a streamed story from `model: auto`, same prompt as the direct baseline. */
+const LLAMA_PROMPT = 'Once upon a time';
+const llamaBody = () => respBody('auto', true, true, { input: LLAMA_PROMPT, max_output_tokens: CONFIG.maxOutputTokens, temperature: 0 });
+
 async function llamaSection(s: Stack, load: Worker, results: any) {
   const models = await (await fetch(`${s.respd.base}/models`, { headers: RESPD_HEADERS })).json() as { data: Array<{ id: string }> };
   const local = models.data.find((m) => m.id.startsWith('local:'));
@@ -356,8 +360,8 @@ async function llamaSection(s: Stack, load: Worker, results: any) {
   const direct = new Worker('llama-direct.js');
   try {
     const loaded = await direct.call<{ contextSize: number }>({ op: 'load', modelPath, threads: 1 });
-    const prompt = 'Once upon a time';
-    const body = respBody('auto', true, true, { input: prompt, max_output_tokens: CONFIG.maxOutputTokens, temperature: 0 });
+    const prompt = LLAMA_PROMPT;
+    const body = llamaBody();
     const respdOnce = async () => {
       const r = await load.call<StreamResult & { lastData?: string }>({ op: 'stream', url: `${s.respd.base}/responses`, headers: RESPD_HEADERS, body, kind: 'responses', lastData: true });
       if (!r.lastData) throw new Error(`respd stream ended without a terminal event (${r.error ?? 'no error'})`);
@@ -415,7 +419,7 @@ async function profileSection(s: Stack, load: Worker, results: any) {
     { name: 'responses-nostore-c16', run: (st) => autocannon(load, targets(st, modelName(TINY), false)['respd-responses-nostore'], 16, CONFIG.duration * 2) },
     { name: 'responses-stream-long', run: async (st) => { const t = targets(st, modelName(LONG), true)['respd-responses-store']; for (let i = 0; i < 20; i++) await load.call({ op: 'stream', url: t.url, headers: t.headers, body: t.body, kind: t.kind }); } },
     { name: 'llama-stream', run: async (st) => {
-      const body = respBody('auto', true, true, { input: 'Once upon a time', max_output_tokens: CONFIG.maxOutputTokens, temperature: 0 });
+      const body = llamaBody();
       for (let i = 0; i < 40; i++) await load.call({ op: 'stream', url: `${st.respd.base}/responses`, headers: RESPD_HEADERS, body, kind: 'responses' });
     } },
   ];

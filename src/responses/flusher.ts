@@ -140,10 +140,7 @@ export class Flusher {
    * that a store refusing writes cannot keep the process from exiting.
    */
   async close(deadlineMs = 30_000): Promise<void> {
-    if (this.timer) clearTimeout(this.timer);
-    if (this.immediate) clearImmediate(this.immediate);
-    this.timer = null;
-    this.immediate = null;
+    this.clearTimers();
     const deadline = Date.now() + deadlineMs;
     while (this.running || this.dirty.size) {
       if (Date.now() >= deadline && !this.running) {
@@ -155,6 +152,11 @@ export class Flusher {
       else await this.flush();
     }
     this.closed = true;
+    // A flush that ended during the loop may have scheduled another.
+    this.clearTimers();
+  }
+
+  private clearTimers(): void {
     if (this.timer) clearTimeout(this.timer);
     if (this.immediate) clearImmediate(this.immediate);
     this.timer = null;

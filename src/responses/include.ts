@@ -32,9 +32,9 @@ function stripItem(item: Item): Item {
 }
 
 export function withoutLogprobs(r: ResponseObject): ResponseObject {
-  // Most responses have none: no copy then (this runs for every reply).
-  if (!r.output.some((item) => stripItem(item) !== item)) return r;
-  return { ...r, output: r.output.map(stripItem) };
+  // Most responses have none: no copy of the response then (this runs for every reply).
+  const output = r.output.map(stripItem);
+  return output.every((item, i) => item === r.output[i]) ? r : { ...r, output };
 }
 
 export function presentResponse(r: ResponseObject, include: string[]): ResponseObject {

@@ -107,21 +107,47 @@ export class UpstreamClient {
   }
 }
 
+export interface BodyText {
+  /** At most `limit` bytes, decoded as UTF-8. */
+  text: string;
+  /** The body was longer than `limit`; the rest was discarded. */
+  truncated: boolean;
+  /** The body broke off before its end; `text` is what arrived. */
+  error?: unknown;
+}
+
+/**
+ * Reads a body as text, at most `limit` bytes (beyond that it stops and discards the rest). Never
+ * rejects: a broken body yields what arrived, with the error. Uses 'data' events: an async iterator
+ * over the stream costs more per reply, and this runs once per non-streamed turn.
+ */
+export function readBody(res: UpstreamResponse, limit: number): Promise<BodyText> {
+  const body = res.body;
+  return new Promise((resolve) => {
+    const parts: Buffer[] = [];
+    let size = 0;
+    let settled = false;
+    const done = (truncated: boolean, error?: unknown) => {
+      if (settled) return;
+      settled = true;
+      body.off('data', onData);
+      if (!body.destroyed && (truncated || error !== undefined)) body.destroy();
+      const all = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+      resolve({ text: all.subarray(0, limit).toString('utf8'), truncated, ...(error !== undefined ? { error } : {}) });
+    };
+    const onData = (chunk: Buffer) => {
+      parts.push(chunk);
+      size += chunk.length;
+      if (size > limit) done(true);
+    };
+    body.on('data', onData);
+    body.once('end', () => done(false));
+    body.once('error', (err) => done(false, err));
+  });
+}
+
 /** Read at most `limit` bytes of an (error) body as text; the rest is discarded. */
 export async function readBodyText(res: UpstreamResponse, limit = 64 * 1024): Promise<string> {
-  const parts: Buffer[] = [];
-  let size = 0;
-  try {
-    for await (const chunk of res.body) {
-      const buf = chunk as Buffer;
-      parts.push(buf);
-      size += buf.length;
-      if (size >= limit) break;
-    }
-  } catch {
-    // A broken error body still leaves us the status to report.
-  } finally {
-    if (!res.body.destroyed) res.body.destroy();
-  }
-  return Buffer.concat(parts).subarray(0, limit).toString('utf8');
+  // A broken error body still leaves us the status to report.
+  return (await readBody(res, limit)).text;
 }

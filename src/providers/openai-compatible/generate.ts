@@ -7,7 +7,7 @@
 
 import { ProviderError, type GenerateEvent, type GenerateRequest } from '../types.js';
 import { createCallSignal, type CallSignal } from './call-signal.js';
-import { readBodyText, type UpstreamClient, type UpstreamResponse } from './client.js';
+import { readBody, readBodyText, type UpstreamClient, type UpstreamResponse } from './client.js';
 import { ChunkMapper } from './chunk-mapper.js';
 import { CallerAbortError, errorFromResponse, mapTransportError } from './errors.js';
 import { parseChatStream } from './parse-chat-stream.js';
@@ -50,11 +50,13 @@ export async function* generate(client: UpstreamClient, req: GenerateRequest): A
 }
 
 async function* wholeTurn(res: UpstreamResponse, call: CallSignal): AsyncGenerator<GenerateEvent> {
-  const text = await readWhole(res.body);
+  const body = await readBody(res, MAX_WHOLE_REPLY_BYTES);
+  if (body.error !== undefined) throw body.error;
   if (call.signal.aborted) return;
+  if (body.truncated) throw new ProviderError('upstream reply is too large', 0, false, 'upstream_bad_response');
   let json: unknown;
   try {
-    json = JSON.parse(text);
+    json = JSON.parse(body.text);
   } catch {
     throw new ProviderError('upstream sent malformed JSON', 0, false, 'upstream_bad_response');
   }
@@ -63,23 +65,4 @@ async function* wholeTurn(res: UpstreamResponse, call: CallSignal): AsyncGenerat
   mapper.pushCompletion(json, out);
   mapper.end(out);
   yield* out;
-}
-
-/** The whole body as text, with 'data' events (an async iterator over the stream costs more per reply). */
-function readWhole(body: UpstreamResponse['body']): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const parts: Buffer[] = [];
-    let size = 0;
-    body.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_WHOLE_REPLY_BYTES) {
-        body.destroy();
-        reject(new ProviderError('upstream reply is too large', 0, false, 'upstream_bad_response'));
-        return;
-      }
-      parts.push(chunk);
-    });
-    body.once('end', () => resolve(parts.length === 1 ? parts[0]!.toString('utf8') : Buffer.concat(parts).toString('utf8')));
-    body.once('error', reject);
-  });
 }

@@ -92,3 +92,39 @@ describe('first start without API_KEYS', () => {
     }
   });
 });
+
+describe('LLAMA_STREAM_INTERVAL_MS', () => {
+  async function streamedDeltas(interval: string): Promise<{ deltas: string[]; text: string }> {
+    const s = await startServer({ env: { LLAMA_STREAM_INTERVAL_MS: interval } });
+    try {
+      const c = s.client();
+      const local = (await c.models.list()).data.find((m) => m.id.startsWith('local:'));
+      assert.ok(local, 'the embedded engine is served');
+      const stream = await c.responses.create({ model: local.id, input: 'Once upon a time', max_output_tokens: 60, temperature: 0, stream: true });
+      const deltas: string[] = [];
+      let text = '';
+      for await (const ev of stream) {
+        if (ev.type === 'response.output_text.delta') deltas.push(ev.delta);
+        if (ev.type === 'response.completed' || ev.type === 'response.incomplete') text = ev.response.output_text;
+      }
+      return { deltas, text };
+    } finally {
+      await s.stop();
+    }
+  }
+
+  it('0 streams a delta per token; a long interval merges all but the first; the text is the same', async () => {
+    const each = await streamedDeltas('0');
+    const held = await streamedDeltas('60000');
+    assert.ok(each.deltas.length >= 20, `deltas=${each.deltas.length}`);
+    assert.equal(held.deltas.length, 2);
+    assert.equal(held.deltas.join(''), each.deltas.join(''));
+    assert.equal(held.text, each.text);
+  });
+
+  it('a value that is not a non-negative integer stops the server with a message', async () => {
+    for (const bad of ['-1', 'soon']) {
+      await assert.rejects(startServer({ env: { LLAMA_STREAM_INTERVAL_MS: bad } }), /LLAMA_STREAM_INTERVAL_MS/);
+    }
+  });
+});

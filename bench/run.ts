@@ -35,6 +35,8 @@ export const CONFIG = {
   out: env.BENCH_OUT ?? 'latest',
   /** A/B: another build of respd (path to its dist/src/main.js) measured alongside in the http section. */
   abMain: env.BENCH_AB_MAIN || undefined,
+  /** http section: only these systems (ids as in the results; the baselines direct and respd-chat always run). */
+  httpTargets: env.BENCH_HTTP_TARGETS ? env.BENCH_HTTP_TARGETS.split(',') : undefined,
 };
 const want = (section: string) => !CONFIG.only || CONFIG.only.includes(section);
 const log = (msg: string) => process.stdout.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
@@ -116,7 +118,8 @@ function pidOf(s: Stack, id: string): number {
 
 async function httpSection(s: Stack, load: Worker, results: any) {
   const all = targets(s, modelName(TINY), false);
-  const systems = Object.values(all);
+  const keep = (id: string) => !CONFIG.httpTargets || id === 'direct' || id === 'respd-chat' || CONFIG.httpTargets.includes(id);
+  const systems = Object.values(all).filter((t) => keep(t.id));
   log(`http: warm-up (${systems.map((t) => t.id).join(', ')})`);
   for (const t of systems) await autocannon(load, t, 16, 2);
   const raw: Record<string, Record<string, Array<AutocannonResult & { cpuUsPerReq?: number }>>> = {};
@@ -174,7 +177,7 @@ async function httpSection(s: Stack, load: Worker, results: any) {
   const bestOf = (id: string) => Array.from({ length: CONFIG.rounds }, (_, r) => Math.max(...CONFIG.concurrency.map((c) => raw[c][id][r].rps)));
   for (const t of systems) {
     maxRps[t.id] = { label: t.label, rps: summarize(bestOf(t.id)), vsDirect: ratioSummary(bestOf(t.id), bestOf('direct')) };
-    if (all['portkey-chat'] && t.id !== 'portkey-chat') maxRps[t.id].vsPortkey = ratioSummary(bestOf(t.id), bestOf('portkey-chat'));
+    if (systems.some((x) => x.id === 'portkey-chat') && t.id !== 'portkey-chat') maxRps[t.id].vsPortkey = ratioSummary(bestOf(t.id), bestOf('portkey-chat'));
   }
   results.figures.http = figures;
   results.figures.maxRps = maxRps;

@@ -219,9 +219,9 @@ describe('generate: streaming', () => {
   });
 });
 
-describe('generate: whole turns (nobody watches the deltas)', () => {
+describe('complete: whole turns (nobody watches the deltas)', () => {
   test('one non-streamed call; the same events, text as one delta', async () => {
-    const events = await collect(provider.generate(req('mock-text', { wholeTurn: true })));
+    const events = await provider.complete!(req('mock-text'));
     const sent = lastRequest('mock-text').body;
     assert.equal(sent.stream, undefined, 'asked for a non-streamed completion');
     assert.equal(sent.stream_options, undefined);
@@ -234,7 +234,7 @@ describe('generate: whole turns (nobody watches the deltas)', () => {
   });
 
   test('tool calls: start + whole arguments, finish tool_calls', async () => {
-    const events = await collect(provider.generate(req('mock-tool-2', { wholeTurn: true, tools: [{ name: 'get_weather', parameters: { type: 'object' } }] })));
+    const events = await provider.complete!(req('mock-tool-2', { tools: [{ name: 'get_weather', parameters: { type: 'object' } }] }));
     const starts = events.filter((e) => e.type === 'tool_call_start') as Array<{ index: number; id: string; name: string }>;
     assert.deepEqual(starts.map((s) => [s.index, s.id, s.name]), [[0, 'call_mock_0', 'get_weather'], [1, 'call_mock_1', 'get_weather']]);
     const args = events.filter((e) => e.type === 'tool_call_delta') as Array<{ index: number; delta: string }>;
@@ -246,12 +246,12 @@ describe('generate: whole turns (nobody watches the deltas)', () => {
     const p = createOpenAICompatibleProvider({ id: 'up', baseUrl: mock.url, timeoutMs: 10_000, firstByteTimeoutMs: 200 });
     try {
       const t0 = Date.now();
-      const events = await collect(p.generate(req('mock-slow', { wholeTurn: true })));
+      const events = await p.complete!(req('mock-slow'));
       assert.ok(Date.now() - t0 >= 900, 'the mock answers after 20 × 50 ms');
       assert.deepEqual(events.at(-1), { type: 'finish', reason: 'stop' });
       // …while the total deadline still ends it.
       const q = createOpenAICompatibleProvider({ id: 'up', baseUrl: mock.url, timeoutMs: 300 });
-      await rejectsProviderError(collect(q.generate(req('mock-slow', { wholeTurn: true }))), (e) => assert.equal(e.code, 'upstream_timeout'));
+      await rejectsProviderError(q.complete!(req('mock-slow')), (e) => assert.equal(e.code, 'upstream_timeout'));
       await q.close();
     } finally {
       await p.close();
@@ -259,8 +259,19 @@ describe('generate: whole turns (nobody watches the deltas)', () => {
   });
 
   test('a reply that is not JSON, or not a chat completion -> ProviderError', async () => {
-    await rejectsProviderError(collect(provider.generate(req('mock-garbage', { wholeTurn: true }))), (e) => assert.equal(e.code, 'upstream_bad_response'));
-    await rejectsProviderError(collect(provider.generate(req('mock-drop', { wholeTurn: true }))), (e) => assert.equal(e.status, 0));
+    await rejectsProviderError(provider.complete!(req('mock-garbage')), (e) => assert.equal(e.code, 'upstream_bad_response'));
+    await rejectsProviderError(provider.complete!(req('mock-drop')), (e) => assert.equal(e.status, 0));
+  });
+
+  test("the caller's abort ends the turn quietly with no events, before or during the reply", async () => {
+    const ctl = new AbortController();
+    ctl.abort();
+    assert.deepEqual(await provider.complete!(req('mock-slow', { signal: ctl.signal })), []);
+    const late = new AbortController();
+    setTimeout(() => late.abort(), 100);
+    const t0 = Date.now();
+    assert.deepEqual(await provider.complete!(req('mock-slow', { signal: late.signal })), []);
+    assert.ok(Date.now() - t0 < 800, 'did not wait for the whole reply (20 × 50 ms)');
   });
 });
 

@@ -37,14 +37,14 @@ export class ProviderRouter {
     }
     const provider = providerId ? this.providers.get(providerId) : undefined;
     if (!provider) throw errors.invalid(`The model '${requested}' does not exist.`, 'model', 'model_not_found');
-    let known: string[];
+    let known: boolean;
     try {
-      known = (await provider.listModels()).map((m) => m.id);
+      known = (await provider.listModels()).some((m) => m.id === model);
     } catch {
       // An upstream that cannot list its models still gets the request; it will answer for itself.
-      known = [model];
+      known = true;
     }
-    if (!known.includes(model)) throw errors.invalid(`The model '${requested}' does not exist.`, 'model', 'model_not_found');
+    if (!known) throw errors.invalid(`The model '${requested}' does not exist.`, 'model', 'model_not_found');
     return { provider, model, id: `${provider.id}:${model}` };
   }
 

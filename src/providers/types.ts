@@ -52,12 +52,6 @@ export interface GenerateRequest {
   topLogprobs?: number;
   user?: string;
   signal: AbortSignal;
-  /**
-   * Nobody watches this turn's deltas (a blocking store:false response): a provider may produce the
-   * turn in one piece (e.g. a non-streamed upstream call, cheaper at both ends) and yield it as one
-   * delta per item. The events and their order are the same either way.
-   */
-  wholeTurn?: boolean;
 }
 
 export interface TopLogprob {
@@ -114,9 +108,17 @@ export interface Provider {
   capabilities(model: string): ModelCapabilities;
   /** Stream one model turn. Must stop promptly (within one token) when `req.signal` aborts. */
   generate(req: GenerateRequest): AsyncIterable<GenerateEvent>;
+  /**
+   * Optional: one model turn in one piece, for callers nobody watches (a blocking store:false
+   * response). Same events in the same order as `generate`, text as one delta per item; a provider
+   * offers it when it is cheaper (e.g. a non-streamed upstream call: one JSON document instead of a
+   * frame per token, and no async iteration per event). Resolves to [] when `req.signal` aborts.
+   */
+  complete?(req: GenerateRequest): Promise<GenerateEvent[]>;
   /** Token count of a prompt with the model's own tokenizer, when the provider has one. */
   countTokens?(model: string, messages: ChatMessage[], tools?: FunctionToolDef[]): Promise<number>;
-  contextWindow?(model: string): Promise<number | undefined>;
+  /** The model's context window, when known; a plain value when the provider knows it without waiting. */
+  contextWindow?(model: string): number | undefined | Promise<number | undefined>;
   /**
    * Optional byte-level proxy of `/chat/completions` for backends that speak it natively.
    * `body` is the client's JSON with `model` already rewritten to the provider-local name.

@@ -2,7 +2,7 @@
 // handle of every run on this instance so cancel, client disconnects and shutdown can stop it.
 import type { Logger } from 'pino';
 import type { ControlBus, EventHub, JobQueue } from '../bus/types.js';
-import type { ProviderRouter } from '../providers/router.js';
+import type { ProviderRouter, ResolvedModel } from '../providers/router.js';
 import type { ChatMessage } from '../providers/types.js';
 import type { Store } from '../store/types.js';
 import { TERMINAL_STATUSES } from '../store/types.js';
@@ -43,8 +43,14 @@ export class Executor {
     });
   }
 
-  newLog(id: string, initial: ResponseObject, baseSeq: number, persist: boolean): LiveLog {
+  /**
+   * `unobserved` (blocking store:false): nobody can ever read the log, so it is not even registered
+   * where readers look for live responses (see LiveLog.unobserved).
+   */
+  newLog(id: string, initial: ResponseObject, baseSeq: number, persist: boolean, unobserved = false): LiveLog {
     const log = new LiveLog(id, initial, baseSeq, persist, this.flusher.markDirty);
+    log.unobserved = unobserved;
+    if (unobserved) return log;
     this.hub.add(log);
     if (!persist) void log.durable().then(() => this.hub.remove(id));
     return log;
@@ -66,10 +72,11 @@ export class Executor {
   }
 
   /** Runs a response to its terminal event. Never throws: failures become `response.failed`. */
-  async run(log: LiveLog, req: RunRequest, controller = new AbortController()): Promise<void> {
+  /** `resolved`: the model as create() resolved it (a queued job resolves it again when it runs). */
+  async run(log: LiveLog, req: RunRequest, controller = new AbortController(), resolved?: ResolvedModel): Promise<void> {
     this.running.set(log.id, controller);
     try {
-      const resolved = await this.router.resolve(log.state.model);
+      resolved ??= await this.router.resolve(log.state.model);
       await runResponse({
         log, provider: resolved.provider, model: resolved.model, messages: req.messages,
         include: req.include, signal: controller.signal,

@@ -30,9 +30,10 @@ export class LiveLog {
   pendingCreate: AppendBatch['create'];
   /** Index of the first line the store refused (another instance took the response over), if any. */
   private refusedFrom: number | null = null;
-  private listeners = new Set<LineListener>();
-  private endListeners = new Set<() => void>();
-  private durableWaiters: Array<() => void> = [];
+  // Created on first use: most responses (every blocking one) never get a live reader.
+  private listeners: Set<LineListener> | undefined;
+  private endListeners: Set<() => void> | undefined;
+  private durableWaiters: Array<() => void> | undefined;
 
   constructor(
     readonly id: string,
@@ -62,9 +63,9 @@ export class LiveLog {
     this.lines.push(line);
     this.state = apply(this.state, ev);
     if (TERMINAL_EVENTS.has(ev.type)) this.terminal = true;
-    if (!this.gated) {
+    if (this.listeners && !this.gated) {
       for (const l of this.listeners) l(seq, line);
-      if (this.terminal) for (const l of this.endListeners) l();
+      if (this.terminal) for (const l of this.endListeners!) l();
     }
     if (this.persist) this.onDirty(this);
     else if (this.terminal) this.markDurable();
@@ -82,11 +83,13 @@ export class LiveLog {
       onEnd();
       return () => {};
     }
-    this.listeners.add(onLine);
-    this.endListeners.add(onEnd);
+    const listeners = (this.listeners ??= new Set());
+    const endListeners = (this.endListeners ??= new Set());
+    listeners.add(onLine);
+    endListeners.add(onEnd);
     return () => {
-      this.listeners.delete(onLine);
-      this.endListeners.delete(onEnd);
+      listeners.delete(onLine);
+      endListeners.delete(onEnd);
     };
   }
 
@@ -103,18 +106,20 @@ export class LiveLog {
     const from = this.flushedUpTo;
     this.flushedUpTo = upTo;
     if (refused && this.refusedFrom === null) this.refusedFrom = from;
-    if (!this.gated) return;
+    if (!this.gated || !this.listeners) return;
     if (this.refusedFrom === null) for (let i = from; i < upTo; i++) for (const l of this.listeners) l(this.baseSeq + i, this.lines[i]);
     if ((this.terminal && upTo === this.lines.length) || this.refusedFrom !== null) {
-      for (const l of this.endListeners) l();
+      for (const l of this.endListeners!) l();
       this.listeners.clear();
-      this.endListeners.clear();
+      this.endListeners!.clear();
     }
   }
 
   /** Called by the flusher once every line up to the terminal one is committed. */
   markDurable(): void {
-    for (const w of this.durableWaiters.splice(0)) w();
+    const waiters = this.durableWaiters;
+    this.durableWaiters = undefined;
+    if (waiters) for (const w of waiters) w();
   }
 
   get isDurable(): boolean {
@@ -124,6 +129,6 @@ export class LiveLog {
   /** Resolves when the terminal event is stored (at once for store:false). */
   durable(): Promise<void> {
     if (this.isDurable) return Promise.resolve();
-    return new Promise((resolve) => this.durableWaiters.push(resolve));
+    return new Promise((resolve) => (this.durableWaiters ??= []).push(resolve));
   }
 }

@@ -7,7 +7,7 @@
 // response (the client answers with function_call_output), while built-in calls (MCP, sleep) run here
 // and the model is called again with their results, until `max_tool_calls` built-in calls have run;
 // after that the model is called without tools and must answer.
-import type { ChatMessage, FunctionToolDef, GenerateRequest, Provider, ToolCall, ToolChoice, Usage } from '../providers/types.js';
+import type { ChatMessage, FunctionToolDef, GenerateEvent, GenerateRequest, Provider, ToolCall, ToolChoice, Usage } from '../providers/types.js';
 import { ProviderError } from '../providers/types.js';
 import type { ChainToolState } from '../tools/chain.js';
 import { credentialVault } from '../tools/mcp/credentials.js';
@@ -89,36 +89,48 @@ class Run {
       topLogprobs: this.withLogprobs ? r.top_logprobs : undefined,
       user: r.safety_identifier ?? r.user ?? undefined,
       signal: input.signal,
-      // A blocking store:false response: no reader sees its deltas, so the provider may skip streaming.
-      wholeTurn: input.log.unobserved || undefined,
     };
   }
 
-  /** Streams one model turn into `out`; returns the finish reason. */
+  /** Runs one model turn into `out`; returns the finish reason. */
   private async turn(req: GenerateRequest, out: TurnOutput): Promise<string | undefined> {
+    const { provider, signal, log } = this.input;
     let finish: string | undefined;
-    for await (const ev of this.input.provider.generate(req)) {
-      if (this.input.signal.aborted) break;
-      switch (ev.type) {
-        case 'text': out.text(ev.delta, ev.logprobs); break;
-        case 'tool_call_start':
-          // parallel_tool_calls false: at most one call per turn, whatever the backend does.
-          if (!this.r.parallel_tool_calls && out.callCount >= 1) break;
-          out.toolStart(ev.index, ev.id, ev.name);
-          break;
-        case 'tool_call_delta': out.toolDelta(ev.index, ev.delta); break;
-        case 'usage': addUsage(this.usage, ev.usage); break;
-        case 'finish': finish = ev.reason; break;
+    // A blocking store:false response: nobody sees its deltas, so the turn may come in one piece.
+    if (log.unobserved && provider.complete) {
+      for (const ev of await provider.complete(req)) {
+        if (signal.aborted) break;
+        if (ev.type === 'finish') finish = ev.reason;
+        else this.take(ev, out);
       }
+      return finish;
+    }
+    for await (const ev of provider.generate(req)) {
+      if (signal.aborted) break;
+      if (ev.type === 'finish') finish = ev.reason;
+      else this.take(ev, out);
     }
     return finish;
+  }
+
+  private take(ev: GenerateEvent, out: TurnOutput): void {
+    switch (ev.type) {
+      case 'text': out.text(ev.delta, ev.logprobs); break;
+      case 'tool_call_start':
+        // parallel_tool_calls false: at most one call per turn, whatever the backend does.
+        if (!this.r.parallel_tool_calls && out.callCount >= 1) break;
+        out.toolStart(ev.index, ev.id, ev.name);
+        break;
+      case 'tool_call_delta': out.toolDelta(ev.index, ev.delta); break;
+      case 'usage': addUsage(this.usage, ev.usage); break;
+    }
   }
 
   async loop(): Promise<Outcome> {
     const { r, tools, input } = this;
     const { signal } = input;
     const messages = [...input.messages];
-    this.builtinCalls += await tools.runApprovals(messages);
+    if (tools.hasApprovals) this.builtinCalls += await tools.runApprovals(messages);
     let retried = false;
     for (;;) {
       if (signal.aborted) return 'aborted';
@@ -193,7 +205,8 @@ export async function runResponse(input: RunInput): Promise<void> {
     outcome = signal.aborted ? 'aborted' : { error: errorOf(err) };
   } finally {
     credentialVault.delete(log.id);
-    await tools?.close();
+    const closing = tools?.close();
+    if (closing) await closing;
   }
   const usage = run?.usage ?? emptyUsage();
   run?.current?.closeText(outcome === 'completed' ? 'completed' : 'incomplete');

@@ -4,7 +4,7 @@ import type { EventHub, ControlBus, JobQueue } from '../bus/types.js';
 import { conversationStoreOf, loadConversationContext, newInputItems } from '../conversations/service.js';
 import { errors } from '../http/errors.js';
 import type { CreateResponseBody } from '../http/schemas/responses.js';
-import type { ProviderRouter } from '../providers/router.js';
+import type { ProviderRouter, ResolvedModel } from '../providers/router.js';
 import type { Owner, PageQuery, ResponseRecord, Store } from '../store/types.js';
 import { credentialVault } from '../tools/mcp/credentials.js';
 import { prepareTools, type ToolPolicy } from '../tools/prepare.js';
@@ -81,7 +81,7 @@ export class ResponsesService {
     return items;
   }
 
-  async create(owner: Owner, body: CreateResponseBody): Promise<{ log: LiveLog; include: string[]; run: RunRequest }> {
+  async create(owner: Owner, body: CreateResponseBody): Promise<{ log: LiveLog; include: string[]; run: RunRequest; resolved: ResolvedModel }> {
     const store = body.store ?? true;
     if (body.background && !store) throw errors.invalid('Background responses require store: true.', 'background');
     if (body.previous_response_id && body.conversation) {
@@ -138,16 +138,15 @@ export class ResponsesService {
       if (conv) await conversationStoreOf(this.store).registerPending(id, conv.id, newInput.map((it) => ({ id: it.id!, json: JSON.stringify(it) })));
       await this.store.createResponse(record, storedInput, []);
     }
-    const log = this.executor.newLog(id, initial, 0, store);
-    // Blocking and not stored: nobody can ever read its events (set before the first one is appended).
-    if (!store && !body.stream) log.unobserved = true;
+    // Blocking and not stored: nobody can ever read its events.
+    const log = this.executor.newLog(id, initial, 0, store, !store && !body.stream);
     if (deferInsert) log.pendingCreate = { record, inputItems: storedInput };
     log.append({ type: 'response.created', response: initial });
     if (initial.background) {
       log.append({ type: 'response.queued', response: initial });
       await this.queue.enqueue(id);
     }
-    return { log, include, run };
+    return { log, include, run, resolved };
   }
 
   private resolveReferences(items: Item[], history: Item[]): Item[] {

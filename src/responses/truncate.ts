@@ -50,10 +50,22 @@ function cutPoint(history: Item[], k: number): number {
   return k;
 }
 
-export async function fitContext(req: FitRequest): Promise<ChatMessage[]> {
+/** The prompt as messages, fitted to the window. Returned as is when the window is not known at once. */
+export function fitContext(req: FitRequest): ChatMessage[] | Promise<ChatMessage[]> {
   const full = buildMessages(req.instructions, req.history, req.input);
-  const window = await req.provider.contextWindow?.(req.model).catch(() => undefined);
-  if (!window) return full; // unknown window: let the backend decide
+  let window: number | undefined | Promise<number | undefined>;
+  try {
+    window = req.provider.contextWindow?.(req.model);
+  } catch {
+    window = undefined;
+  }
+  if (window === undefined) return full; // unknown window: let the backend decide
+  return fitWithin(req, full, window);
+}
+
+async function fitWithin(req: FitRequest, full: ChatMessage[], pending: number | Promise<number | undefined>): Promise<ChatMessage[]> {
+  const window = await Promise.resolve(pending).catch(() => undefined);
+  if (!window) return full;
   const tools = functionTools(req.tools);
   const count = (msgs: ChatMessage[]) => (req.provider.countTokens
     ? req.provider.countTokens(req.model, msgs, tools)

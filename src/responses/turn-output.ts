@@ -17,7 +17,8 @@ export interface BufferedCall {
 
 export class TurnOutput {
   private message: { outputIndex: number; item: Item } | null = null;
-  private buffered = new Map<number, BufferedCall>();
+  /** Tool calls by their index in the turn (created on the first: most turns have none). */
+  private buffered: Map<number, BufferedCall> | undefined;
   private text_ = '';
 
   constructor(private readonly log: LiveLog, private readonly withLogprobs: boolean) {}
@@ -57,24 +58,25 @@ export class TurnOutput {
   }
 
   toolStart(index: number, callId: string, name: string): void {
+    this.buffered ??= new Map();
     if (this.buffered.has(index)) return;
     this.buffered.set(index, { callId, name, fragments: [], arguments: '' });
   }
 
   toolDelta(index: number, delta: string): void {
-    const call = this.buffered.get(index);
+    const call = this.buffered?.get(index);
     if (!call || !delta) return;
     call.fragments.push(delta);
     call.arguments += delta;
   }
 
   get callCount(): number {
-    return this.buffered.size;
+    return this.buffered?.size ?? 0;
   }
 
   /** The turn's calls in the order the model started them. */
   get calls(): BufferedCall[] {
-    return [...this.buffered.values()];
+    return this.buffered ? [...this.buffered.values()] : [];
   }
 
   /** Emits a validated client function call: added, its argument deltas, arguments.done, item done. */

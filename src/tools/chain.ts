@@ -23,7 +23,11 @@ export interface ChainToolState {
   allowPrivateMcp: boolean;
 }
 
+const isMcpItem = (it: Item) => typeof it.type === 'string' && it.type.startsWith('mcp_');
+
 export function chainToolState(history: Item[], input: Item[], allowPrivateMcp: boolean): ChainToolState {
+  // Most chains never used MCP: nothing to collect (this runs for every response).
+  if (!history.some(isMcpItem) && !input.some(isMcpItem)) return { listed: {}, approvals: [], allowPrivateMcp };
   const all = [...history, ...input];
   const listed: Record<string, McpToolInfo[]> = {};
   for (const it of all) {

@@ -38,8 +38,12 @@ export class ToolSession {
     private readonly sleepTool: Item | undefined,
   ) {}
 
-  /** Lists MCP tools (emitting mcp_list_tools items). Throws McpSetupError when that is impossible. */
-  static async open(opts: ToolSessionOptions): Promise<ToolSession> {
+  /**
+   * Lists MCP tools (emitting mcp_list_tools items). Throws (or rejects with) McpSetupError when that
+   * is impossible. Without MCP servers there is nothing to wait for, and the session is returned as is:
+   * this runs for every response, most of which have no tools at all.
+   */
+  static open(opts: ToolSessionOptions): ToolSession | Promise<ToolSession> {
     const tools = opts.response.tools;
     const functions = tools.filter((t) => t.type === 'function')
       .map((t) => ({ name: t.name, description: t.description, parameters: t.parameters, strict: t.strict }));
@@ -56,8 +60,8 @@ export class ToolSession {
     const mcp = new McpRuntime(opts.log, tools.filter((t) => t.type === 'mcp'), headers, chain, opts.signal);
     const sleepTool = tools.find((t) => t.type === 'sleep');
     const session = new ToolSession({ ...opts, chain }, functions, mcp, sleepTool);
-    await mcp.prepare(new Set([...functions.map((f) => f.name), ...(sleepTool ? [SLEEP_FUNCTION] : [])]));
-    return session;
+    if (!mcp.hasServers) return session;
+    return mcp.prepare(new Set([...functions.map((f) => f.name), ...(sleepTool ? [SLEEP_FUNCTION] : [])])).then(() => session);
   }
 
   /** Functions offered on a turn; built-in tools only while the max_tool_calls budget lasts. */
@@ -114,6 +118,11 @@ export class ToolSession {
     return parseObject(call.arguments) ? null : `the arguments of '${call.name}' are not a JSON object`;
   }
 
+  /** This request's input answers approval requests (see runApprovals). */
+  get hasApprovals(): boolean {
+    return Boolean(this.opts.chain?.approvals.length);
+  }
+
   /** Runs the calls the client approved in this request's input; returns how many ran. */
   async runApprovals(messages: ChatMessage[]): Promise<number> {
     let ran = 0;
@@ -145,7 +154,8 @@ export class ToolSession {
     return { approvalRequested: false, resultText: mcpResultText(item) };
   }
 
-  async close(): Promise<void> {
-    await this.mcp.close();
+  /** Closes MCP connections; undefined when there is nothing to close (no await needed). */
+  close(): Promise<void> | undefined {
+    return this.mcp.hasServers ? this.mcp.close() : undefined;
   }
 }

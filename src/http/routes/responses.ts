@@ -57,14 +57,14 @@ export const responsesRoutes = (deps: AppDeps): FastifyPluginAsync => async (app
       release();
       throw err;
     }
-    const { log, include, run } = created;
+    const { log, include, run, resolved } = created;
     const frameOpts: FrameOptions = {
       obfuscate: body.stream_options?.include_obfuscation ?? true,
       rewrite: include.includes(LOGPROBS) ? undefined : logprobsStripper,
     };
     const background = log.state.background;
     const controller = new AbortController();
-    const running = background ? undefined : svc.executor.run(log, run, controller);
+    const running = background ? undefined : svc.executor.run(log, run, controller, resolved);
     if (body.stream) {
       // A foreground stream's client leaving stops the generation; a background one keeps running.
       await stream(req, reply, (signal) => readResponseLines(readDeps, log.id, -1, signal), frameOpts, release,

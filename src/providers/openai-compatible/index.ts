@@ -3,13 +3,13 @@
 //   client.ts            pooled keep-alive HTTP + retry policy
 //   to-chat-request.ts   GenerateRequest -> chat/completions body
 //   parse-chat-stream.ts SSE -> GenerateEvents (chunk-mapper.ts does the per-chunk mapping)
-//   generate.ts          one streamed turn, abort/timeout handling
+//   generate.ts          one turn, streamed or whole; abort/timeout handling
 //   proxy.ts             byte-level /chat/completions pass-through
 //   models.ts            model listing with cache
 
 import type { GenerateEvent, GenerateRequest, ModelCapabilities, ModelInfo, Provider, ProxyResult } from '../types.js';
 import { UpstreamClient } from './client.js';
-import { generate } from './generate.js';
+import { complete, generate } from './generate.js';
 import { ModelCatalog } from './models.js';
 import { proxyChatCompletions } from './proxy.js';
 
@@ -56,11 +56,15 @@ export function createOpenAICompatibleProvider(opts: OpenAICompatibleProviderOpt
     generate(req: GenerateRequest): AsyncIterable<GenerateEvent> {
       return generate(client, req);
     },
-    async contextWindow(model: string): Promise<number | undefined> {
+    complete(req: GenerateRequest): Promise<GenerateEvent[]> {
+      return complete(client, req);
+    },
+    contextWindow(model: string): number | undefined | Promise<number | undefined> {
       // Advisory only (from /models metadata such as vLLM's max_model_len): a failed listing
-      // means "unknown", not an error for the turn.
-      const models = await catalog.list().catch(() => []);
-      return models.find((m) => m.id === model)?.contextWindow;
+      // means "unknown", not an error for the turn. Usually the listing is cached: no waiting then.
+      const windowOf = (models: ModelInfo[]) => models.find((m) => m.id === model)?.contextWindow;
+      const cached = catalog.cached();
+      return cached ? windowOf(cached) : catalog.list().then(windowOf, () => undefined);
     },
     proxyChatCompletions(body: Record<string, unknown>, signal: AbortSignal): Promise<ProxyResult> {
       return proxyChatCompletions(client, body, signal);

@@ -27,7 +27,7 @@ function toModelInfo(raw: unknown, ownerFallback: string): ModelInfo | undefined
 }
 
 export class ModelCatalog {
-  private cached: { at: number; models: ModelInfo[] } | undefined;
+  private listing: { at: number; models: ModelInfo[] } | undefined;
   private inflight: Promise<ModelInfo[]> | undefined;
 
   constructor(
@@ -36,12 +36,18 @@ export class ModelCatalog {
     configured: string[] | undefined,
   ) {
     if (configured) {
-      this.cached = { at: Infinity, models: configured.map((id) => ({ id, created: 0, ownedBy: providerId })) };
+      this.listing = { at: Infinity, models: configured.map((id) => ({ id, created: 0, ownedBy: providerId })) };
     }
   }
 
+  /** The listing if it is fresh, without waiting. */
+  cached(): ModelInfo[] | undefined {
+    return this.listing && Date.now() - this.listing.at < CACHE_TTL_MS ? this.listing.models : undefined;
+  }
+
   async list(): Promise<ModelInfo[]> {
-    if (this.cached && Date.now() - this.cached.at < CACHE_TTL_MS) return this.cached.models;
+    const fresh = this.cached();
+    if (fresh) return fresh;
     this.inflight ??= this.fetch().finally(() => {
       this.inflight = undefined;
     });
@@ -63,7 +69,7 @@ export class ModelCatalog {
       }
       const list = Array.isArray(json) ? json : json && typeof json === 'object' && Array.isArray((json as Obj).data) ? ((json as Obj).data as unknown[]) : [];
       const models = list.map((m) => toModelInfo(m, this.providerId)).filter((m): m is ModelInfo => m !== undefined);
-      this.cached = { at: Date.now(), models };
+      this.listing = { at: Date.now(), models };
       return models;
     } finally {
       call.dispose();

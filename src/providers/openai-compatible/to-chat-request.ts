@@ -81,7 +81,7 @@ function responseFormat(f: ResponseFormat): Json | undefined {
   }
 }
 
-/** `stream: false` asks for one chat.completion instead of chunks (see GenerateRequest.wholeTurn). */
+/** `stream: false` asks for one chat.completion instead of chunks (see Provider.complete). */
 export function toChatRequest(req: GenerateRequest, stream = true): Json {
   const body: Json = {
     model: req.model,

@@ -49,6 +49,10 @@ export class McpRuntime {
     for (const def of defs) this.servers.set(def.server_label, { def, headers: headers[def.server_label] ?? {}, tools: [] });
   }
 
+  get hasServers(): boolean {
+    return this.servers.size > 0;
+  }
+
   private connection(s: Server): Promise<McpConnection> {
     s.conn ??= McpConnection.open(s.def.server_url, s.headers, this.chain.allowPrivateMcp, this.signal);
     return s.conn;

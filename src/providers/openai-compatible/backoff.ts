@@ -3,6 +3,8 @@
 // when it gave one — capped, because a long Retry-After is better surfaced to the client than
 // held in an open request.
 
+import type { CallAbortSignal } from './call-signal.js';
+
 const BASE_DELAY_MS = 200;
 const MAX_BACKOFF_MS = 5_000;
 export const MAX_RETRY_AFTER_MS = 10_000;
@@ -27,15 +29,15 @@ export function retryDelayMs(attempt: number, retryAfter?: string | string[]): n
 }
 
 /** Resolves after `ms`, or early (without throwing) when `signal` aborts; the caller checks why. */
-export function sleep(ms: number, signal: AbortSignal): Promise<void> {
+export function sleep(ms: number, signal: CallAbortSignal): Promise<void> {
   if (signal.aborted || ms <= 0) return Promise.resolve();
   return new Promise((resolve) => {
     const done = (): void => {
       clearTimeout(timer);
-      signal.removeEventListener('abort', done);
+      signal.removeListener('abort', done);
       resolve();
     };
     const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
+    signal.once('abort', done);
   });
 }

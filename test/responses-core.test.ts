@@ -304,28 +304,53 @@ describe('list, input items, update, chains', () => {
     assert.deepEqual(contents, ['system:NEW', 'user:first question', `assistant:${first.output_text}`, 'user:second question']);
   });
 
-  it('a blocking store:false response asks the upstream for one non-streamed completion; the result is the same', async () => {
+  it('a blocking response asks the upstream for one non-streamed completion; streams and background ones stream', async () => {
     const c = server.client();
-    const stored = await c.responses.create({ model: 'openai:mock-text', input: 'hi' });
-    assert.equal(upstream.requests[upstream.requests.length - 1].body.stream, true, 'a stored response is streamed (readers may follow it)');
-    const unstored = await c.responses.create({ model: 'openai:mock-text', input: 'hi', store: false });
-    assert.equal(upstream.requests[upstream.requests.length - 1].body.stream, undefined);
-    assert.equal(unstored.status, 'completed');
-    assert.equal(unstored.output_text, stored.output_text);
-    assert.equal(unstored.usage?.output_tokens, stored.usage?.output_tokens);
-    assert.deepEqual(unstored.output.map((o) => o.type), ['message']);
+    const last = () => upstream.requests[upstream.requests.length - 1].body;
+    const streamed = await c.responses.create({ model: 'openai:mock-text', input: 'hi', stream: true });
+    let streamedId = '';
+    let deltas = 0;
+    for await (const ev of streamed) {
+      if (ev.type === 'response.output_text.delta') deltas++;
+      if (ev.type === 'response.completed') streamedId = ev.response.id;
+    }
+    assert.ok(deltas > 1, `deltas=${deltas}`);
+    assert.equal(last().stream, true, 'a stream stays a stream');
+    const reference = await c.responses.retrieve(streamedId);
+
+    for (const store of [true, false]) {
+      const r = await c.responses.create({ model: 'openai:mock-text', input: 'hi', store });
+      assert.equal(last().stream, undefined, `store:${store}: one non-streamed completion`);
+      assert.equal(r.status, 'completed');
+      assert.equal(r.output_text, reference.output_text);
+      assert.equal(r.usage?.output_tokens, reference.usage?.output_tokens);
+      assert.deepEqual(r.output.map((o) => o.type), ['message']);
+      if (!store) continue;
+      // Stored, it replays as a complete, gap-free event sequence (with one delta for the whole text).
+      const replay = await readSse(await server.fetch(`/responses/${r.id}?stream=true&starting_after=-1`));
+      replay.forEach((e, i) => assert.equal(e.data.sequence_number, i));
+      const textDeltas = replay.filter((e) => e.event === 'response.output_text.delta');
+      assert.equal(textDeltas.length, 1);
+      assert.equal(textDeltas[0].data.delta, reference.output_text);
+      assert.deepEqual(replay.map((e) => e.event).slice(-4), ['response.output_text.done', 'response.content_part.done', 'response.output_item.done', 'response.completed']);
+    }
+
     // Function calls come back whole, as from a streamed turn.
     const tools = [{ type: 'function' as const, name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' }, unit: { type: 'string' } }, required: ['city', 'unit'], additionalProperties: false }, strict: true }];
     const call = await c.responses.create({ model: 'openai:mock-tool', input: 'weather?', store: false, tools });
     const fc = call.output.find((o) => o.type === 'function_call');
     assert.ok(fc && fc.type === 'function_call');
     assert.deepEqual(JSON.parse(fc.arguments), { city: 'Paris', unit: 'celsius' });
-    // A stream stays a stream, stored or not.
-    const s = await c.responses.create({ model: 'openai:mock-text', input: 'hi', store: false, stream: true });
-    let deltas = 0;
-    for await (const ev of s) if (ev.type === 'response.output_text.delta') deltas++;
-    assert.ok(deltas > 1, `deltas=${deltas}`);
-    assert.equal(upstream.requests[upstream.requests.length - 1].body.stream, true);
+
+    // A background response can be followed live: it streams.
+    const bg = await c.responses.create({ model: 'openai:mock-text', input: 'hi', background: true });
+    let done = await c.responses.retrieve(bg.id);
+    for (let i = 0; i < 100 && !['completed', 'failed'].includes(done.status!); i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      done = await c.responses.retrieve(bg.id);
+    }
+    assert.equal(done.status, 'completed');
+    assert.equal(last().stream, true, 'a background response streams');
   });
 
   it('unknown previous_response_id is a 400 naming the param', async () => {

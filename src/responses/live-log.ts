@@ -26,6 +26,12 @@ export class LiveLog {
    * only feed the projection that becomes the reply.
    */
   unobserved = false;
+  /**
+   * Set for a blocking request (neither streamed nor background): its caller waits for the final
+   * object and nobody follows its deltas live, so a model turn may arrive in one piece (see
+   * Provider.complete). Its events are the same kinds, in the same order, with coarser deltas.
+   */
+  blocking = false;
   /** A foreground response not yet in the store: its first group commit inserts it (see AppendBatch.create). */
   pendingCreate: AppendBatch['create'];
   /** Index of the first line the store refused (another instance took the response over), if any. */

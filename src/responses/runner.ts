@@ -96,8 +96,8 @@ class Run {
   private async turn(req: GenerateRequest, out: TurnOutput): Promise<string | undefined> {
     const { provider, signal, log } = this.input;
     let finish: string | undefined;
-    // A blocking store:false response: nobody sees its deltas, so the turn may come in one piece.
-    if (log.unobserved && provider.complete) {
+    // A blocking response: nobody follows its deltas live, so the turn may come in one piece.
+    if (log.blocking && provider.complete) {
       for (const ev of await provider.complete(req)) {
         if (signal.aborted) break;
         if (ev.type === 'finish') finish = ev.reason;

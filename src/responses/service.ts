@@ -140,6 +140,7 @@ export class ResponsesService {
     }
     // Blocking and not stored: nobody can ever read its events.
     const log = this.executor.newLog(id, initial, 0, store, !store && !body.stream);
+    log.blocking = !body.stream && !initial.background;
     if (deferInsert) log.pendingCreate = { record, inputItems: storedInput };
     log.append({ type: 'response.created', response: initial });
     if (initial.background) {

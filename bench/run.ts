@@ -318,9 +318,14 @@ async function streamsSection(s: Stack, load: Worker, results: any) {
 
 async function replaySection(s: Stack, load: Worker, results: any) {
   const shape = modelName(REPLAY);
-  // Create the stored response through the upstream (blocking create, store on).
-  const created = await fetch(`${s.respd.base}/responses`, { method: 'POST', headers: RESPD_HEADERS, body: respBody(`openai:${shape}`, true) });
-  const body = await created.json() as { id: string; status: string };
+  // Create the stored response through the upstream: in the background, so it streams from the
+  // upstream and stores one delta per chunk (a blocking create takes the turn whole: one delta).
+  const created = await fetch(`${s.respd.base}/responses`, { method: 'POST', headers: RESPD_HEADERS, body: respBody(`openai:${shape}`, true, false, { background: true }) });
+  let body = await created.json() as { id: string; status: string };
+  for (let i = 0; i < 600 && created.ok && (body.status === 'queued' || body.status === 'in_progress'); i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    body = await (await fetch(`${s.respd.base}/responses/${body.id}`, { headers: RESPD_HEADERS })).json() as { id: string; status: string };
+  }
   if (!created.ok || body.status !== 'completed') throw new Error(`could not create the replay response: HTTP ${created.status} ${JSON.stringify(body).slice(0, 300)}`);
   const replay: Target = { id: 'respd-replay', label: 'respd GET /responses/{id}?stream=true&starting_after=0', method: 'GET', url: `${s.respd.base}/responses/${body.id}?stream=true&starting_after=0`, headers: { authorization: RESPD_HEADERS.authorization }, body: '', kind: 'responses' };
   const direct = targets(s, shape, true).direct;

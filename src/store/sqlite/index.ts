@@ -116,9 +116,12 @@ export class SqliteStore implements Store {
     const s = this.stmts;
     this.db.transaction(() => {
       for (const b of batches) {
-        if (b.create) this.insertResponse(b.create.record, b.create.inputItems);
+        const lastSeq = b.firstSeq + b.lines.length - 1;
+        // Inserted by this commit: the row goes in as it stands now rather than as created and then
+        // updated (one row write, and a response that also ended here never enters the unfinished index).
+        if (b.create) this.insertResponse({ ...b.create.record, status: b.status, snapshot: b.snapshot, lastSeq }, b.create.inputItems);
+        else s.update.run(b.status, b.snapshot, lastSeq, b.responseId);
         if (b.lines.length) s.insertChunk.run(b.responseId, b.firstSeq, b.lines.join('\n'));
-        s.update.run(b.status, b.snapshot, b.firstSeq + b.lines.length - 1, b.responseId);
         b.outputItems?.forEach((it, i) => s.insertItem.run(b.responseId, 'output', i, it.id, it.json));
         // A terminal batch: a conversation response's items join its conversation in this same commit.
         if (b.outputItems) this.conversations.appendTurn(b.responseId, b.status, b.outputItems);

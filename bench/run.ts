@@ -24,7 +24,11 @@ const env = process.env;
 const num = (v: string | undefined, d: number) => (v && Number.isFinite(Number(v)) ? Number(v) : d);
 export const CONFIG = {
   duration: num(env.BENCH_DURATION, 3),
-  rounds: Math.max(1, num(env.BENCH_ROUNDS, 3)),
+  rounds: Math.max(1, num(env.BENCH_ROUNDS, 5)),
+  /** The 1,000-stream section starts fresh processes for every system and round: fewer rounds. */
+  streamRounds: Math.max(1, num(env.BENCH_STREAM_ROUNDS, 3)),
+  /** Idle time before each http measurement, so a system does not pay for the previous one's leftovers (GC, flushes). */
+  settleMs: num(env.BENCH_SETTLE_MS, 500),
   concurrency: (env.BENCH_CONCURRENCY ?? '1,16,64').split(',').map(Number),
   streams: num(env.BENCH_STREAMS, 1000),
   ttfbRequests: num(env.BENCH_TTFB_N, 100),
@@ -127,6 +131,7 @@ async function httpSection(s: Stack, load: Worker, results: any) {
     for (const c of CONFIG.concurrency) {
       raw[c] ??= {};
       for (const t of rotate(systems, r + c)) {
+        await new Promise((res) => setTimeout(res, CONFIG.settleMs));
         const res = await autocannon(load, t, c, CONFIG.duration, pidOf(s, t.id));
         (raw[c][t.id] ??= [])[r] = res;
         log(`http round ${r + 1}/${CONFIG.rounds} c=${c} ${t.id}: ${Math.round(res.rps)} req/s, p50 ${res.p50.toFixed(3)} ms, p99 ${res.p99.toFixed(3)} ms, ${Math.round(res.cpuUsPerReq ?? NaN)} µs CPU/req`);
@@ -252,7 +257,7 @@ async function streamsSection(s: Stack, load: Worker, results: any) {
   const shape = modelName(held(CONFIG.streams));
   const ids = ['direct', 'respd-chat', ...(s.portkey ? ['portkey-chat'] : []), 'respd-responses-store'];
   const raw: Record<string, any[]> = {};
-  for (let r = 0; r < CONFIG.rounds; r++) {
+  for (let r = 0; r < CONFIG.streamRounds; r++) {
     for (const id of rotate(ids, r)) {
       // A fresh process of the system under test; the shared upstream serves the others.
       let proc: Proc;
@@ -306,7 +311,7 @@ async function streamsSection(s: Stack, load: Worker, results: any) {
       memPerStreamKiB: summarize(mem.map((m) => m / 1024)),
       memVsDirect: ratioSummary(mem, (raw.direct ?? []).map((x) => x?.perStream ?? NaN)),
       ...(raw['portkey-chat'] && id !== 'portkey-chat' ? { memVsPortkey: ratioSummary(mem, raw['portkey-chat'].map((x) => x?.perStream ?? NaN)) } : {}),
-      allDelivered: raw[id].length === CONFIG.rounds && raw[id].every((x) => x?.allEventsDelivered),
+      allDelivered: raw[id].length === CONFIG.streamRounds && raw[id].every((x) => x?.allEventsDelivered),
       rounds: raw[id].filter(Boolean).length,
       eventsEach: raw[id].find(Boolean)?.expectedEventsEach,
       openSeconds: summarize(raw[id].map((x) => x?.openSeconds ?? NaN)),

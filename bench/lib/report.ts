@@ -66,7 +66,7 @@ export function renderMarkdown(r: Any): string {
   L.push(`- Machine: ${m.cpu}, ${m.cores} cores, ${m.memGiB} GiB RAM (${m.platform}); load average at start ${m.loadavgAtStart.join(' / ')}, at end ${m.loadavgAtEnd?.join(' / ') ?? '–'}`);
   L.push(`- Node ${r.node}; load generator autocannon 8.0.0 in its own process; upstream, respd and peer each in their own process`);
   L.push(`- Peer: ${r.peer.available ? `Portkey gateway ${r.peer.version} (\`--headless\`, 127.0.0.1, \`x-portkey-provider: openai\`, \`x-portkey-custom-host\` → the bench upstream)` : `Portkey gateway unavailable — ${r.peer.reason}`}`);
-  L.push(`- Method: ${r.config.rounds} rounds, systems alternated (order rotated each round); autocannon runs of ${r.config.duration} s; every cell is **median (min–max) over the rounds**; every ratio is to its baseline measured in the same round. Reply shapes: tiny \`${r.shapes.tiny}\` (4 chunks × 8 chars), long \`${r.shapes.long}\`, held \`${r.shapes.held}\`, replay \`${r.shapes.replay}\`.`);
+  L.push(`- Method: ${r.config.rounds} rounds (${r.config.streamRounds ?? r.config.rounds} for the 1,000 streams), systems alternated (order rotated each round); autocannon runs of ${r.config.duration} s after ${r.config.settleMs ?? 0} ms idle; every cell is **median (min–max) over the rounds**; every ratio is to its baseline measured in the same round. Reply shapes: tiny \`${r.shapes.tiny}\` (4 chunks × 8 chars), long \`${r.shapes.long}\`, held \`${r.shapes.held}\`, replay \`${r.shapes.replay}\`.`);
   L.push(`- Whole run: ${r.seconds ?? '?'} s`);
   L.push('');
 

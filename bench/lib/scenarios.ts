@@ -31,8 +31,8 @@ export const TINY: ReplyShape = { chunks: 4, chunkSize: 8, delayMs: 0 };
 export const LONG: ReplyShape = { chunks: 10_000, chunkSize: 8, delayMs: 0 };
 /** Held-open streams: 60 chunks 50 ms apart (~3 s), released once `n` streams are open together. */
 export const held = (n: number): ReplyShape => ({ chunks: 60, chunkSize: 8, delayMs: 50, barrier: n });
-/** A stored response of exactly 10,000 events: chunks + 8 framing events (created … completed). */
-export const REPLAY: ReplyShape = { chunks: 9_992, chunkSize: 8, delayMs: 0 };
+/** A stored response of exactly 10,000 events: chunks + 9 framing events (created, queued, in_progress … completed: it is created in the background). */
+export const REPLAY: ReplyShape = { chunks: 9_991, chunkSize: 8, delayMs: 0 };
 
 /** A slow stream for cross-instance latency (scale section): 200 chunks, 10 ms apart (≈2 s). */
 export const SLOW: ReplyShape = { chunks: 200, chunkSize: 8, delayMs: 10 };

@@ -30,7 +30,9 @@ const N_LAYER = 2;
 const N_HEAD = 4;
 const N_HEAD_KV = 2;
 const N_FF = 128;
-const N_CTX = 512;
+// Context the model declares (metadata only: the file does not grow). 2048, like the default context, so a
+// prompt with tool definitions fits: at 512 the tool tests' prompts (~1,000 tokens) were refused.
+const N_CTX = 2048;
 const HEAD_DIM = N_EMBD / N_HEAD;
 
 // Token types as llama.cpp defines them (llama_token_type).

@@ -109,8 +109,8 @@ export interface Provider {
   /** Stream one model turn. Must stop promptly (within one token) when `req.signal` aborts. */
   generate(req: GenerateRequest): AsyncIterable<GenerateEvent>;
   /**
-   * Optional: one model turn in one piece, for callers nobody watches (a blocking store:false
-   * response). Same events in the same order as `generate`, text as one delta per item; a provider
+   * Optional: one model turn in one piece, for turns nobody follows live (a blocking response, see
+   * LiveLog.blocking). Same events in the same order as `generate`, text as one delta per item; a provider
    * offers it when it is cheaper (e.g. a non-streamed upstream call: one JSON document instead of a
    * frame per token, and no async iteration per event). Resolves to [] when `req.signal` aborts.
    */

@@ -44,13 +44,13 @@ export class Executor {
   }
 
   /**
-   * `unobserved` (blocking store:false): nobody can ever read the log, so it is not even registered
-   * where readers look for live responses (see LiveLog.unobserved).
+   * `blocking`: see LiveLog.blocking. A blocking store:false log can never be read (LiveLog.unobserved),
+   * so it is not even registered where readers look for live responses.
    */
-  newLog(id: string, initial: ResponseObject, baseSeq: number, persist: boolean, unobserved = false): LiveLog {
+  newLog(id: string, initial: ResponseObject, baseSeq: number, persist: boolean, blocking = false): LiveLog {
     const log = new LiveLog(id, initial, baseSeq, persist, this.flusher.markDirty);
-    log.unobserved = unobserved;
-    if (unobserved) return log;
+    log.blocking = blocking;
+    if (log.unobserved) return log;
     this.hub.add(log);
     if (!persist) void log.durable().then(() => this.hub.remove(id));
     return log;

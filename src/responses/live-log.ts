@@ -22,11 +22,6 @@ export class LiveLog {
    */
   commitGated = false;
   /**
-   * Set for a blocking store:false request: it is never stored, streamed or retrievable, so its events
-   * only feed the projection that becomes the reply.
-   */
-  unobserved = false;
-  /**
    * Set for a blocking request (neither streamed nor background): its caller waits for the final
    * object and nobody follows its deltas live, so a model turn may arrive in one piece (see
    * Provider.complete). Its events are the same kinds, in the same order, with coarser deltas.
@@ -51,6 +46,14 @@ export class LiveLog {
     private readonly onDirty: (log: LiveLog) => void,
   ) {
     this.state = initial;
+  }
+
+  /**
+   * A blocking store:false response is never stored, streamed or retrievable: its events only feed
+   * the projection that becomes the reply.
+   */
+  get unobserved(): boolean {
+    return this.blocking && !this.persist;
   }
 
   get nextSeq(): number {

@@ -138,9 +138,7 @@ export class ResponsesService {
       if (conv) await conversationStoreOf(this.store).registerPending(id, conv.id, newInput.map((it) => ({ id: it.id!, json: JSON.stringify(it) })));
       await this.store.createResponse(record, storedInput, []);
     }
-    // Blocking and not stored: nobody can ever read its events.
-    const log = this.executor.newLog(id, initial, 0, store, !store && !body.stream);
-    log.blocking = !body.stream && !initial.background;
+    const log = this.executor.newLog(id, initial, 0, store, !body.stream && !initial.background);
     if (deferInsert) log.pendingCreate = { record, inputItems: storedInput };
     log.append({ type: 'response.created', response: initial });
     if (initial.background) {

@@ -95,4 +95,42 @@ describe('logprobs on the embedded engine', () => {
     }
     assert.equal(r.status, 'cancelled');
   });
+
+  // A client that hangs up stops the work it asked for: the upstream sees the disconnect (on the
+  // proxied path and on a blocking /responses, whose one non-streamed call would otherwise run on).
+  const hangUpAfterUpstreamGotIt = async (path: string, body: object) => {
+    const seen = upstream.requests.length;
+    const aborted = upstream.aborted;
+    const ctl = new AbortController();
+    const pending = server.fetch(path, { method: 'POST', signal: ctl.signal, body: JSON.stringify(body) }).catch((e: Error) => e);
+    await waitFor(() => upstream.requests.length > seen);
+    ctl.abort();
+    assert.equal((await pending as Error).name, 'AbortError');
+    await waitFor(() => upstream.aborted > aborted);
+  };
+
+  it('a proxied chat completion whose client hangs up closes the upstream call', async () => {
+    await hangUpAfterUpstreamGotIt('/chat/completions', { model: 'openai:mock-hang', messages: [{ role: 'user', content: 'x' }] });
+  });
+
+  it('a blocking response whose client hangs up closes the upstream call and ends cancelled', async () => {
+    const listed = async () => (await (await server.fetch('/responses?limit=1')).json()).data[0];
+    const last = await listed();
+    await hangUpAfterUpstreamGotIt('/responses', { model: 'openai:mock-hang', input: 'x' });
+    let r = await listed();
+    assert.notEqual(r?.id, last?.id, 'the response was stored');
+    for (let i = 0; i < 50 && r.status === 'in_progress'; i++) {
+      await new Promise((res2) => setTimeout(res2, 20));
+      r = await server.client().responses.retrieve(r.id);
+    }
+    assert.equal(r.status, 'cancelled');
+  });
 });
+
+async function waitFor(check: () => boolean, ms = 5000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > until) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

@@ -1,5 +1,6 @@
 // The one streaming interface every model backend implements. The Responses runner and the
 // chat-completions route only ever talk to this: differences between backends live in their folders.
+import type { CancelSignal } from '../util/cancel.js';
 
 /** A content part the model may read. Providers that cannot read a kind report it in `capabilities`. */
 export type ContentPart =
@@ -51,7 +52,7 @@ export interface GenerateRequest {
   logprobs?: boolean;
   topLogprobs?: number;
   user?: string;
-  signal: AbortSignal;
+  signal: CancelSignal;
 }
 
 export interface TopLogprob {
@@ -123,7 +124,7 @@ export interface Provider {
    * Optional byte-level proxy of `/chat/completions` for backends that speak it natively.
    * `body` is the client's JSON with `model` already rewritten to the provider-local name.
    */
-  proxyChatCompletions?(body: Record<string, unknown>, signal: AbortSignal): Promise<ProxyResult>;
+  proxyChatCompletions?(body: Record<string, unknown>, signal: CancelSignal): Promise<ProxyResult>;
   close(): Promise<void>;
 }
 

@@ -12,6 +12,7 @@ import type { Flusher } from './flusher.js';
 import { LiveLog } from './live-log.js';
 import { finalize, runResponse, type AbortReason } from './runner.js';
 import type { ResponseObject } from './types.js';
+import { Cancel } from '../util/cancel.js';
 
 /** What is stored with a response so any instance can (re-)run it. */
 export interface RunRequest {
@@ -24,7 +25,7 @@ export interface RunRequest {
 }
 
 export class Executor {
-  private running = new Map<string, AbortController>();
+  private running = new Map<string, Cancel>();
   /** Responses sleeping in a `sleep` tool call on this instance (woken by POST /wake). */
   readonly sleepers = new SleepRegistry();
 
@@ -73,7 +74,7 @@ export class Executor {
 
   /** Runs a response to its terminal event. Never throws: failures become `response.failed`. */
   /** `resolved`: the model as create() resolved it (a queued job resolves it again when it runs). */
-  async run(log: LiveLog, req: RunRequest, controller = new AbortController(), resolved?: ResolvedModel): Promise<void> {
+  async run(log: LiveLog, req: RunRequest, controller = new Cancel(), resolved?: ResolvedModel): Promise<void> {
     this.running.set(log.id, controller);
     try {
       resolved ??= await this.router.resolve(log.state.model);
@@ -102,7 +103,7 @@ export class Executor {
    */
   readonly work = async (id: string, leaseLost?: AbortSignal): Promise<void> => {
     // Registered before the first await, so a cancel arriving while the job loads is not lost.
-    const controller = new AbortController();
+    const controller = new Cancel();
     this.running.set(id, controller);
     const onLost = () => controller.abort('shutdown');
     leaseLost?.addEventListener('abort', onLost);

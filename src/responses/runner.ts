@@ -17,6 +17,7 @@ import type { SleepRegistry } from '../tools/sleep/registry.js';
 import type { LiveLog } from './live-log.js';
 import { TurnOutput } from './turn-output.js';
 import { emptyUsage, type ErrorObject, type ResponseObject, type UsageObject } from './types.js';
+import type { CancelSignal } from '../util/cancel.js';
 
 export interface RunInput {
   log: LiveLog;
@@ -25,7 +26,7 @@ export interface RunInput {
   model: string;
   messages: ChatMessage[];
   include: string[];
-  signal: AbortSignal;
+  signal: CancelSignal;
   /** Tool state of the chain, computed at create (see tools/chain.ts). */
   tools?: ChainToolState;
   credentialLabels?: string[];

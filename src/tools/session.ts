@@ -12,6 +12,7 @@ import { credentialVault } from './mcp/credentials.js';
 import { McpRuntime, McpSetupError, mcpResultText, type McpExposure } from './mcp/runtime.js';
 import type { SleepRegistry } from './sleep/registry.js';
 import { runSleep, SLEEP_FUNCTION, sleepFunctionDef, sleepResultText } from './sleep/tool.js';
+import type { CancelSignal } from '../util/cancel.js';
 
 export type CallKind =
   | { kind: 'function'; def: FunctionToolDef }
@@ -27,7 +28,7 @@ export interface ToolSessionOptions {
   /** Labels of MCP servers whose headers were given at create (kept in memory only). */
   credentialLabels?: string[];
   sleepers: SleepRegistry;
-  signal: AbortSignal;
+  signal: CancelSignal;
 }
 
 export class ToolSession {

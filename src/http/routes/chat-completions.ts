@@ -8,6 +8,7 @@ import type { ChatMessage, ContentPart, GenerateEvent, GenerateRequest, ProxyRes
 import { ProviderError } from '../../providers/types.js';
 import { ApiError, errors } from '../errors.js';
 import type { AppDeps } from '../deps.js';
+import { Cancel, type CancelSignal } from '../../util/cancel.js';
 
 const ChatBody = Type.Object({
   model: Type.String({ minLength: 1, maxLength: 256 }),
@@ -49,7 +50,7 @@ function toMessages(raw: Body[]): ChatMessage[] {
   });
 }
 
-function toRequest(b: Body, model: string, signal: AbortSignal): GenerateRequest {
+function toRequest(b: Body, model: string, signal: CancelSignal): GenerateRequest {
   const tools = Array.isArray(b.tools) ? b.tools.filter((t: any) => t?.type === 'function').map((t: any) => ({
     name: t.function?.name, description: t.function?.description, parameters: t.function?.parameters, strict: t.function?.strict,
   })) : undefined;
@@ -72,8 +73,8 @@ function toRequest(b: Body, model: string, signal: AbortSignal): GenerateRequest
   };
 }
 
-async function proxy(reply: FastifyReply, run: (signal: AbortSignal) => Promise<ProxyResult>) {
-  const ctl = new AbortController();
+async function proxy(reply: FastifyReply, run: (signal: CancelSignal) => Promise<ProxyResult>) {
+  const ctl = new Cancel();
   const res = reply.raw;
   res.on('close', () => { if (!res.writableFinished) ctl.abort(); });
   const upstream = await run(ctl.signal);

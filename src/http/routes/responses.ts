@@ -11,6 +11,7 @@ import {
 } from '../schemas/responses.js';
 import type { AppDeps } from '../deps.js';
 import { pipeSse, writeSseHead, type FrameOptions } from '../sse.js';
+import { Cancel } from '../../util/cancel.js';
 
 type IdReq = { Params: { response_id: string } };
 const noop = () => {};
@@ -63,7 +64,7 @@ export const responsesRoutes = (deps: AppDeps): FastifyPluginAsync => async (app
       rewrite: include.includes(LOGPROBS) ? undefined : logprobsStripper,
     };
     const background = log.state.background;
-    const controller = new AbortController();
+    const controller = new Cancel();
     const running = background ? undefined : svc.executor.run(log, run, controller, resolved);
     if (body.stream) {
       // A foreground stream's client leaving stops the generation; a background one keeps running.

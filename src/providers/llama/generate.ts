@@ -13,6 +13,7 @@ import { runCompletion } from './completion.js';
 import { renderPrompt } from './prompt.js';
 import type { LlamaRuntime } from './runtime.js';
 import { forcedTools, generateToolCall } from './tool-calls.js';
+import { toAbortSignal } from '../../util/cancel.js';
 
 /** Consecutive deltas (with their logprobs) waiting for the consumer become one delta. */
 function mergeDeltas(last: GenerateEvent, next: GenerateEvent): GenerateEvent | undefined {
@@ -37,7 +38,7 @@ export function startGeneration(runtime: LlamaRuntime, req: GenerateRequest, str
     holdable: isDelta,
     intervalMs: streamIntervalMs,
   });
-  const signal = AbortSignal.any([req.signal, cancel.signal]);
+  const signal = AbortSignal.any([toAbortSignal(req.signal), cancel.signal]);
   produce(runtime, req, signal, (e) => channel.push(e)).then(
     () => channel.close(),
     (err: unknown) =>

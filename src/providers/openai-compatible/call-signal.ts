@@ -7,6 +7,7 @@
 // request, and this runs for every upstream call. undici accepts either kind (it listens with
 // `once('abort')` and reads `aborted` and `reason`).
 import { EventEmitter } from 'node:events';
+import type { CancelSignal } from '../../util/cancel.js';
 
 /** An aborted-or-not signal for undici and the retry backoff (both use only these members). */
 export class CallAbortSignal extends EventEmitter {
@@ -32,7 +33,7 @@ export interface CallSignal {
   dispose(): void;
 }
 
-export function createCallSignal(callerSignal: AbortSignal | undefined, totalTimeoutMs: number): CallSignal {
+export function createCallSignal(callerSignal: CancelSignal | undefined, totalTimeoutMs: number): CallSignal {
   const signal = new CallAbortSignal();
   let callerAborted = false;
   let timedOut = false;

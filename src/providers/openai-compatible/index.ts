@@ -12,6 +12,7 @@ import { UpstreamClient } from './client.js';
 import { complete, generate } from './generate.js';
 import { ModelCatalog } from './models.js';
 import { proxyChatCompletions } from './proxy.js';
+import type { CancelSignal } from '../../util/cancel.js';
 
 export interface OpenAICompatibleProviderOptions {
   id: string;
@@ -66,7 +67,7 @@ export function createOpenAICompatibleProvider(opts: OpenAICompatibleProviderOpt
       const cached = catalog.cached();
       return cached ? windowOf(cached) : catalog.list().then(windowOf, () => undefined);
     },
-    proxyChatCompletions(body: Record<string, unknown>, signal: AbortSignal): Promise<ProxyResult> {
+    proxyChatCompletions(body: Record<string, unknown>, signal: CancelSignal): Promise<ProxyResult> {
       return proxyChatCompletions(client, body, signal);
     },
     close(): Promise<void> {

@@ -8,6 +8,7 @@ import type { ProxyResult } from '../types.js';
 import { createCallSignal, type CallSignal } from './call-signal.js';
 import type { UpstreamClient, UpstreamResponse } from './client.js';
 import { CallerAbortError, mapTransportError } from './errors.js';
+import type { CancelSignal } from '../../util/cancel.js';
 
 /**
  * Response headers worth forwarding; hop-by-hop headers are the server's business. `content-length`
@@ -50,7 +51,7 @@ async function* passThrough(res: UpstreamResponse, call: CallSignal, timeouts: U
  * `signal` aborted before the upstream answered. Once returned, the body stream ends quietly on
  * abort and throws ProviderError if the upstream drops or the total deadline passes.
  */
-export async function proxyChatCompletions(client: UpstreamClient, body: Record<string, unknown>, signal: AbortSignal): Promise<ProxyResult> {
+export async function proxyChatCompletions(client: UpstreamClient, body: Record<string, unknown>, signal: CancelSignal): Promise<ProxyResult> {
   const call = createCallSignal(signal, client.timeouts.totalMs);
   let res: UpstreamResponse;
   try {

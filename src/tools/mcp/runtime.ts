@@ -11,6 +11,7 @@ import { closeItem, emitItem, itemEvent, openItem } from '../emit.js';
 import { isAllowed, needsApproval } from './approval.js';
 import { describeError, McpConnection, type McpToolInfo } from './client.js';
 import type { ServerHeaders } from './credentials.js';
+import { toAbortSignal, type CancelSignal } from '../../util/cancel.js';
 
 const FUNCTION_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
 
@@ -44,7 +45,7 @@ export class McpRuntime {
     defs: Item[],
     headers: ServerHeaders,
     private readonly chain: ChainToolState,
-    private readonly signal: AbortSignal,
+    private readonly signal: CancelSignal,
   ) {
     for (const def of defs) this.servers.set(def.server_label, { def, headers: headers[def.server_label] ?? {}, tools: [] });
   }
@@ -54,7 +55,7 @@ export class McpRuntime {
   }
 
   private connection(s: Server): Promise<McpConnection> {
-    s.conn ??= McpConnection.open(s.def.server_url, s.headers, this.chain.allowPrivateMcp, this.signal);
+    s.conn ??= McpConnection.open(s.def.server_url, s.headers, this.chain.allowPrivateMcp, toAbortSignal(this.signal));
     return s.conn;
   }
 
@@ -87,7 +88,7 @@ export class McpRuntime {
     const index = openItem(this.log, item);
     itemEvent(this.log, 'response.mcp_list_tools.in_progress', index, item.id!);
     try {
-      const all = await (await this.connection(s)).listTools(this.signal);
+      const all = await (await this.connection(s)).listTools(toAbortSignal(this.signal));
       const tools = all.filter((t) => isAllowed(s.def, t));
       itemEvent(this.log, 'response.mcp_list_tools.completed', index, item.id!);
       closeItem(this.log, index, { ...item, tools });
@@ -138,7 +139,7 @@ export class McpRuntime {
     try {
       if (!server) result = { output: null, error: `MCP server '${label}' is not among this request's tools.` };
       else if (!parsed) result = { output: null, error: 'The arguments are not a JSON object.' };
-      else result = await (await this.connection(server)).callTool(name, parsed, this.signal);
+      else result = await (await this.connection(server)).callTool(name, parsed, toAbortSignal(this.signal));
     } catch (err) {
       if (this.signal.aborted) {
         closeItem(this.log, index, { ...item, arguments: args, status: 'incomplete' });

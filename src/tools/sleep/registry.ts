@@ -2,6 +2,8 @@
 // input (from POST /wake on this instance, or from another instance through the ControlBus), or the run
 // is aborted. Waking resolves a promise: delivery is immediate, well inside the reference's 1 s bound.
 
+import type { CancelSignal } from '../../util/cancel.js';
+
 export type SleepEnd =
   | { endedBy: 'timeout' }
   | { endedBy: 'wake'; input: string }
@@ -11,7 +13,7 @@ export class SleepRegistry {
   private sleepers = new Map<string, (input: string) => void>();
 
   /** Registers before resolving anything, so a wake right after the sleep_call item appears is not lost. */
-  sleep(responseId: string, ms: number, signal: AbortSignal): Promise<SleepEnd> {
+  sleep(responseId: string, ms: number, signal: CancelSignal): Promise<SleepEnd> {
     return new Promise<SleepEnd>((resolve) => {
       const end = (r: SleepEnd) => {
         clearTimeout(timer);

@@ -10,6 +10,7 @@ import type { LiveLog } from '../../responses/live-log.js';
 import type { Item } from '../../responses/types.js';
 import { closeItem, itemEvent, openItem } from '../emit.js';
 import type { SleepRegistry } from './registry.js';
+import type { CancelSignal } from '../../util/cancel.js';
 
 export const SLEEP_FUNCTION = 'sleep';
 export const DEFAULT_MAX_SECONDS = 300;
@@ -50,7 +51,7 @@ export interface SleepCall {
 }
 
 /** Runs one sleep call to its end, emitting its item; returns the finished item. */
-export async function runSleep(log: LiveLog, registry: SleepRegistry, tool: Item, call: SleepCall, signal: AbortSignal): Promise<Item> {
+export async function runSleep(log: LiveLog, registry: SleepRegistry, tool: Item, call: SleepCall, signal: CancelSignal): Promise<Item> {
   const requested = Number(call.args.seconds);
   const seconds = Math.min(maxSecondsOf(tool), Math.max(1, Number.isFinite(requested) ? Math.round(requested) : 1));
   const item: Item = {

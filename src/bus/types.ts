@@ -3,6 +3,7 @@
 import type { LiveLog } from '../responses/live-log.js';
 import type { AppendBatch } from '../store/types.js';
 import type { SeqLine } from '../responses/stream-reader.js';
+import type { CancelSignal } from '../util/cancel.js';
 
 export interface EventHub {
   /** The live log of a response running (or queued) on this instance. */
@@ -12,7 +13,7 @@ export interface EventHub {
   /** Called after each group commit: a shared bus fans committed lines out to other instances. */
   published?(batches: AppendBatch[]): Promise<void>;
   /** Follow a response running on another instance, from afterSeq; absent without a shared bus. */
-  remoteTail?(id: string, afterSeq: number, signal: AbortSignal): AsyncIterable<SeqLine[]> | undefined;
+  remoteTail?(id: string, afterSeq: number, signal: CancelSignal): AsyncIterable<SeqLine[]> | undefined;
   /**
    * Scale-out: takes the run lease of a response that no live instance holds (its runner died), so this
    * instance may end it; false when another instance holds it. Absent in-process (one instance owns all).

@@ -11,6 +11,7 @@ import type { ResponsesService } from '../responses/service.js';
 import { fitContext } from '../responses/truncate.js';
 import { emptyUsage, type Item, type UsageObject } from '../responses/types.js';
 import type { Owner } from '../store/types.js';
+import type { CancelSignal } from '../util/cancel.js';
 
 export interface CompactBody {
   model: string;
@@ -27,7 +28,7 @@ const SUMMARY_MAX_TOKENS = 1024;
 
 export async function compact(
   deps: { router: ProviderRouter; responses: ResponsesService },
-  owner: Owner, body: CompactBody, signal: AbortSignal,
+  owner: Owner, body: CompactBody, signal: CancelSignal,
 ) {
   if (body.previous_response_id && !RESPONSE_ID.test(body.previous_response_id)) {
     throw errors.invalid(`Invalid previous_response_id '${body.previous_response_id.slice(0, 100)}'.`, 'previous_response_id');

@@ -6,6 +6,7 @@ import type { EventHub } from '../bus/types.js';
 import { TERMINAL_STATUSES, type Store } from '../store/types.js';
 import { isTerminalLine } from './event-line.js';
 import type { LiveLog } from './live-log.js';
+import type { CancelSignal } from '../util/cancel.js';
 
 export type SeqLine = [seq: number, line: string];
 
@@ -24,7 +25,7 @@ async function* fromStore(store: Store, id: string, afterSeq: number, untilSeq =
   }
 }
 
-async function* fromLive(live: LiveLog, afterSeq: number, signal: AbortSignal): AsyncGenerator<SeqLine[]> {
+async function* fromLive(live: LiveLog, afterSeq: number, signal: CancelSignal): AsyncGenerator<SeqLine[]> {
   let buf: SeqLine[] = [];
   let ended = false;
   let wake: (() => void) | null = null;
@@ -60,7 +61,7 @@ export async function* readResponseLines(
   deps: { store: Store; hub: EventHub },
   id: string,
   afterSeq: number,
-  signal: AbortSignal,
+  signal: CancelSignal,
 ): AsyncGenerator<SeqLine[]> {
   let last = afterSeq;
   while (!signal.aborted) {

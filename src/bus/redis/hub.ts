@@ -26,6 +26,7 @@ import type { AppendBatch } from '../../store/types.js';
 import { TERMINAL_STATUSES } from '../../store/types.js';
 import type { EventHub } from '../types.js';
 import type { RedisKeys } from './connection.js';
+import type { CancelSignal } from '../../util/cancel.js';
 
 const MAXLEN = 10_000;
 const TERMINAL_TTL_MS = 5 * 60_000;
@@ -150,13 +151,13 @@ export class RedisHub implements EventHub {
     }
   }
 
-  remoteTail(id: string, afterSeq: number, signal: AbortSignal): AsyncIterable<SeqLine[]> | undefined {
+  remoteTail(id: string, afterSeq: number, signal: CancelSignal): AsyncIterable<SeqLine[]> | undefined {
     // Redis unreachable: the reader polls the store instead.
     if (this.closed || this.cmd.status !== 'ready' || this.blk.status !== 'ready') return undefined;
     return this.follow(id, afterSeq, signal);
   }
 
-  private async *follow(id: string, afterSeq: number, signal: AbortSignal): AsyncGenerator<SeqLine[]> {
+  private async *follow(id: string, afterSeq: number, signal: CancelSignal): AsyncGenerator<SeqLine[]> {
     const tail: Tail = { last: afterSeq, queue: [], done: false, wake: null };
     let set = this.tails.get(id);
     if (!set) this.tails.set(id, (set = new Set()));

@@ -112,7 +112,7 @@ export const chatCompletionsRoutes = (deps: AppDeps): FastifyPluginAsync => asyn
       }
       return;
     }
-    const ctl = new AbortController();
+    const ctl = new Cancel();
     reply.raw.on('close', () => { if (!reply.raw.writableFinished) ctl.abort(); });
     const gen = p.generate(toRequest(b, resolved.model, ctl.signal));
     const id = newId('chatcmpl');

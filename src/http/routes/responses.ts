@@ -11,18 +11,18 @@ import {
 } from '../schemas/responses.js';
 import type { AppDeps } from '../deps.js';
 import { pipeSse, writeSseHead, type FrameOptions } from '../sse.js';
-import { Cancel } from '../../util/cancel.js';
+import { Cancel, type CancelSignal } from '../../util/cancel.js';
 
 type IdReq = { Params: { response_id: string } };
 const noop = () => {};
 const errorResponses = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody };
 
 /** Streams lines to the client; `onClose` runs if the client leaves before the end. */
-async function stream(req: FastifyRequest, reply: FastifyReply, lines: (signal: AbortSignal) => AsyncIterable<SeqLine[]>, opts: FrameOptions, release: () => void, onClientGone?: () => void) {
+async function stream(req: FastifyRequest, reply: FastifyReply, lines: (signal: CancelSignal) => AsyncIterable<SeqLine[]>, opts: FrameOptions, release: () => void, onClientGone?: () => void) {
   reply.hijack();
   const res = reply.raw;
   writeSseHead(res, req.id);
-  const ctl = new AbortController();
+  const ctl = new Cancel();
   let finished = false;
   res.on('close', () => {
     if (!finished) {

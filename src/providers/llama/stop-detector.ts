@@ -9,6 +9,23 @@ export interface Piece<P> {
   payload: P[];
 }
 
+/**
+ * Length of the longest proper prefix of `trigger` that `text` ends with (0 if none). Runs for every
+ * token and every trigger, so it compares characters in place instead of slicing: the last character
+ * of the text rules out almost every length at once.
+ */
+function longestPrefixAtEnd(text: string, trigger: string): number {
+  const last = text.charCodeAt(text.length - 1);
+  for (let k = Math.min(trigger.length - 1, text.length); k > 0; k--) {
+    if (trigger.charCodeAt(k - 1) !== last) continue;
+    let i = 0;
+    const from = text.length - k;
+    while (i < k - 1 && text.charCodeAt(from + i) === trigger.charCodeAt(i)) i++;
+    if (i === k - 1) return k;
+  }
+  return 0;
+}
+
 export class StopDetector<P> {
   private pending: Piece<P>[] = [];
 
@@ -36,12 +53,8 @@ export class StopDetector<P> {
 
     let safe = text.length;
     for (const t of this.triggers) {
-      for (let k = Math.min(t.length - 1, text.length); k > 0; k--) {
-        if (text.endsWith(t.slice(0, k))) {
-          safe = Math.min(safe, text.length - k);
-          break;
-        }
-      }
+      const k = longestPrefixAtEnd(text, t);
+      if (k > 0) safe = Math.min(safe, text.length - k);
     }
     if (this.trimTrailingWhitespace) safe = Math.min(safe, text.trimEnd().length);
     return { emit: this.take(safe, false), stopped: false };

@@ -1,9 +1,14 @@
 // A cancellation signal that costs nothing to create. Every blocking request and every proxied chat
 // completion needs one (a client that hangs up stops the run), yet almost none is ever cancelled; on
 // Node 20 an AbortController's signal costs 2–5 µs to create (it is an EventTarget with internal
-// state), ~3 % of a proxied request. `Cancel` has the members the hot paths use — `aborted`, `reason`
-// and add/removeEventListener('abort') — and a real AbortSignal is made only for the code that hands
-// one to a library (node-llama-cpp, the MCP SDK, AbortSignal.any): `toAbortSignal`.
+// state) and more again in listener bookkeeping and garbage collection: replacing the per-request ones
+// (together with remembering valid API keys) took a blocking store:false /responses request from 141 to
+// 107 µs of CPU and a proxied chat completion from 104 to 88 (same-run A/B, c=16). `Cancel` has the
+// members the hot paths use — `aborted`, `reason` and add/removeEventListener('abort') — and a real
+// AbortSignal is made only for code that hands one to a library (node-llama-cpp, the MCP SDK,
+// AbortSignal.any): `toAbortSignal`.
+// Unlike an EventTarget, and like an EventEmitter, a listener removed while the abort is being
+// dispatched still runs; every listener here is idempotent.
 
 /** What code that can be cancelled reads; an AbortSignal is one too. */
 export interface CancelSignal {

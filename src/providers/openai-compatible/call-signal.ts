@@ -1,6 +1,6 @@
-// One upstream call's cancellation state. The caller's AbortSignal and our own total-time
-// deadline both abort the same internal signal, so undici sees a single signal; the flags
-// tell us afterwards *why* it was aborted (a caller abort ends quietly, a deadline is an error).
+// One upstream call's cancellation state. The caller's signal (an AbortSignal or a Cancel) and our
+// own total-time deadline both abort the same internal signal, so undici sees a single signal; the
+// flags tell us afterwards *why* it was aborted (a caller abort ends quietly, a deadline is an error).
 //
 // The internal signal is an EventEmitter, not an AbortController: on Node 20 creating an
 // AbortSignal costs ~4.4 µs (measured: 0.03 µs for an EventEmitter), which was ~3 % of a proxied

@@ -20,9 +20,11 @@
 //
 // The text hot path is pre-serialised and cached (the benchmark drives it): with delayMs 0 a
 // streamed reply is a single res.end() of a cached string plus a tiny usage frame.
+// The shapes of chunks, usage and logprobs are in mock-chat-frames.ts.
 
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { chunkObj, DONE, frame, ID, lastUserText, splitText, SSE_HEADERS, tokenLogprob, usageObj, type Json } from './mock-chat-frames.js';
 
 export type Scenario =
   | { kind: 'text'; chunks?: number; chunkSize?: number; delayMs?: number; text?: string }
@@ -76,12 +78,6 @@ export interface MockUpstream {
 }
 
 const RESERVED_MODELS = ['mock-text', 'mock-slow', 'mock-echo', 'mock-tool', 'mock-tool-2', 'mock-error-500', 'mock-error-429-once', 'mock-drop', 'mock-hang', 'mock-garbage', 'mock-script'];
-const LOREM = 'lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor incididunt ut labore et dolore magna aliqua ';
-const ID = 'chatcmpl-mock';
-const SSE_HEADERS = { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' };
-const DONE = 'data: [DONE]\n\n';
-
-type Json = Record<string, any>;
 
 interface Ctx {
   req: http.IncomingMessage;
@@ -98,57 +94,6 @@ interface Ctx {
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-function frame(obj: unknown): string {
-  return `data: ${JSON.stringify(obj)}\n\n`;
-}
-
-function chunkObj(created: number, model: string, delta: Json, finish: string | null, logprobs: Json | null = null): Json {
-  return { id: ID, object: 'chat.completion.chunk', created, model, choices: [{ index: 0, delta, logprobs, finish_reason: finish }] };
-}
-
-function tokenLogprob(token: string, i: number, top: number): Json {
-  const logprob = -0.01 - (i % 5) * 0.1;
-  const tops = [];
-  for (let k = 0; k < top; k++) {
-    const t = k === 0 ? token : `alt${k}`;
-    tops.push({ token: t, logprob: logprob - k, bytes: [...Buffer.from(t)] });
-  }
-  return { token, logprob, bytes: [...Buffer.from(token)], top_logprobs: tops };
-}
-
-function splitText(s: Extract<Scenario, { kind: 'text' }>): string[] {
-  const size = Math.max(1, s.chunkSize ?? 8);
-  if (s.text !== undefined) {
-    const n = s.chunks ?? Math.max(1, Math.ceil(s.text.length / size));
-    const per = Math.max(1, Math.ceil(s.text.length / n));
-    const out = [];
-    for (let i = 0; i < s.text.length; i += per) out.push(s.text.slice(i, i + per));
-    return out.length ? out : [''];
-  }
-  const n = Math.max(1, s.chunks ?? 10);
-  let text = LOREM;
-  while (text.length < n * size) text += LOREM;
-  const out = [];
-  for (let i = 0; i < n; i++) out.push(text.slice(i * size, (i + 1) * size));
-  return out;
-}
-
-function lastUserText(body: Json): string {
-  const msgs: Json[] = Array.isArray(body.messages) ? body.messages : [];
-  for (let i = msgs.length - 1; i >= 0; i--) {
-    const m = msgs[i]!;
-    if (m.role !== 'user') continue;
-    if (typeof m.content === 'string') return m.content;
-    if (Array.isArray(m.content)) return m.content.filter((p: Json) => p?.type === 'text').map((p: Json) => p.text).join('');
-  }
-  return '';
-}
-
-function usageObj(ctx: Ctx, completionTokens: number): Json {
-  const prompt = Math.max(1, Math.ceil(ctx.bodyBytes / 4));
-  return { prompt_tokens: prompt, completion_tokens: completionTokens, total_tokens: prompt + completionTokens };
-}
 
 export async function startMockUpstream(opts: MockUpstreamOptions = {}): Promise<MockUpstream> {
   const created = Math.floor(Date.now() / 1000);
@@ -210,7 +155,7 @@ export async function startMockUpstream(opts: MockUpstreamOptions = {}): Promise
   }
 
   function usageFrame(ctx: Ctx, completionTokens: number): string {
-    return ctx.includeUsage ? frame({ id: ID, object: 'chat.completion.chunk', created, model: ctx.model, choices: [], usage: usageObj(ctx, completionTokens) }) : '';
+    return ctx.includeUsage ? frame({ id: ID, object: 'chat.completion.chunk', created, model: ctx.model, choices: [], usage: usageObj(ctx.bodyBytes, completionTokens) }) : '';
   }
 
   /** Write frames with an optional delay; stops if the client went away. */
@@ -245,7 +190,7 @@ export async function startMockUpstream(opts: MockUpstreamOptions = {}): Promise
         created,
         model: ctx.model,
         choices: [{ index: 0, message: { role: 'assistant', content }, logprobs, finish_reason: 'stop' }],
-        usage: usageObj(ctx, chunks.length),
+        usage: usageObj(ctx.bodyBytes, chunks.length),
       });
       return;
     }
@@ -290,7 +235,7 @@ export async function startMockUpstream(opts: MockUpstreamOptions = {}): Promise
             finish_reason: 'tool_calls',
           },
         ],
-        usage: usageObj(ctx, calls.length * 10),
+        usage: usageObj(ctx.bodyBytes, calls.length * 10),
       });
       return;
     }

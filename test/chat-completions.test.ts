@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startMockUpstream } from './support/mock-upstream.js';
 import { readSse, startServer, type TestServer } from './support/server.js';
+import { waitFor } from './support/wait.js';
 
 let server: TestServer;
 let upstream: Awaited<ReturnType<typeof startMockUpstream>>;
@@ -88,12 +89,7 @@ describe('logprobs on the embedded engine', () => {
     let id = '';
     await readSse(res, (e) => { id = e.data.response?.id ?? id; return e.data.sequence_number < 3; });
     ctl.abort();
-    let r = await server.client().responses.retrieve(id);
-    for (let i = 0; i < 50 && r.status === 'in_progress'; i++) {
-      await new Promise((res2) => setTimeout(res2, 20));
-      r = await server.client().responses.retrieve(id);
-    }
-    assert.equal(r.status, 'cancelled');
+    assert.equal((await settled(id)).status, 'cancelled');
   });
 
   // A client that hangs up stops the work it asked for: the upstream sees the disconnect (on the
@@ -103,10 +99,10 @@ describe('logprobs on the embedded engine', () => {
     const aborted = upstream.aborted;
     const ctl = new AbortController();
     const pending = server.fetch(path, { method: 'POST', signal: ctl.signal, body: JSON.stringify(body) }).catch((e: Error) => e);
-    await waitFor(() => upstream.requests.length > seen);
+    await waitFor(() => upstream.requests.length > seen, 5000);
     ctl.abort();
     assert.equal((await pending as Error).name, 'AbortError');
-    await waitFor(() => upstream.aborted > aborted);
+    await waitFor(() => upstream.aborted > aborted, 5000);
   };
 
   it('a proxied chat completion whose client hangs up closes the upstream call', async () => {
@@ -117,20 +113,18 @@ describe('logprobs on the embedded engine', () => {
     const listed = async () => (await (await server.fetch('/responses?limit=1')).json()).data[0];
     const last = await listed();
     await hangUpAfterUpstreamGotIt('/responses', { model: 'openai:mock-hang', input: 'x' });
-    let r = await listed();
+    const r = await listed();
     assert.notEqual(r?.id, last?.id, 'the response was stored');
-    for (let i = 0; i < 50 && r.status === 'in_progress'; i++) {
-      await new Promise((res2) => setTimeout(res2, 20));
-      r = await server.client().responses.retrieve(r.id);
-    }
-    assert.equal(r.status, 'cancelled');
+    assert.equal((await settled(r.id)).status, 'cancelled');
   });
 });
 
-async function waitFor(check: () => boolean, ms = 5000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > until) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 10));
+/** The response once it is no longer in progress (polled for up to ~1 s). */
+async function settled(id: string) {
+  let r = await server.client().responses.retrieve(id);
+  for (let i = 0; i < 50 && r.status === 'in_progress'; i++) {
+    await new Promise((res) => setTimeout(res, 20));
+    r = await server.client().responses.retrieve(id);
   }
+  return r;
 }

@@ -9,6 +9,7 @@ import { createOpenAICompatibleProvider } from '../src/providers/openai-compatib
 import { parseChatStream } from '../src/providers/openai-compatible/parse-chat-stream.js';
 import { ProviderError, type GenerateEvent, type GenerateRequest, type Provider } from '../src/providers/types.js';
 import { startMockUpstream, type MockUpstream } from './support/mock-upstream.js';
+import { waitFor } from './support/wait.js';
 
 const API_KEY = 'sk-test-secret-123';
 
@@ -43,14 +44,6 @@ function lastRequest(model: string) {
 
 function countRequests(model: string): number {
   return mock.requests.filter((x) => x.body?.model === model).length;
-}
-
-async function waitFor(cond: () => boolean, ms = 2000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 async function readAll(body: AsyncIterable<Uint8Array>): Promise<Buffer> {

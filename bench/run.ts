@@ -1,6 +1,7 @@
 // `npm run bench`: one run, same machine, same upstream, every system in its own process.
 //   upstream   dist/bench/upstream.js          fixed replies (see lib/scenarios.ts)
 //   respd      node dist/src/main.js           OPENAI_BASE_URL → the upstream, its own DATA_DIR
+//              (the http section's store:true load has a second respd process of its own: lib/context.ts)
 //   peer       Portkey gateway (bench/peer)    --headless on 127.0.0.1, x-portkey-custom-host → upstream
 //   load       dist/bench/load-worker.js       autocannon + SSE-counting clients
 //   llama      dist/bench/llama-direct.js      node-llama-cpp on the same GGUF, same threads
@@ -54,6 +55,9 @@ async function main() {
     children.push(upstream);
     const respd = await startRespd(upstream.url);
     children.push(respd);
+    // (Not with an A/B build, whose store:true load shares its process: both builds then place it alike.)
+    const respdStore = want('http') && !CONFIG.abMain ? await startRespd(upstream.url) : undefined;
+    if (respdStore) children.push(respdStore);
     let portkey: (Proc & { url: string }) | undefined;
     if (peer.ok) {
       try {
@@ -80,7 +84,7 @@ async function main() {
     children.push(load);
     const ab = CONFIG.abMain ? await startRespd(upstream.url, { main: CONFIG.abMain }) : undefined;
     if (ab) children.push(ab);
-    stack = { upstream, respd, portkey, ab };
+    stack = { upstream, respd, respdStore, portkey, ab };
   } catch (err) {
     await stopAll();
     throw err;

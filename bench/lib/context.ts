@@ -49,6 +49,14 @@ export interface Target {
 export interface Stack {
   upstream: Proc & { url: string };
   respd: Proc & { base: string };
+  /**
+   * A second respd process that serves only the http section's `/responses` store:true load. A stored
+   * response leaves work behind in its process after its request has ended (the garbage of thousands of
+   * group-committed responses is collected later, during whatever load comes next: 2–7 µs per request
+   * measured on the next 20,000 store:false requests); in one shared process the system measured after
+   * store:true paid for it. Its own process keeps each figure to its own work.
+   */
+  respdStore?: Proc & { base: string };
   portkey?: Proc & { url: string };
   /** BENCH_AB_MAIN: the other build, for before/after comparisons in one run. */
   ab?: Proc & { base: string };
@@ -98,5 +106,6 @@ export function pidOf(s: Stack, id: string): number {
   if (id === 'direct') return s.upstream.pid;
   if (id.startsWith('portkey')) return s.portkey!.pid;
   if (id.startsWith('ab-')) return s.ab!.pid;
+  if (id === 'respd-responses-store' && s.respdStore) return s.respdStore.pid;
   return s.respd.pid;
 }

@@ -8,6 +8,8 @@ import { CONFIG, log, rotate, type Stack, ratioSummary, diffSummary, targets, au
 
 export async function httpSection(s: Stack, load: Worker, results: any) {
   const all = targets(s, modelName(TINY), false);
+  // store:true has a respd process of its own here (see Stack.respdStore).
+  if (s.respdStore) all['respd-responses-store'].url = all['respd-responses-store'].url.replace(s.respd.base, s.respdStore.base);
   const keep = (id: string) => !CONFIG.httpTargets || id === 'direct' || id === 'respd-chat' || CONFIG.httpTargets.includes(id);
   const systems = Object.values(all).filter((t) => keep(t.id));
   log(`http: warm-up (${systems.map((t) => t.id).join(', ')})`);

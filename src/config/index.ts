@@ -121,7 +121,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
         type: 'llama', id: 'local', modelPath, threads,
         contextSize: env.LLAMA_CONTEXT_SIZE ? int(env, 'LLAMA_CONTEXT_SIZE', 2048, 64) : undefined,
         parallel: int(env, 'LLAMA_PARALLEL', 4, 1),
-        streamIntervalMs: env.LLAMA_STREAM_INTERVAL_MS ? int(env, 'LLAMA_STREAM_INTERVAL_MS', 5, 0) : undefined,
+        streamIntervalMs: env.LLAMA_STREAM_INTERVAL_MS ? int(env, 'LLAMA_STREAM_INTERVAL_MS', 20, 0) : undefined,
       });
     }
   }

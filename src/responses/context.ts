@@ -69,9 +69,11 @@ export function itemsToMessages(items: Item[], approvalRequests = new Map<string
 }
 
 export function buildMessages(instructions: string | null, history: Item[], input: Item[]): ChatMessage[] {
-  const msgs: ChatMessage[] = [];
-  if (instructions) msgs.push({ role: 'system', content: instructions });
   const approvalRequests = new Map<string, Item>();
-  msgs.push(...itemsToMessages(history, approvalRequests), ...itemsToMessages(input, approvalRequests));
+  const msgs = itemsToMessages(history, approvalRequests);
+  const fresh = itemsToMessages(input, approvalRequests);
+  // Built for every request: concatenated in place rather than spread into a third array.
+  if (instructions) msgs.unshift({ role: 'system', content: instructions });
+  for (const m of fresh) msgs.push(m);
   return msgs;
 }

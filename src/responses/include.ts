@@ -32,9 +32,14 @@ function stripItem(item: Item): Item {
 }
 
 export function withoutLogprobs(r: ResponseObject): ResponseObject {
-  // Most responses have none: no copy of the response then (this runs for every reply).
-  const output = r.output.map(stripItem);
-  return output.every((item, i) => item === r.output[i]) ? r : { ...r, output };
+  // Most responses have none: no copy of the response, nor of its output, then (this runs for every reply).
+  let output: Item[] | undefined;
+  for (let i = 0; i < r.output.length; i++) {
+    const item = r.output[i];
+    const stripped = stripItem(item);
+    if (stripped !== item) (output ??= r.output.slice())[i] = stripped;
+  }
+  return output ? { ...r, output } : r;
 }
 
 export function presentResponse(r: ResponseObject, include: string[]): ResponseObject {

@@ -30,7 +30,8 @@ export class TurnOutput {
       const item: Item = { id: newId('msg'), type: 'message', status: 'in_progress', role: 'assistant', content: [] };
       this.message = { outputIndex, item };
       this.log.append({ type: 'response.output_item.added', output_index: outputIndex, item });
-      const part = { type: 'output_text', text: '', annotations: [], ...(this.withLogprobs ? { logprobs: [] } : {}) };
+      const part: Record<string, unknown> = { type: 'output_text', text: '', annotations: [] };
+      if (this.withLogprobs) part.logprobs = [];
       this.log.append({ type: 'response.content_part.added', item_id: item.id, output_index: outputIndex, content_index: 0, part });
     }
     this.text_ += delta;

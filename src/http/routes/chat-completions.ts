@@ -8,7 +8,8 @@ import type { ChatMessage, ContentPart, GenerateEvent, GenerateRequest, ProxyRes
 import { ProviderError } from '../../providers/types.js';
 import { ApiError, errors } from '../errors.js';
 import type { AppDeps } from '../deps.js';
-import { Cancel, type CancelSignal } from '../../util/cancel.js';
+import type { CancelSignal } from '../../util/cancel.js';
+import { cancelOnHangUp } from '../hang-up.js';
 
 const ChatBody = Type.Object({
   model: Type.String({ minLength: 1, maxLength: 256 }),
@@ -74,10 +75,8 @@ function toRequest(b: Body, model: string, signal: CancelSignal): GenerateReques
 }
 
 async function proxy(reply: FastifyReply, run: (signal: CancelSignal) => Promise<ProxyResult>) {
-  const ctl = new Cancel();
   const res = reply.raw;
-  res.on('close', () => { if (!res.writableFinished) ctl.abort(); });
-  const upstream = await run(ctl.signal);
+  const upstream = await run(cancelOnHangUp(res).signal);
   reply.hijack();
   res.writeHead(upstream.status, { ...upstream.headers, 'x-request-id': reply.request.id });
   try {
@@ -112,9 +111,7 @@ export const chatCompletionsRoutes = (deps: AppDeps): FastifyPluginAsync => asyn
       }
       return;
     }
-    const ctl = new Cancel();
-    reply.raw.on('close', () => { if (!reply.raw.writableFinished) ctl.abort(); });
-    const gen = p.generate(toRequest(b, resolved.model, ctl.signal));
+    const gen = p.generate(toRequest(b, resolved.model, cancelOnHangUp(reply.raw).signal));
     const id = newId('chatcmpl');
     const created = Math.floor(Date.now() / 1000);
     const model = b.model;

@@ -4,7 +4,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { compact, type CompactBody } from '../../conversations/compact.js';
 import { AnyObject, ErrorBody, Nullable } from '../schemas/common.js';
 import type { AppDeps } from '../deps.js';
-import { Cancel } from '../../util/cancel.js';
+import { cancelOnHangUp } from '../hang-up.js';
 
 const CompactRequest = Type.Object({
   model: Type.String({ minLength: 1, maxLength: 256 }),
@@ -19,8 +19,6 @@ export const compactRoutes = (deps: AppDeps): FastifyPluginAsync => async (app) 
     schema: { body: CompactRequest, response: { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody }, summary: 'Compact a conversation into user messages and a summary', tags: ['responses'] },
   }, async (req, reply) => {
     // A caller that hangs up does not need its summary: stop generating.
-    const ctl = new Cancel();
-    reply.raw.on('close', () => { if (!reply.raw.writableFinished) ctl.abort(); });
-    return compact(deps, req.owner, req.body, ctl.signal);
+    return compact(deps, req.owner, req.body, cancelOnHangUp(reply.raw).signal);
   });
 };

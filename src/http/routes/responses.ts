@@ -12,6 +12,7 @@ import {
 import type { AppDeps } from '../deps.js';
 import { pipeSse, writeSseHead, type FrameOptions } from '../sse.js';
 import { Cancel, type CancelSignal } from '../../util/cancel.js';
+import { cancelOnHangUp } from '../hang-up.js';
 
 type IdReq = { Params: { response_id: string } };
 const noop = () => {};
@@ -74,9 +75,7 @@ export const responsesRoutes = (deps: AppDeps): FastifyPluginAsync => async (app
     }
     if (background) return reply.send(presentResponse(log.state, include));
     // A blocking caller that hangs up gets no answer: stop generating rather than run orphaned.
-    reply.raw.on('close', () => {
-      if (!reply.raw.writableFinished) controller.abort('client_disconnected');
-    });
+    cancelOnHangUp(reply.raw, controller, 'client_disconnected');
     await running;
     await log.durable();
     return reply.send(presentResponse(log.state, include));

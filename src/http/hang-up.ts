@@ -1,0 +1,13 @@
+// A caller that hangs up before its reply is finished gets no answer: whatever the request started
+// (an upstream call, a generation) should stop rather than run on orphaned. `res` emits 'close' both
+// when the reply was sent and when the client left first; only the latter has an unfinished reply.
+import type { ServerResponse } from 'node:http';
+import { Cancel } from '../util/cancel.js';
+
+/** Aborts `cancel` (a new one by default) with `reason` if the client leaves before the reply is finished. */
+export function cancelOnHangUp(res: ServerResponse, cancel = new Cancel(), reason?: unknown): Cancel {
+  res.on('close', () => {
+    if (!res.writableFinished) cancel.abort(reason);
+  });
+  return cancel;
+}

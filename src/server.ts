@@ -27,7 +27,7 @@ export async function startServer(config: Config, logger: Logger = pino({ level:
   const { hub, control, queue } = bus;
   const router = createRouter(config, print);
   await preload(router);
-  const flusher = new Flusher(store, logger, (l) => hub.remove(l.id), hub);
+  const flusher = new Flusher(store, logger, (l) => hub.remove(l.id), hub, config.commitIntervalMs);
   const executor = new Executor(store, hub, flusher, router, queue, control, logger);
   const responses = new ResponsesService(store, hub, executor, router, queue, control, { allowPrivateMcp: config.allowPrivateMcp });
   const recovered = await executor.recover();

@@ -33,6 +33,13 @@ function finishedLog(id: string, flusher: Flusher): LiveLog {
   return log;
 }
 
+/** A log that has started (created + in_progress) and goes on: not terminal. */
+function runningLog(id: string, flusher: Flusher): LiveLog {
+  const initial = buildInitialResponse({ model: 'm', input: 'hi' } as never, id, 1, null);
+  const log = new LiveLog(id, initial, 0, true, flusher.markDirty);
+  return log;
+}
+
 const within = (p: Promise<unknown>, ms: number) =>
   Promise.race([p.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms))]);
 
@@ -72,6 +79,52 @@ describe('flusher', () => {
     down = false;
     assert.equal(await within(Promise.all([a.durable(), b.durable()]), 3000), true);
     assert.deepEqual([...stored].sort(), ['resp_a', 'resp_b']);
+    await flusher.close();
+  });
+
+  test('commit timing: unwatched lines wait for the interval; gated readers and a background start do not', async () => {
+    const { store, calls } = fakeStore(() => undefined);
+    // A long interval makes "waited for it" and "did not" impossible to confuse on a loaded machine.
+    const flusher = new Flusher(store, silent, () => {}, undefined, 5000, 15);
+    const initial = buildInitialResponse({ model: 'm', input: 'hi' } as never, 'resp_x', 1, null);
+    const quiet = runningLog('resp_quiet', flusher);
+    quiet.append({ type: 'response.created', response: initial });
+    quiet.append({ type: 'response.in_progress', response: { ...initial, status: 'in_progress' } });
+    // Not even a response that is not inserted yet hurries it: its readers are served from memory.
+    const fresh = runningLog('resp_fresh', flusher);
+    fresh.pendingCreate = { record: {} as never, inputItems: [] };
+    fresh.append({ type: 'response.created', response: initial });
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(calls.length, 0, 'running single-instance responses wait for the interval');
+
+    // Scale-out: readers only see committed lines, so a gated log is never left for the interval.
+    const gated = runningLog('resp_gated', flusher);
+    gated.commitGated = true;
+    gated.append({ type: 'response.created', response: initial });
+    const t0 = Date.now();
+    while (calls.length < 1 && Date.now() - t0 < 4000) await new Promise((r) => setTimeout(r, 5));
+    assert.ok(Date.now() - t0 < 2500, `gated log waited ${Date.now() - t0} ms`);
+    // The tick that was brought forward took the waiting responses along in the same transaction.
+    assert.deepEqual(calls[0].sort(), ['resp_fresh', 'resp_gated', 'resp_quiet']);
+
+    // A background response stored as queued that starts running: recovery would run it again if the
+    // store still said queued, so its start does not wait for the interval either.
+    const queued = { ...initial, background: true, status: 'queued' } as typeof initial;
+    const bg = new LiveLog('resp_bg', queued, 2, true, flusher.markDirty);
+    const t1 = Date.now();
+    bg.append({ type: 'response.in_progress', response: { ...queued, status: 'in_progress' } });
+    while (calls.length < 2 && Date.now() - t1 < 4000) await new Promise((r) => setTimeout(r, 5));
+    assert.ok(Date.now() - t1 < 2500, `background start waited ${Date.now() - t1} ms`);
+    assert.deepEqual(calls[1], ['resp_bg']);
+    // Once its start is stored, its deltas wait like anyone's.
+    bg.append({ type: 'response.output_text.delta', item_id: 'msg_1', output_index: 0, content_index: 0, delta: 'x', logprobs: [] });
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(calls.length, 2);
+
+    // An end is committed at once as well, whatever the interval.
+    quiet.append({ type: 'response.completed', response: { ...initial, status: 'completed' } });
+    assert.equal(await within(quiet.durable(), 2500), true);
+    assert.deepEqual(calls[2].sort(), ['resp_bg', 'resp_quiet']);
     await flusher.close();
   });
 });

@@ -22,7 +22,9 @@ describe('restart recovery', () => {
       const queued = await c1.responses.create({ model: 'openai:mock-text', input: 'b', background: true });
       // Watch a few events arrive so generation is surely under way, then crash.
       const seen = await readSse(await s1.fetch(`/responses/${running.id}?stream=true&starting_after=-1`), (e) => e.data.sequence_number < 4);
-      await new Promise((r) => setTimeout(r, 100)); // let the group commit write them
+      // Let the group commit write them (a single instance commits streamed events at least every
+      // COMMIT_INTERVAL_MS, 100 ms by default).
+      await new Promise((r) => setTimeout(r, 250));
       assert.equal((await c1.responses.retrieve(queued.id)).status, 'queued');
       await s1.stop('SIGKILL');
 
@@ -44,6 +46,40 @@ describe('restart recovery', () => {
         assert.deepEqual(replay.slice(0, seen.length).map((e) => e.data.type), seen.map((e) => e.data.type));
         replay.forEach((e, i) => assert.equal(e.data.sequence_number, i));
         assert.equal(replay[replay.length - 1].event, 'response.failed');
+      } finally {
+        await s2.stop();
+      }
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('COMMIT_INTERVAL_MS bounds what a crash takes back; bad values stop the server with a message', async () => {
+    for (const bad of ['0', '-1', 'soon']) {
+      await assert.rejects(startServer({ env: { COMMIT_INTERVAL_MS: bad } }), /COMMIT_INTERVAL_MS/);
+    }
+    const dataDir = mkdtempSync(join(tmpdir(), 'respd-commit-'));
+    try {
+      // A minute between commits: what a running response streamed after its creation is only in memory.
+      const env = { OPENAI_BASE_URL: upstream.url, COMMIT_INTERVAL_MS: '60000' };
+      const s1 = await startServer({ dataDir, env });
+      let id: string;
+      let seen;
+      try {
+        id = (await s1.client().responses.create({ model: 'openai:mock-slow', input: 'a', background: true })).id;
+        seen = await readSse(await s1.fetch(`/responses/${id}?stream=true&starting_after=-1`), (e) => e.data.sequence_number < 6);
+        assert.equal((await s1.client().responses.retrieve(id)).status, 'in_progress', 'served from memory meanwhile');
+        await new Promise((r) => setTimeout(r, 250));
+      } finally {
+        await s1.stop('SIGKILL');
+      }
+      const s2 = await startServer({ dataDir, env });
+      try {
+        const replay = await readSse(await s2.fetch(`/responses/${id}?stream=true&starting_after=-1`));
+        assert.equal(replay[replay.length - 1].event, 'response.failed');
+        replay.forEach((e, i) => assert.equal(e.data.sequence_number, i));
+        // Stored at create (created, queued); what came after was never committed.
+        assert.ok(replay.length - 1 < seen.length, `${replay.length - 1} stored events of ${seen.length} seen`);
       } finally {
         await s2.stop();
       }

@@ -266,6 +266,30 @@ describe('list, input items, update, chains', () => {
     assert.equal(next.has_more, false);
   });
 
+  it('a streamed response is readable at once: input_items and retrieve before its first commit, list after', async () => {
+    const c = server.client();
+    const stream = await c.responses.create({ model: 'openai:mock-slow', input: [{ role: 'user', content: 'alpha' }, { role: 'user', content: 'beta' }], stream: true });
+    let id = '';
+    let last = '';
+    for await (const ev of stream) {
+      last = ev.type;
+      if (ev.type !== 'response.created') continue;
+      // Single instance: the first group commit is up to COMMIT_INTERVAL_MS away; nothing waits for it.
+      id = ev.response.id;
+      const items = await c.responses.inputItems.list(id, { order: 'asc' });
+      assert.deepEqual(items.data.map((i: any) => i.content[0].text), ['alpha', 'beta']);
+      assert.equal(items.has_more, false);
+      const page = await server.fetch(`/responses/${id}/input_items?limit=1`).then((x) => x.json());
+      assert.equal(page.data[0].content[0].text, 'beta');
+      assert.equal(page.has_more, true);
+      assert.ok(['queued', 'in_progress'].includes((await c.responses.retrieve(id)).status!));
+    }
+    assert.equal(last, 'response.completed');
+    const listed = await server.fetch('/responses?limit=5').then((x) => x.json());
+    assert.ok(listed.data.some((r: any) => r.id === id), 'listed once it has ended');
+    assert.deepEqual((await c.responses.inputItems.list(id, { order: 'asc' })).data.map((i: any) => i.content[0].text), ['alpha', 'beta']);
+  });
+
   it('list pages through the caller\'s responses', async () => {
     const c = server.client('test-key-bravo', 'lister');
     const ids: string[] = [];

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { resolveDefaultModelPath } from '../setup/ensure-model.js';
+import { DEFAULT_COMMIT_INTERVAL_MS } from '../responses/flusher.js';
 
 export interface LlamaProviderConfig {
   type: 'llama';
@@ -50,6 +51,8 @@ export interface Config {
   rateLimit?: { requests: number; windowMs: number; maxStreams: number };
   retentionDays?: number;
   allowPrivateMcp: boolean;
+  /** Single instance: longest wait of streamed events for their group commit (ms); see responses/flusher.ts. */
+  commitIntervalMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -160,5 +163,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     } : undefined,
     retentionDays: env.RETENTION_DAYS ? int(env, 'RETENTION_DAYS', 0, 1) : undefined,
     allowPrivateMcp: env.MCP_ALLOW_PRIVATE === '1' || env.MCP_ALLOW_PRIVATE === 'true',
+    commitIntervalMs: int(env, 'COMMIT_INTERVAL_MS', DEFAULT_COMMIT_INTERVAL_MS, 1),
   };
 }

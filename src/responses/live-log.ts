@@ -29,6 +29,8 @@ export class LiveLog {
   blocking = false;
   /** A foreground response not yet in the store: its first group commit inserts it (see AppendBatch.create). */
   pendingCreate: AppendBatch['create'];
+  /** The status the store holds (as of the last commit); a log starts from what is stored. */
+  committedStatus: string;
   /** Index of the first line the store refused (another instance took the response over), if any. */
   private refusedFrom: number | null = null;
   // Created on first use: most responses (every blocking one) never get a live reader.
@@ -46,6 +48,7 @@ export class LiveLog {
     private readonly onDirty: (log: LiveLog) => void,
   ) {
     this.state = initial;
+    this.committedStatus = initial.status;
   }
 
   /**

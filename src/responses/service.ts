@@ -5,6 +5,7 @@ import { conversationStoreOf, loadConversationContext, newInputItems } from '../
 import { errors } from '../http/errors.js';
 import type { CreateResponseBody } from '../http/schemas/responses.js';
 import type { ProviderRouter, ResolvedModel } from '../providers/router.js';
+import { pageItems } from '../store/paging.js';
 import type { Owner, PageQuery, ResponseRecord, Store } from '../store/types.js';
 import { credentialVault } from '../tools/mcp/credentials.js';
 import { prepareTools, type ToolPolicy } from '../tools/prepare.js';
@@ -253,7 +254,10 @@ export class ResponsesService {
 
   async inputItems(owner: Owner, id: string, q: PageQuery) {
     await this.load(owner, id);
-    const items = await this.store.listInputItems(id, { ...q, limit: q.limit + 1 });
+    // A running response whose first group commit has not inserted it yet: its items are in memory.
+    const pending = this.hub.local(id)?.pendingCreate;
+    const oneMore = { ...q, limit: q.limit + 1 };
+    const items = pending ? pageItems(pending.inputItems, oneMore) : await this.store.listInputItems(id, oneMore);
     const page = items.slice(0, q.limit).map((it) => JSON.parse(it.json) as Item);
     return {
       object: 'list' as const,

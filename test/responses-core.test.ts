@@ -39,6 +39,19 @@ describe('create', () => {
     assert.equal(msg.content[0].type, 'output_text');
   });
 
+  it('ids start with their creation time, so later responses sort after earlier ones', async () => {
+    const c = server.client();
+    const before = Date.now();
+    const a = await c.responses.create({ model: 'openai:mock-text', input: 'a', store: false });
+    await new Promise((r) => setTimeout(r, 5));
+    const b = await c.responses.create({ model: 'openai:mock-text', input: 'b', store: false });
+    for (const r of [a, b]) assert.match(r.id, /^resp_[0-9a-f]{32}$/);
+    assert.ok(b.id > a.id, `${b.id} sorts after ${a.id}`);
+    const ms = parseInt(a.id.slice(5, 17), 16);
+    assert.ok(ms >= before - 1000 && ms <= Date.now() + 1000, `time part ${ms} near ${before}`);
+    assert.notEqual(a.id.slice(17), b.id.slice(17), 'random part differs');
+  });
+
   it('max_output_tokens reached gives status incomplete with reason max_output_tokens', async () => {
     const r = await server.client().responses.create({ model: 'auto', input: 'Once upon a time', max_output_tokens: 3 });
     assert.equal(r.status, 'incomplete');

@@ -25,18 +25,16 @@ function fakeStore(fail: (batches: AppendBatch[]) => Error | undefined) {
   return { store, calls, stored };
 }
 
-function finishedLog(id: string, flusher: Flusher): LiveLog {
-  const initial = buildInitialResponse({ model: 'm', input: 'hi' } as never, id, 1, null);
-  const log = new LiveLog(id, initial, 0, true, flusher.markDirty);
-  log.append({ type: 'response.created', response: initial });
-  log.append({ type: 'response.completed', response: { ...initial, status: 'completed' } });
-  return log;
-}
-
-/** A log that has started (created + in_progress) and goes on: not terminal. */
+/** A stored (foreground) response's log with nothing appended yet. */
 function runningLog(id: string, flusher: Flusher): LiveLog {
   const initial = buildInitialResponse({ model: 'm', input: 'hi' } as never, id, 1, null);
-  const log = new LiveLog(id, initial, 0, true, flusher.markDirty);
+  return new LiveLog(id, initial, 0, true, flusher.markDirty);
+}
+
+function finishedLog(id: string, flusher: Flusher): LiveLog {
+  const log = runningLog(id, flusher);
+  log.append({ type: 'response.created', response: log.state });
+  log.append({ type: 'response.completed', response: { ...log.state, status: 'completed' } });
   return log;
 }
 

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startMockUpstream } from './support/mock-upstream.js';
-import { readSse, startServer } from './support/server.js';
+import { readSse, startServer, type SseEvent } from './support/server.js';
 
 let upstream: Awaited<ReturnType<typeof startMockUpstream>>;
 before(async () => { upstream = await startMockUpstream(); });
@@ -64,7 +64,7 @@ describe('restart recovery', () => {
       const env = { OPENAI_BASE_URL: upstream.url, COMMIT_INTERVAL_MS: '60000' };
       const s1 = await startServer({ dataDir, env });
       let id: string;
-      let seen;
+      let seen: SseEvent[];
       try {
         id = (await s1.client().responses.create({ model: 'openai:mock-slow', input: 'a', background: true })).id;
         seen = await readSse(await s1.fetch(`/responses/${id}?stream=true&starting_after=-1`), (e) => e.data.sequence_number < 6);

@@ -17,7 +17,7 @@ async function load(modelPath: string, threads: number, contextSize?: number) {
   return { contextSize: context.contextSize, trainContextSize: model.trainContextSize };
 }
 
-/** One generation: returns output tokens and wall time from prompt tokenisation to the last token. */
+/** One generation: output tokens, and wall time from prompt tokenisation to the first and to the last token. */
 async function generate(prompt: string, maxTokens: number, temperature: number) {
   const m = model!;
   const t0 = process.hrtime.bigint();
@@ -31,10 +31,12 @@ async function generate(prompt: string, maxTokens: number, temperature: number) 
   const sequence = context!.getSequence();
   let text = '';
   const out: Token[] = [];
+  let firstTokenSeconds: number | undefined;
   try {
     for await (const token of sequence.evaluate(tokens, { temperature, topP: 1, topK: 0 })) {
       if (m.isEogToken(token)) break;
       out.push(token);
+      firstTokenSeconds ??= Number(process.hrtime.bigint() - t0) / 1e9;
       text += m.detokenize([token], false, out.slice(-9, -1));
       if (stops.some((s) => text.includes(s))) break;
       if (out.length >= maxTokens) break;
@@ -43,7 +45,7 @@ async function generate(prompt: string, maxTokens: number, temperature: number) 
     sequence.dispose();
   }
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  return { inputTokens: tokens.length, outputTokens: out.length, seconds };
+  return { inputTokens: tokens.length, outputTokens: out.length, seconds, firstTokenSeconds };
 }
 
 process.on('message', async (msg: { id: number; op: 'load' | 'run'; modelPath?: string; threads?: number; contextSize?: number; prompt?: string; maxTokens?: number; temperature?: number; n?: number }) => {

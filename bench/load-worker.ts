@@ -23,7 +23,7 @@ export interface RequestSpec {
 export type Op =
   | ({ op: 'autocannon'; connections: number; duration: number; samples?: boolean } & RequestSpec)
   | ({ op: 'ttfb'; n: number; marker: string; kind: 'chat' | 'responses' } & RequestSpec)
-  | ({ op: 'stream'; kind: 'chat' | 'responses'; lastData?: boolean } & RequestSpec)
+  | ({ op: 'stream'; kind: 'chat' | 'responses'; lastData?: boolean; marker?: string } & RequestSpec)
   | ({ op: 'streams'; n: number; kind: 'chat' | 'responses' } & RequestSpec)
   | { op: 'follow'; streams: RequestSpec[] };
 
@@ -70,6 +70,8 @@ export interface StreamResult {
   error?: string;
   /** The last frame's data (op 'stream' with lastData). */
   lastData?: string;
+  /** Seconds from the request to the first sight of the marker (op 'stream' with marker). */
+  markerSeconds?: number;
 }
 
 export interface StreamsResult {
@@ -291,8 +293,8 @@ process.on('message', async (msg: { id: number } & Op) => {
       case 'autocannon': result = await runAutocannon(msg); break;
       case 'ttfb': result = await ttfb(msg); break;
       case 'stream': {
-        const { markerNs: _m, startNs: _s, ...r } = await oneStream(msg, msg.kind, keepAlive, undefined, undefined, msg.lastData);
-        result = r;
+        const { markerNs, startNs, ...r } = await oneStream(msg, msg.kind, keepAlive, msg.marker, undefined, msg.lastData);
+        result = markerNs === undefined ? r : { ...r, markerSeconds: Number(markerNs - startNs) / 1e9 };
         break;
       }
       case 'streams': result = await streams(msg, (event) => reply({ event })); break;

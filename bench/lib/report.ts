@@ -164,10 +164,12 @@ export function renderMarkdown(r: Any): string {
     L.push('');
     L.push(`Model \`${ll.model}\`, threads 1 both, temperature 0, max_output_tokens ${ll.maxOutputTokens}, ${ll.requestsPerRound} streamed requests per round (respd: \`POST /responses\` model \`auto\`, stream; time from request to last event). Prompt tokens respd ${ll.promptTokens.respd} / direct ${ll.promptTokens.direct}; output tokens per request respd ${ll.outputTokensPerRequest.respd} / direct ${ll.outputTokensPerRequest.direct}.`);
     L.push('');
-    L.push(table(['system', 'tokens/s', 'ratio', 'CPU µs/token (process)'], [
-      ['node-llama-cpp direct (baseline)', fmt(ll.directTokensPerSec), '1', fmt(ll.cpuUsPerToken?.direct)],
-      ['respd /responses model auto', fmt(ll.respdTokensPerSec), x(ll.ratio, 3), fmt(ll.cpuUsPerToken?.respd)],
+    L.push(table(['system', 'tokens/s', 'ratio', 'first token ms', 'first token overhead ms', 'tokens/s after the first', 'ratio after the first', 'CPU µs/token (process)'], [
+      ['node-llama-cpp direct (baseline)', fmt(ll.directTokensPerSec), '1', fmt(ll.firstTokenMs?.direct, 2), '–', fmt(ll.afterFirstTokensPerSec?.direct), '1', fmt(ll.cpuUsPerToken?.direct)],
+      ['respd /responses model auto', fmt(ll.respdTokensPerSec), x(ll.ratio, 3), fmt(ll.firstTokenMs?.respd, 2), fmt(ll.firstTokenOverheadMs, 2), fmt(ll.afterFirstTokensPerSec?.respd), x(ll.afterFirstRatio, 3), fmt(ll.cpuUsPerToken?.respd)],
     ]));
+    L.push('');
+    L.push('First token: direct from tokenising the prompt to its first sampled token; respd from sending the request to the first `response.output_text.delta` frame received (request, prompt and first decode; respd reuses the prompt prefix a sequence already holds, direct evaluates it in full). "After the first": the remaining tokens over the remaining time, per round.');
     L.push('');
   }
   const sc = r.figures.scale;

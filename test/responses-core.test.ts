@@ -152,6 +152,22 @@ describe('background, retrieve and resume', () => {
     assert.ok(cur.output_text.length > 0);
   });
 
+  it('retrieve of a finished response answers with it as created, as JSON, whatever its fields hold', async () => {
+    const c = server.client();
+    // A metadata key named like the field the include filter strips, and a value that looks like it.
+    const metadata = { logprobs: 'kept', note: 'a "logprobs":[{ b' };
+    const r = await c.responses.create({ model: 'openai:mock-text', input: 'x', metadata });
+    // Read until the stored copy answers (the first reads may still find the live one): both must agree.
+    for (let i = 0; i < 3; i++) {
+      const res = await server.fetch(`/responses/${r.id}`);
+      assert.equal(res.status, 200);
+      assert.match(res.headers.get('content-type') ?? '', /^application\/json/);
+      assert.deepEqual(await res.json(), JSON.parse(JSON.stringify(r)));
+      await new Promise((done) => setTimeout(done, 50));
+    }
+    assert.deepEqual((await c.responses.retrieve(r.id, { include: ['message.output_text.logprobs'] })).metadata, metadata);
+  });
+
   it('retrieve stream of a finished response sends only its terminal event', async () => {
     const c = server.client();
     const r = await c.responses.create({ model: 'openai:mock-text', input: 'x' });

@@ -46,6 +46,18 @@ export function presentResponse(r: ResponseObject, include: string[]): ResponseO
   return include.includes(LOGPROBS) ? r : withoutLogprobs(r);
 }
 
+/**
+ * A stored snapshot (JSON text) as this reader may see it. Sent as stored when nothing is to be
+ * stripped, which is the case for almost every response: parsing it only to serialise it again cost
+ * retrieve and every poll of a finished response time in proportion to its size. `"logprobs":` can
+ * only be a key in JSON text (a quote inside a string value is escaped), so its absence proves there
+ * is nothing to strip; its presence (a metadata key, say) only takes the longer way.
+ */
+export function presentStoredResponse(snapshot: string, include: string[]): string {
+  if (include.includes(LOGPROBS) || !snapshot.includes('"logprobs":')) return snapshot;
+  return JSON.stringify(withoutLogprobs(JSON.parse(snapshot) as ResponseObject));
+}
+
 export function presentInputItem(item: Item, include: string[]): Item {
   if (include.includes(INPUT_IMAGE_URL) || item.type !== 'message' || !Array.isArray(item.content)) return item;
   if (!item.content.some((p: any) => p?.type === 'input_image' && p.image_url)) return item;

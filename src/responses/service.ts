@@ -13,6 +13,7 @@ import { isSleeping } from '../tools/sleep/tool.js';
 import { buildInitialResponse } from './build-response.js';
 import { Executor, type RunRequest } from './executor.js';
 import { newId, RESPONSE_ID } from './ids.js';
+import { presentResponse, presentStoredResponse } from './include.js';
 import { normalizeInput } from './input.js';
 import type { LiveLog } from './live-log.js';
 import { finalize } from './runner.js';
@@ -46,13 +47,14 @@ export class ResponsesService {
   }
 
   /**
-   * What a reader may see: a response reported finished is also committed (with its conversation
-   * items), so a follow-up request that builds on it never races the group commit.
+   * What a reader with `include` may see, as JSON text: a response reported finished is also committed
+   * (with its conversation items), so a follow-up request that builds on it never races the group
+   * commit. A stored response goes out as stored (see presentStoredResponse).
    */
-  async settled(rec: ResponseRecord): Promise<ResponseObject> {
+  async settledJson(rec: ResponseRecord, include: string[]): Promise<string> {
     const live = this.hub.local(rec.id);
     if (live?.terminal) await live.durable();
-    return live?.state ?? JSON.parse(rec.snapshot);
+    return live ? JSON.stringify(presentResponse(live.state, include)) : presentStoredResponse(rec.snapshot, include);
   }
 
   /** Items of every earlier turn of the chain ending at `id`, oldest first. (Public: /responses/compact uses it.) */

@@ -94,7 +94,7 @@ export const responsesRoutes = (deps: AppDeps): FastifyPluginAsync => async (app
     const q = req.query;
     const include = parseInclude(q.include, q['include[]']);
     const rec = await svc.load(req.owner, req.params.response_id);
-    if (!q.stream) return presentResponse(await svc.settled(rec), include);
+    if (!q.stream) return reply.type('application/json; charset=utf-8').send(await svc.settledJson(rec, include));
     const live = svc.hub.local(rec.id);
     const finished = live ? live.terminal : TERMINAL_STATUSES.has(rec.status);
     const opts: FrameOptions = { obfuscate: q.include_obfuscation ?? false, rewrite: include.includes(LOGPROBS) ? undefined : logprobsStripper };

@@ -8,6 +8,7 @@ import { KeyRing } from './http/auth.js';
 import { createRouter, preload } from './providers/factory.js';
 import { Executor } from './responses/executor.js';
 import { Flusher } from './responses/flusher.js';
+import type { LiveLog } from './responses/live-log.js';
 import { ResponsesService } from './responses/service.js';
 import { createStore } from './store/index.js';
 import { RateLimiter } from './http/rate-limit.js';
@@ -23,7 +24,7 @@ export async function startServer(config: Config, logger: Logger = pino({ level:
   const print = (msg: string) => logger.info(msg);
   const store = await createStore(config);
   await store.init();
-  const bus = await createBus(config, logger);
+  const bus = await createBus<LiveLog>(config, logger);
   const { hub, control, queue } = bus;
   const router = createRouter(config, print);
   await preload(router);

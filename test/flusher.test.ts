@@ -26,9 +26,9 @@ function fakeStore(fail: (batches: AppendBatch[]) => Error | undefined) {
 }
 
 /** A stored (foreground) response's log with nothing appended yet. */
-function runningLog(id: string, flusher: Flusher): LiveLog {
+function runningLog(id: string, flusher: Flusher, commitGated = false): LiveLog {
   const initial = buildInitialResponse({ model: 'm', input: 'hi' } as never, id, 1, null);
-  return new LiveLog(id, initial, 0, true, flusher.markDirty);
+  return new LiveLog(id, initial, 0, { persist: true, blocking: false, commitGated }, flusher.markDirty);
 }
 
 function finishedLog(id: string, flusher: Flusher): LiveLog {
@@ -96,8 +96,7 @@ describe('flusher', () => {
     assert.equal(calls.length, 0, 'running single-instance responses wait for the interval');
 
     // Scale-out: readers only see committed lines, so a gated log is never left for the interval.
-    const gated = runningLog('resp_gated', flusher);
-    gated.commitGated = true;
+    const gated = runningLog('resp_gated', flusher, true);
     gated.append({ type: 'response.created', response: initial });
     const t0 = Date.now();
     while (calls.length < 1 && Date.now() - t0 < 4000) await new Promise((r) => setTimeout(r, 5));
@@ -108,7 +107,7 @@ describe('flusher', () => {
     // A background response stored as queued that starts running: recovery would run it again if the
     // store still said queued, so its start does not wait for the interval either.
     const queued = { ...initial, background: true, status: 'queued' } as typeof initial;
-    const bg = new LiveLog('resp_bg', queued, 2, true, flusher.markDirty);
+    const bg = new LiveLog('resp_bg', queued, 2, { persist: true, blocking: false, commitGated: false }, flusher.markDirty);
     const t1 = Date.now();
     bg.append({ type: 'response.in_progress', response: { ...queued, status: 'in_progress' } });
     while (calls.length < 2 && Date.now() - t1 < 4000) await new Promise((r) => setTimeout(r, 5));

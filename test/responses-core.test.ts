@@ -348,6 +348,34 @@ describe('list, input items, update, chains', () => {
     }
   });
 
+  it('updated metadata is what every read shows: JSON, list, the stream\'s lifecycle events, during and after the run', async () => {
+    const c = server.client();
+    const lifecycle = (events: Array<{ data: any }>) => events.filter((e) => e.data.response).map((e) => e.data.response.metadata);
+    // After the run (stored): the terminal event and a full replay agree with JSON and list.
+    const done = await c.responses.create({ model: 'openai:mock-text', input: 'x', metadata: { v: '1' } });
+    await server.fetch(`/responses/${done.id}`, { method: 'POST', body: JSON.stringify({ metadata: { v: '2' } }) });
+    assert.deepEqual((await c.responses.retrieve(done.id)).metadata, { v: '2' });
+    const terminal = await readSse(await server.fetch(`/responses/${done.id}?stream=true`));
+    assert.deepEqual(lifecycle(terminal), [{ v: '2' }]);
+    const replay = await readSse(await server.fetch(`/responses/${done.id}?stream=true&starting_after=-1`));
+    assert.deepEqual(lifecycle(replay), [{ v: '2' }, { v: '2' }, { v: '2' }]);
+    const listed = (await server.fetch('/responses?limit=20').then((r) => r.json())) as { data: Array<{ id: string; metadata: unknown }> };
+    assert.deepEqual(listed.data.find((r) => r.id === done.id)?.metadata, { v: '2' });
+
+    // During the run: an update lands in the events still to come and in every reader's earlier ones.
+    const bg = await c.responses.create({ model: 'openai:mock-slow', input: 'go', background: true, metadata: { v: '1' } });
+    const live = readSse(await server.fetch(`/responses/${bg.id}?stream=true&starting_after=-1`));
+    await new Promise((r) => setTimeout(r, 100));
+    const upd = await server.fetch(`/responses/${bg.id}`, { method: 'POST', body: JSON.stringify({ metadata: { v: '3' } }) });
+    assert.equal(upd.status, 200);
+    const seen = await live;
+    assert.equal(seen[seen.length - 1].event, 'response.completed');
+    assert.deepEqual(lifecycle(seen).at(-1), { v: '3' });
+    assert.deepEqual((await c.responses.retrieve(bg.id)).metadata, { v: '3' });
+    const after = await readSse(await server.fetch(`/responses/${bg.id}?stream=true&starting_after=-1`));
+    assert.ok(lifecycle(after).every((m) => JSON.stringify(m) === '{"v":"3"}'), JSON.stringify(lifecycle(after)));
+  });
+
   it('previous_response_id: the model sees earlier inputs and outputs, not earlier instructions', async () => {
     const c = server.client();
     const first = await c.responses.create({ model: 'openai:mock-echo', input: 'first question', instructions: 'OLD INSTRUCTIONS' });

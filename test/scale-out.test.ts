@@ -195,6 +195,24 @@ describe('scale-out: PostgreSQL + Redis, three instances', { timeout: 90_000 }, 
     assert.ok(replay.filter((e) => e.data.type === 'response.output_text.delta').length < 20, 'generation was not stopped');
   });
 
+  it('a metadata update on any instance, while another runs the response, is what every instance shows after', async (t) => {
+    if (skipIfNeeded(t)) return;
+    const [a, b, c] = servers;
+    const id = await createBackground(a, 'label me');
+    await stream(c, id, -1, (e) => e.data.type !== 'response.output_text.delta');
+    const upd = await b.fetch(`/responses/${id}`, { method: 'POST', body: JSON.stringify({ metadata: { label: 'new' } }) });
+    assert.equal(upd.status, 200);
+    const seen = await stream(c, id, -1);
+    assertWellFormed(seen);
+    for (const s of servers) {
+      assert.deepEqual((await s.client().responses.retrieve(id)).metadata, { label: 'new' });
+      const replay = await stream(s, id, -1);
+      for (const e of replay.filter((x) => x.data.response)) assert.deepEqual(e.data.response.metadata, { label: 'new' }, e.data.type);
+      const page = (await s.fetch('/responses?limit=5').then((r) => r.json())) as { data: Array<{ id: string; metadata: unknown }> };
+      assert.deepEqual(page.data.find((r) => r.id === id)?.metadata, { label: 'new' });
+    }
+  });
+
   it('events reach a stream on another instance quickly (cross-instance latency)', async (t) => {
     if (skipIfNeeded(t)) return;
     // `fanOut`: the same event on a follower (another instance) minus on the runner's own stream.

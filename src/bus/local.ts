@@ -1,11 +1,11 @@
 // In-process bus: one instance, no shared state to coordinate.
-import type { LiveLog } from '../responses/live-log.js';
-import type { ControlBus, ControlMessage, EventHub, JobQueue } from './types.js';
+import type { ControlBus, ControlMessage, EventHub, HubLog, JobQueue } from './types.js';
 
-export class LocalHub implements EventHub {
-  private logs = new Map<string, LiveLog>();
+export class LocalHub<L extends HubLog> implements EventHub<L> {
+  readonly commitGated = false;
+  private logs = new Map<string, L>();
   local(id: string) { return this.logs.get(id); }
-  add(log: LiveLog) { this.logs.set(log.id, log); }
+  add(log: L) { this.logs.set(log.id, log); }
   remove(id: string) { this.logs.delete(id); }
 }
 

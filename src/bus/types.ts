@@ -1,14 +1,25 @@
 // Live event fan-out and background work. In-process implementations serve one instance; Redis-backed
 // ones (scale-out) let any instance follow, cancel or wake a response another instance runs.
-import type { LiveLog } from '../responses/live-log.js';
 import type { AppendBatch } from '../store/types.js';
-import type { SeqLine } from '../responses/stream-reader.js';
+import type { SeqLine } from '../wire/event-line.js';
 import type { CancelSignal } from '../util/cancel.js';
 
-export interface EventHub {
+/** What the hub needs of a running response's log (responses/live-log.ts implements it). */
+export interface HubLog {
+  readonly id: string;
+  readonly persist: boolean;
+  readonly terminal: boolean;
+  readonly baseSeq: number;
+  readonly nextSeq: number;
+  readonly flushedUpTo: number;
+}
+
+export interface EventHub<L extends HubLog = HubLog> {
+  /** Readers anywhere get a line only once it is committed (see LogMode.commitGated): true when shared. */
+  readonly commitGated: boolean;
   /** The live log of a response running (or queued) on this instance. */
-  local(id: string): LiveLog | undefined;
-  add(log: LiveLog): void;
+  local(id: string): L | undefined;
+  add(log: L): void;
   remove(id: string): void;
   /** Called after each group commit: a shared bus fans committed lines out to other instances. */
   published?(batches: AppendBatch[]): Promise<void>;
@@ -23,7 +34,8 @@ export interface EventHub {
 
 export type ControlMessage =
   | { kind: 'cancel'; id: string }
-  | { kind: 'wake'; id: string; input: string };
+  | { kind: 'wake'; id: string; input: string }
+  | { kind: 'metadata'; id: string; metadata: Record<string, string> };
 
 /** Delivers cancel and wake to whichever instance runs the response. */
 export interface ControlBus {

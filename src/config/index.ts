@@ -5,7 +5,6 @@ import { readFileSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { resolveDefaultModelPath } from '../setup/ensure-model.js';
-import { DEFAULT_COMMIT_INTERVAL_MS } from '../responses/flusher.js';
 
 export interface LlamaProviderConfig {
   type: 'llama';
@@ -54,6 +53,9 @@ export interface Config {
   /** Single instance: longest wait of streamed events for their group commit (ms); see responses/flusher.ts. */
   commitIntervalMs: number;
 }
+
+/** Single instance: how long streamed events may wait for their group commit (see responses/flusher.ts). */
+export const DEFAULT_COMMIT_INTERVAL_MS = 100;
 
 export class ConfigError extends Error {}
 

@@ -1,10 +1,10 @@
 // The Conversations resource: ownership (foreign ids are "not found", as for responses), validation of
 // items with the param paths clients expect, and the wire shapes. Storage is a ConversationStore.
-import { ApiError, errors } from '../http/errors.js';
-import { presentInputItem } from '../responses/include.js';
-import { newId } from '../responses/ids.js';
-import { normalizeInput } from '../responses/input.js';
-import type { Item } from '../responses/types.js';
+import { ApiError, errors } from '../wire/errors.js';
+import { presentInputItem } from '../wire/include.js';
+import { newId } from '../wire/ids.js';
+import { normalizeInput } from '../wire/input.js';
+import type { Item } from '../wire/types.js';
 import type { ConversationItemRecord, ConversationListQuery, ConversationRecord, ConversationStore, ItemPageQuery } from '../store/conversations.js';
 import type { Owner, Store, StoredItem } from '../store/types.js';
 
@@ -33,7 +33,7 @@ function page(data: Item[], hasMore: boolean) {
 }
 
 export function conversationStoreOf(store: Store): ConversationStore {
-  if (!store.conversations) throw new ApiError(501, `Conversations are not available with the '${store.kind}' store.`, 'invalid_request_error', null, 'not_implemented');
+  if (!store.conversations) throw new ApiError('not_implemented', `Conversations are not available with the '${store.kind}' store.`);
   return store.conversations;
 }
 
@@ -48,7 +48,7 @@ export function normalizeItems(raw: unknown[], existing: ReadonlySet<string> = n
   } catch (e) {
     if (!(e instanceof ApiError) || !e.param?.startsWith('input')) throw e;
     const param = `items${e.param.slice('input'.length)}`;
-    throw new ApiError(e.status, e.message.replaceAll(e.param, param), e.type, param, e.code);
+    throw new ApiError(e.code, e.message.replaceAll(e.param, param), param, e.headers, e.status);
   }
   const seen = new Set(existing);
   return items.map((it, i) => {

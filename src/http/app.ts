@@ -7,7 +7,7 @@ import Fastify, { LogController, type FastifyError, type FastifyInstance, type F
 import type { Logger } from 'pino';
 import type { Owner } from '../store/types.js';
 import { ownerOf, type KeyRing } from './auth.js';
-import { ApiError, errors } from './errors.js';
+import { ApiError, errors } from '../wire/errors.js';
 import { chatCompletionsRoutes } from './routes/chat-completions.js';
 import { compactRoutes } from './routes/compact.js';
 import { conversationsRoutes } from './routes/conversations.js';
@@ -116,7 +116,7 @@ export async function buildApp(deps: AppDeps, logger: Logger, keys: KeyRing, bod
     if (err instanceof ApiError) e = err;
     else if (err.validation) e = validationError(err);
     else if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') e = errors.tooLarge(bodyLimit);
-    else if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') e = new ApiError(415, `Unsupported Content-Type; send application/json.`, 'invalid_request_error', null, 'unsupported_media_type');
+    else if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') e = new ApiError('unsupported_media_type', `Unsupported Content-Type; send application/json.`);
     else if (err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err instanceof SyntaxError || err.statusCode === 400) {
       e = errors.invalid(`We could not parse the JSON body of your request: ${err.message}`, null, 'invalid_json');
     } else if (isStorageUnavailable(err)) {
@@ -126,7 +126,7 @@ export async function buildApp(deps: AppDeps, logger: Logger, keys: KeyRing, bod
       e = errors.unavailable('The response store is temporarily unavailable (busy, full or unreachable); retry shortly.', 'store_unavailable');
       e.headers['retry-after'] = '1';
     } else if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
-      e = new ApiError(err.statusCode, err.message, 'invalid_request_error', null, err.code ?? null);
+      e = new ApiError('invalid_request', err.message, null, {}, err.statusCode);
     } else {
       req.log.error({ err }, 'unhandled error');
       e = errors.internal();

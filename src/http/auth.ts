@@ -4,7 +4,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Owner } from '../store/types.js';
-import { errors } from './errors.js';
+import { errors } from '../wire/errors.js';
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest();
 const END_USER = /^[\x20-\x7E]{1,150}$/;

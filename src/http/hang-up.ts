@@ -4,10 +4,15 @@
 import type { ServerResponse } from 'node:http';
 import { Cancel } from '../util/cancel.js';
 
+/** Runs `fn` if the client leaves before the reply is finished. */
+export function onHangUp(res: ServerResponse, fn: () => void): void {
+  res.on('close', () => {
+    if (!res.writableFinished) fn();
+  });
+}
+
 /** Aborts `cancel` (a new one by default) with `reason` if the client leaves before the reply is finished. */
 export function cancelOnHangUp(res: ServerResponse, cancel = new Cancel(), reason?: unknown): Cancel {
-  res.on('close', () => {
-    if (!res.writableFinished) cancel.abort(reason);
-  });
+  onHangUp(res, () => cancel.abort(reason));
   return cancel;
 }

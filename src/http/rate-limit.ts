@@ -1,6 +1,6 @@
 // Per-key limits, checked before any model work: requests per fixed window and open streams at once.
 // State is per instance; with N instances behind a balancer each enforces its own share.
-import { errors } from './errors.js';
+import { errors } from '../wire/errors.js';
 
 export class RateLimiter {
   private windows = new Map<string, { start: number; count: number }>();

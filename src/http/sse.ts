@@ -2,8 +2,8 @@
 // logprob filtering are applied here, per reader, so the stored log stays one canonical form.
 import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
-import { lineJson, lineType } from '../responses/event-line.js';
-import type { SeqLine } from '../responses/stream-reader.js';
+import { lineJson, lineType } from '../wire/event-line.js';
+import type { SeqLine } from '../wire/event-line.js';
 
 const DELTA_TYPES = new Set([
   'response.output_text.delta', 'response.function_call_arguments.delta', 'response.refusal.delta',

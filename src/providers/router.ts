@@ -1,5 +1,5 @@
 // Model routing: `provider:model` ids, bare names through the default provider, and the `auto` alias.
-import { errors } from '../http/errors.js';
+import { errors } from '../wire/errors.js';
 import type { Provider } from './types.js';
 
 export interface ResolvedModel {

@@ -1,8 +1,8 @@
 // Builds the initial Response object from a create request: every accepted parameter is echoed, with
 // concrete defaults where OpenAI would say null but the Open Responses schema requires a value.
-import type { CreateResponseBody } from '../http/schemas/responses.js';
-import { errors } from '../http/errors.js';
-import type { Item, ResponseObject } from './types.js';
+import type { CreateResponseBody } from '../wire/schemas/responses.js';
+import { errors } from '../wire/errors.js';
+import type { Item, ResponseObject } from '../wire/types.js';
 
 const FUNCTION_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
 

@@ -2,7 +2,7 @@
 // outputs, oldest first), then the new input. Earlier instructions are deliberately not carried over.
 import type { ChatMessage, ContentPart, ToolCall } from '../providers/types.js';
 import { builtinCall, deniedApproval } from '../tools/history.js';
-import type { Item } from './types.js';
+import type { Item } from '../wire/types.js';
 
 function textOf(content: unknown): string {
   if (typeof content === 'string') return content;

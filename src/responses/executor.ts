@@ -4,14 +4,15 @@ import type { Logger } from 'pino';
 import type { ControlBus, EventHub, JobQueue } from '../bus/types.js';
 import type { ProviderRouter, ResolvedModel } from '../providers/router.js';
 import type { ChatMessage } from '../providers/types.js';
-import type { Store } from '../store/types.js';
-import { TERMINAL_STATUSES } from '../store/types.js';
+import type { AppendBatch, Store } from '../store/types.js';
+import { isTerminalStatus } from '../wire/status.js';
+import type { ForegroundRun } from './handle.js';
 import type { ChainToolState } from '../tools/chain.js';
 import { SleepRegistry } from '../tools/sleep/registry.js';
 import type { Flusher } from './flusher.js';
 import { LiveLog } from './live-log.js';
 import { finalize, runResponse, type AbortReason } from './runner.js';
-import type { ResponseObject } from './types.js';
+import type { ResponseObject } from '../wire/types.js';
 import { Cancel } from '../util/cancel.js';
 
 /** What is stored with a response so any instance can (re-)run it. */
@@ -31,7 +32,7 @@ export class Executor {
 
   constructor(
     private readonly store: Store,
-    private readonly hub: EventHub,
+    private readonly hub: EventHub<LiveLog>,
     private readonly flusher: Flusher,
     private readonly router: ProviderRouter,
     private readonly queue: JobQueue,
@@ -41,16 +42,17 @@ export class Executor {
     control.onMessage((m) => {
       if (m.kind === 'cancel') this.abort(m.id, 'cancelled');
       else if (m.kind === 'wake') this.sleepers.wake(m.id, m.input);
+      else if (m.kind === 'metadata') this.hub.local(m.id)?.updateMetadata(m.metadata);
     });
   }
 
   /**
-   * `blocking`: see LiveLog.blocking. A blocking store:false log can never be read (LiveLog.unobserved),
+   * `blocking`: see LogMode.blocking. A blocking store:false log can never be read (LiveLog.unobserved),
    * so it is not even registered where readers look for live responses.
    */
-  newLog(id: string, initial: ResponseObject, baseSeq: number, persist: boolean, blocking = false): LiveLog {
-    const log = new LiveLog(id, initial, baseSeq, persist, this.flusher.markDirty);
-    log.blocking = blocking;
+  newLog(id: string, initial: ResponseObject, baseSeq: number, persist: boolean, blocking = false, pendingCreate?: AppendBatch['create']): LiveLog {
+    const mode = { persist, blocking, commitGated: this.hub.commitGated };
+    const log = new LiveLog(id, initial, baseSeq, mode, this.flusher.markDirty, pendingCreate);
     if (log.unobserved) return log;
     this.hub.add(log);
     if (!persist) void log.durable().then(() => this.hub.remove(id));
@@ -72,9 +74,17 @@ export class Executor {
     return this.running.size;
   }
 
-  /** Runs a response to its terminal event. Never throws: failures become `response.failed`. */
-  /** `resolved`: the model as create() resolved it (a queued job resolves it again when it runs). */
-  async run(log: LiveLog, req: RunRequest, controller = new Cancel(), resolved?: ResolvedModel): Promise<void> {
+  /** Starts a foreground run: it stops when `cancel` aborts (its client left, a cancel, shutdown). */
+  startForeground(log: LiveLog, req: RunRequest, resolved: ResolvedModel): ForegroundRun {
+    const cancel = new Cancel();
+    return { done: this.run(log, req, cancel, resolved), cancel };
+  }
+
+  /**
+   * Runs a response to its terminal event. Never throws: failures become `response.failed`.
+   * `resolved`: the model as create() resolved it (a queued job resolves it again when it runs).
+   */
+  private async run(log: LiveLog, req: RunRequest, controller = new Cancel(), resolved?: ResolvedModel): Promise<void> {
     this.running.set(log.id, controller);
     try {
       resolved ??= await this.router.resolve(log.state.model);
@@ -90,7 +100,7 @@ export class Executor {
         try {
           log.append({ type: 'error', code: 'server_error', message, param: null, error: { type: 'server_error', code: 'server_error', message, param: null } });
         } catch { /* the terminal event below still ends the stream */ }
-        finalize(log, 'response.failed', { status: 'failed', error: { code: 'server_error', message } });
+        finalize(log, { status: 'failed', error: { code: 'server_error', message } });
       }
     } finally {
       this.running.delete(log.id);
@@ -109,7 +119,7 @@ export class Executor {
     leaseLost?.addEventListener('abort', onLost);
     try {
       const rec = await this.store.getResponse(id);
-      if (!rec || Executor.isTerminal(rec.status)) return;
+      if (!rec || isTerminalStatus(rec.status)) return;
       if (rec.status === 'in_progress' && !this.hub.local(id)) {
         // Only a shared queue hands out such a job: its previous worker died mid-generation (its lease
         // expired). The partial output stays in the log; end it with a reason rather than run it twice.
@@ -148,7 +158,7 @@ export class Executor {
 
   private async failOrphan(rec: { id: string; snapshot: string; lastSeq: number }): Promise<void> {
     const log = this.newLog(rec.id, JSON.parse(rec.snapshot), rec.lastSeq + 1, true);
-    finalize(log, 'response.failed', {
+    finalize(log, {
       status: 'failed',
       error: { code: 'server_restarted', message: 'The server stopped while this response was in progress; it was not completed.' },
       // Items cut off mid-way (a message, a call, a sleep) end incomplete, not forever in progress.
@@ -175,7 +185,7 @@ export class Executor {
         if (await this.queue.has?.(rec.id)) continue;
         if (!(await this.hub.claim!(rec.id))) continue;
         const now = await this.store.getResponse(rec.id);
-        if (!now || Executor.isTerminal(now.status)) continue;
+        if (!now || isTerminalStatus(now.status)) continue;
         rec = now;
       }
       if (rec.status === 'queued') {
@@ -187,11 +197,6 @@ export class Executor {
       failed++;
     }
     return { requeued, failed };
-  }
-
-  /** Terminal-state guard for records not live on this instance. */
-  static isTerminal(status: string): boolean {
-    return TERMINAL_STATUSES.has(status);
   }
 
   /** Shutdown: wait up to `graceMs` for running work, then stop what is left. */

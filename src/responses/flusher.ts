@@ -3,7 +3,7 @@
 //
 // How soon a tick comes depends on who waits for it:
 //  - a response that ended: at once (its caller waits for `durable()` before answering);
-//  - readers that only get committed lines (scale-out, LiveLog.commitGated): within `urgentMs` (15 ms),
+//  - readers that only get committed lines (scale-out, LogMode.commitGated): within `urgentMs` (15 ms),
 //    since a stream on another instance waits for every commit;
 //  - a background response that started running: within `urgentMs`, because recovery runs again what
 //    the store still holds as `queued`; once its start is stored, a crash fails it instead;
@@ -19,9 +19,8 @@ import type { EventHub } from '../bus/types.js';
 import { isStorageUnavailable } from '../store/errors.js';
 import type { AppendBatch, Store } from '../store/types.js';
 import type { LiveLog } from './live-log.js';
+import { DEFAULT_COMMIT_INTERVAL_MS } from '../config/index.js';
 
-/** Single instance: how long pending lines may wait for a commit when nobody waits for it (ms). */
-export const DEFAULT_COMMIT_INTERVAL_MS = 100;
 /** When readers wait for every commit (scale-out). */
 export const URGENT_COMMIT_MS = 15;
 
@@ -54,7 +53,7 @@ export class Flusher {
   /** How long this log's pending lines may wait (see the header). */
   private delayFor(l: LiveLog): number {
     if (l.terminal) return 0;
-    const urgent = l.commitGated || (l.state.background && l.state.status !== l.committedStatus);
+    const urgent = l.mode.commitGated || (l.state.background && l.state.status !== l.committedStatus);
     return urgent ? Math.min(this.urgentMs, this.intervalMs) : this.intervalMs;
   }
 
@@ -162,9 +161,7 @@ export class Flusher {
     // Already committed: a fan-out failure must not send the batches to the store again.
     if (this.hub?.published) await this.hub.published(batches).catch((err) => this.log.warn({ err }, 'event fan-out failed'));
     logs.forEach((l, i) => {
-      if (batches[i].create) l.pendingCreate = undefined;
-      l.committedStatus = batches[i].status;
-      l.committed(marks[i], batches[i].rejected);
+      l.committed(marks[i], batches[i]);
       if (l.isDurable) {
         l.markDurable();
         this.onDurable(l);

@@ -1,36 +1,51 @@
 // The live, in-memory side of a response's event log. It assigns gap-free sequence numbers, keeps every
 // line since `baseSeq` in memory while the response runs (so live readers never see a gap between what
 // is stored and what is live), folds events into the projection, and hands pending lines to the
-// group-commit flusher.
+// group-commit flusher. How it behaves is fixed when it is made (LogMode); afterwards only the
+// flusher's commits change what readers may see.
 import type { AppendBatch } from '../store/types.js';
-import { toLine, TERMINAL_EVENTS } from './event-line.js';
+import type { ResponseEvent } from '../wire/events.js';
+import { toLine } from '../wire/event-line.js';
+import { isTerminalStatus } from '../wire/status.js';
+import type { ResponseObject } from '../wire/types.js';
 import { apply } from './projection.js';
-import type { EventData, ResponseObject } from './types.js';
 
 export type LineListener = (seq: number, line: string) => void;
+
+export interface LogMode {
+  /** store:true: lines are group-committed; store:false responses are never written. */
+  persist: boolean;
+  /**
+   * A blocking request (neither streamed nor background): its caller waits for the final object and
+   * nobody follows its deltas live, so a model turn may arrive in one piece (see Provider.complete).
+   */
+  blocking: boolean;
+  /**
+   * Scale-out: readers get a line only once it is committed, so a client never sees an event that a
+   * crash of this instance could take back. In-process, readers get lines at once.
+   */
+  commitGated: boolean;
+}
 
 export class LiveLog {
   /** Every line from baseSeq on. */
   readonly lines: string[] = [];
   state: ResponseObject;
-  terminal = false;
   /** Index into `lines` of the first line not yet handed to the store. */
   flushedUpTo = 0;
-  /**
-   * Scale-out (set by a shared hub): readers get a line only once it is committed, so a client never
-   * sees an event that a crash of this instance could take back. In-process, readers get lines at once.
-   */
-  commitGated = false;
-  /**
-   * Set for a blocking request (neither streamed nor background): its caller waits for the final
-   * object and nobody follows its deltas live, so a model turn may arrive in one piece (see
-   * Provider.complete). Its events are the same kinds, in the same order, with coarser deltas.
-   */
-  blocking = false;
   /** A foreground response not yet in the store: its first group commit inserts it (see AppendBatch.create). */
   pendingCreate: AppendBatch['create'];
+  /** Metadata updated while it runs (see responses/metadata.ts); `state.metadata` follows it. */
+  metadata: Record<string, string> | undefined;
   /** The status the store holds (as of the last commit); a log starts from what is stored. */
   committedStatus: string;
+  /**
+   * A blocking store:false response is never stored, streamed or retrievable: its events only feed the
+   * projection that becomes the reply, so its lines are never serialised.
+   */
+  readonly unobserved: boolean;
+  /** Readers wait for commits (persisted logs of a scale-out instance). */
+  private readonly gated: boolean;
   /** Index of the first line the store refused (another instance took the response over), if any. */
   private refusedFrom: number | null = null;
   // Created on first use: most responses (every blocking one) never get a live reader.
@@ -43,20 +58,24 @@ export class LiveLog {
     initial: ResponseObject,
     /** Sequence number of lines[0]: 0 for a new response, lastSeq+1 for one resumed after a restart. */
     readonly baseSeq: number,
-    /** store:false responses are never written. */
-    readonly persist: boolean,
+    readonly mode: LogMode,
     private readonly onDirty: (log: LiveLog) => void,
+    pendingCreate?: AppendBatch['create'],
   ) {
     this.state = initial;
     this.committedStatus = initial.status;
+    this.pendingCreate = pendingCreate;
+    this.unobserved = mode.blocking && !mode.persist;
+    this.gated = mode.commitGated && mode.persist;
   }
 
-  /**
-   * A blocking store:false response is never stored, streamed or retrievable: its events only feed
-   * the projection that becomes the reply.
-   */
-  get unobserved(): boolean {
-    return this.blocking && !this.persist;
+  get persist(): boolean {
+    return this.mode.persist;
+  }
+
+  /** The response has its terminal event (it may not be committed yet: see durable()). */
+  get terminal(): boolean {
+    return isTerminalStatus(this.state.status);
   }
 
   get nextSeq(): number {
@@ -67,20 +86,20 @@ export class LiveLog {
    * Appends one event and returns its sequence number. A value that cannot be serialised throws before
    * a number is taken, so numbering stays gap-free; the caller then fails the response.
    */
-  append(ev: EventData): number {
+  append(ev: ResponseEvent): number {
     if (this.terminal) throw new Error(`response ${this.id} already ended`);
     const seq = this.nextSeq;
     // Nobody can ever read an unobserved log's lines: keep the numbering, skip the serialising.
     const line = this.unobserved ? '' : toLine(ev.type, JSON.stringify({ ...ev, sequence_number: seq }));
     this.lines.push(line);
     this.state = apply(this.state, ev);
-    if (TERMINAL_EVENTS.has(ev.type)) this.terminal = true;
+    const ended = this.terminal;
     if (this.listeners && !this.gated) {
       for (const l of this.listeners) l(seq, line);
-      if (this.terminal) for (const l of this.endListeners!) l();
+      if (ended) for (const l of this.endListeners!) l();
     }
-    if (this.persist) this.onDirty(this);
-    else if (this.terminal) this.markDurable();
+    if (this.mode.persist) this.onDirty(this);
+    else if (ended) this.markDurable();
     return seq;
   }
 
@@ -105,19 +124,18 @@ export class LiveLog {
     };
   }
 
-  private get gated(): boolean {
-    return this.commitGated && this.persist;
-  }
-
   /**
-   * Called by the flusher when lines[0, upTo) are handed to the store; gated readers get them now.
-   * `refused`: the store kept none of them (see AppendBatch.rejected): gated readers stop here rather
-   * than see lines that are not in the log, and can resume from the log on any instance.
+   * Called by the flusher when `batch` (lines[flushedUpTo, upTo)) is committed, or refused (see
+   * AppendBatch.rejected: the store kept none of them). Gated readers get committed lines now; after a
+   * refusal they stop rather than see lines that are not in the log, and can resume from the log on
+   * any instance.
    */
-  committed(upTo: number, refused = false): void {
+  committed(upTo: number, batch: Pick<AppendBatch, 'status' | 'create' | 'rejected'>): void {
+    if (batch.create) this.pendingCreate = undefined;
+    this.committedStatus = batch.status;
     const from = this.flushedUpTo;
     this.flushedUpTo = upTo;
-    if (refused && this.refusedFrom === null) this.refusedFrom = from;
+    if (batch.rejected && this.refusedFrom === null) this.refusedFrom = from;
     if (!this.gated || !this.listeners) return;
     if (this.refusedFrom === null) for (let i = from; i < upTo; i++) for (const l of this.listeners) l(this.baseSeq + i, this.lines[i]);
     if ((this.terminal && upTo === this.lines.length) || this.refusedFrom !== null) {
@@ -125,6 +143,12 @@ export class LiveLog {
       this.listeners.clear();
       this.endListeners!.clear();
     }
+  }
+
+  /** A metadata update: events from now on carry it, and readers lay it over those before. */
+  updateMetadata(metadata: Record<string, string>): void {
+    this.metadata = metadata;
+    this.state.metadata = metadata;
   }
 
   /** Called by the flusher once every line up to the terminal one is committed. */
@@ -135,7 +159,7 @@ export class LiveLog {
   }
 
   get isDurable(): boolean {
-    return this.terminal && (!this.persist || this.flushedUpTo === this.lines.length);
+    return this.terminal && (!this.mode.persist || this.flushedUpTo === this.lines.length);
   }
 
   /** Resolves when the terminal event is stored (at once for store:false). */

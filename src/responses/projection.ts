@@ -1,6 +1,7 @@
 // The Response object is a projection of its event log: apply() folds one event into the current
 // state. Lifecycle events carry full snapshots; item and delta events patch the output in place.
-import type { EventData, ResponseObject } from './types.js';
+import type { ResponseEvent } from '../wire/events.js';
+import type { ResponseObject } from '../wire/types.js';
 
 function outputText(r: ResponseObject): string {
   let text = '';
@@ -11,7 +12,7 @@ function outputText(r: ResponseObject): string {
   return text;
 }
 
-export function apply(state: ResponseObject, ev: EventData): ResponseObject {
+export function apply(state: ResponseObject, ev: ResponseEvent): ResponseObject {
   switch (ev.type) {
     case 'response.created':
     case 'response.queued':
@@ -20,32 +21,31 @@ export function apply(state: ResponseObject, ev: EventData): ResponseObject {
     case 'response.failed':
     case 'response.incomplete':
     case 'response.cancelled':
-      return ev.response as ResponseObject;
+      return ev.response;
     case 'response.output_item.added':
     case 'response.output_item.done':
-      state.output[ev.output_index as number] = ev.item as ResponseObject['output'][number];
+      state.output[ev.output_index] = ev.item;
       if (ev.type === 'response.output_item.done') state.output_text = outputText(state);
       return state;
     case 'response.content_part.added':
     case 'response.content_part.done': {
-      const item = state.output[ev.output_index as number];
-      if (item?.content) item.content[ev.content_index as number] = ev.part;
+      const item = state.output[ev.output_index];
+      if (item?.content) item.content[ev.content_index] = ev.part;
       return state;
     }
     case 'response.output_text.delta': {
-      const part = state.output[ev.output_index as number]?.content?.[ev.content_index as number];
+      const part = state.output[ev.output_index]?.content?.[ev.content_index];
       if (part) {
-        part.text += ev.delta as string;
-        const lp = ev.logprobs as unknown[] | undefined;
-        if (lp?.length && part.logprobs) part.logprobs.push(...lp);
+        part.text += ev.delta;
+        if (ev.logprobs.length && part.logprobs) part.logprobs.push(...ev.logprobs);
       }
-      state.output_text += ev.delta as string;
+      state.output_text += ev.delta;
       return state;
     }
     case 'response.function_call_arguments.delta':
     case 'response.mcp_call_arguments.delta': {
-      const item = state.output[ev.output_index as number];
-      if (item) item.arguments = (item.arguments ?? '') + (ev.delta as string);
+      const item = state.output[ev.output_index];
+      if (item) item.arguments = (item.arguments ?? '') + ev.delta;
       return state;
     }
     default:

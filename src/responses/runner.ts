@@ -16,7 +16,9 @@ import { ToolSession } from '../tools/session.js';
 import type { SleepRegistry } from '../tools/sleep/registry.js';
 import type { LiveLog } from './live-log.js';
 import { TurnOutput } from './turn-output.js';
-import { emptyUsage, type ErrorObject, type ResponseObject, type UsageObject } from './types.js';
+import { isErrorCode } from '../wire/errors.js';
+import { TERMINAL_EVENT, type TerminalStatus } from '../wire/status.js';
+import { emptyUsage, type ErrorObject, type ResponseObject, type UsageObject } from '../wire/types.js';
 import type { CancelSignal } from '../util/cancel.js';
 
 export interface RunInput {
@@ -47,8 +49,9 @@ function responseFormat(r: ResponseObject): GenerateRequest['responseFormat'] {
   return undefined;
 }
 
-export function finalize(log: LiveLog, type: string, patch: Partial<ResponseObject>): void {
-  log.append({ type, response: { ...log.state, completed_at: now(), ...patch } });
+/** Ends the response with the terminal event of `patch.status`. */
+export function finalize(log: LiveLog, patch: Partial<ResponseObject> & { status: TerminalStatus }): void {
+  log.append({ type: TERMINAL_EVENT[patch.status], response: { ...log.state, completed_at: now(), ...patch } });
 }
 
 function addUsage(usage: UsageObject, u: Usage): void {
@@ -98,7 +101,7 @@ class Run {
     const { provider, signal, log } = this.input;
     let finish: string | undefined;
     // A blocking response: nobody follows its deltas live, so the turn may come in one piece.
-    if (log.blocking && provider.complete) {
+    if (log.mode.blocking && provider.complete) {
       for (const ev of await provider.complete(req)) {
         if (signal.aborted) break;
         if (ev.type === 'finish') finish = ev.reason;
@@ -186,7 +189,7 @@ class Run {
 }
 
 function errorOf(err: unknown): ErrorObject {
-  if (err instanceof ProviderError || err instanceof McpSetupError) return { code: err.code, message: err.message };
+  if (err instanceof ProviderError || err instanceof McpSetupError) return { code: isErrorCode(err.code) ? err.code : 'upstream_error', message: err.message };
   return { code: 'server_error', message: `The model run failed: ${(err as Error).message}` };
 }
 
@@ -215,18 +218,18 @@ export async function runResponse(input: RunInput): Promise<void> {
   if (outcome === 'aborted') {
     const reason = signal.reason as AbortReason;
     const message = reason === 'shutdown' ? 'The server shut down while this response was running.' : undefined;
-    if (message) finalize(log, 'response.failed', { status: 'failed', error: { code: 'server_shutdown', message }, usage });
-    else finalize(log, 'response.cancelled', { status: 'cancelled', usage });
+    if (message) finalize(log, { status: 'failed', error: { code: 'server_shutdown', message }, usage });
+    else finalize(log, { status: 'cancelled', usage });
     return;
   }
   if (outcome === 'length' || outcome === 'content_filter') {
     const reason = outcome === 'length' ? 'max_output_tokens' : 'content_filter';
-    finalize(log, 'response.incomplete', { status: 'incomplete', incomplete_details: { reason }, usage });
+    finalize(log, { status: 'incomplete', incomplete_details: { reason }, usage });
     return;
   }
   if (typeof outcome === 'object') {
-    finalize(log, 'response.failed', { status: 'failed', error: outcome.error, usage });
+    finalize(log, { status: 'failed', error: outcome.error, usage });
     return;
   }
-  finalize(log, 'response.completed', { status: 'completed', usage });
+  finalize(log, { status: 'completed', usage });
 }

@@ -2,8 +2,8 @@
 // this; it owns ownership checks (foreign ids are reported as not found) and the lifecycle rules.
 import type { EventHub, ControlBus, JobQueue } from '../bus/types.js';
 import { conversationStoreOf, loadConversationContext, newInputItems } from '../conversations/service.js';
-import { errors } from '../http/errors.js';
-import type { CreateResponseBody } from '../http/schemas/responses.js';
+import { errors } from '../wire/errors.js';
+import type { CreateResponseBody } from '../wire/schemas/responses.js';
 import type { ProviderRouter, ResolvedModel } from '../providers/router.js';
 import { pageItems } from '../store/paging.js';
 import type { Owner, PageQuery, ResponseRecord, Store } from '../store/types.js';
@@ -12,20 +12,22 @@ import { prepareTools, type ToolPolicy } from '../tools/prepare.js';
 import { isSleeping } from '../tools/sleep/tool.js';
 import { buildInitialResponse } from './build-response.js';
 import { Executor, type RunRequest } from './executor.js';
-import { newId, RESPONSE_ID } from './ids.js';
-import { presentResponse, presentStoredResponse } from './include.js';
-import { normalizeInput } from './input.js';
+import { isTerminalStatus } from '../wire/status.js';
+import { newId, RESPONSE_ID } from '../wire/ids.js';
+import { ResponseHandle } from './handle.js';
+import { withMetadata } from './metadata.js';
+import { normalizeInput } from '../wire/input.js';
 import type { LiveLog } from './live-log.js';
 import { finalize } from './runner.js';
 import { fitContext } from './truncate.js';
-import type { Item, ResponseObject } from './types.js';
+import type { Item, ResponseObject } from '../wire/types.js';
 
 const owns = (rec: ResponseRecord, o: Owner) => rec.tenant === o.tenant && rec.endUser === o.endUser;
 
 export class ResponsesService {
   constructor(
     readonly store: Store,
-    readonly hub: EventHub,
+    readonly hub: EventHub<LiveLog>,
     readonly executor: Executor,
     private readonly router: ProviderRouter,
     private readonly queue: JobQueue,
@@ -43,18 +45,15 @@ export class ResponsesService {
   }
 
   current(rec: ResponseRecord): ResponseObject {
-    return this.hub.local(rec.id)?.state ?? JSON.parse(rec.snapshot);
+    const live = this.hub.local(rec.id);
+    if (live) return live.state;
+    return withMetadata(JSON.parse(rec.snapshot), rec.metadata ? JSON.parse(rec.metadata) : undefined);
   }
 
-  /**
-   * What a reader with `include` may see, as JSON text: a response reported finished is also committed
-   * (with its conversation items), so a follow-up request that builds on it never races the group
-   * commit. A stored response goes out as stored (see presentStoredResponse).
-   */
-  async settledJson(rec: ResponseRecord, include: string[]): Promise<string> {
-    const live = this.hub.local(rec.id);
-    if (live?.terminal) await live.durable();
-    return live ? JSON.stringify(presentResponse(live.state, include)) : presentStoredResponse(rec.snapshot, include);
+  /** A handle on a response the caller owns (retrieve, resume, poll). */
+  async open(owner: Owner, id: string, include: string[]): Promise<ResponseHandle> {
+    const rec = await this.load(owner, id);
+    return new ResponseHandle(this, rec.id, rec, this.hub.local(rec.id), include);
   }
 
   /** Items of every earlier turn of the chain ending at `id`, oldest first. (Public: /responses/compact uses it.) */
@@ -70,7 +69,7 @@ export class ResponsesService {
         if (cursor === id) throw errors.invalid(`Previous response with id '${id}' not found.`, 'previous_response_id', 'previous_response_not_found');
         throw e;
       });
-      if (cursor === id && !Executor.isTerminal(rec.status)) {
+      if (cursor === id && !isTerminalStatus(rec.status)) {
         throw errors.invalid(`Previous response '${id}' is still ${rec.status}; wait for it to finish.`, 'previous_response_id');
       }
       ids.unshift(cursor);
@@ -84,7 +83,11 @@ export class ResponsesService {
     return items;
   }
 
-  async create(owner: Owner, body: CreateResponseBody): Promise<{ log: LiveLog; include: string[]; run: RunRequest; resolved: ResolvedModel }> {
+  /**
+   * Creates a response and starts it: a foreground run at once on this instance, a background one
+   * through the job queue. The handle presents it to whichever transport asked.
+   */
+  async create(owner: Owner, body: CreateResponseBody): Promise<ResponseHandle> {
     const store = body.store ?? true;
     if (body.background && !store) throw errors.invalid('Background responses require store: true.', 'background');
     if (body.previous_response_id && body.conversation) {
@@ -129,7 +132,7 @@ export class ResponsesService {
       background: initial.background, previousResponseId: initial.previous_response_id, conversationId: conv?.id ?? null,
       // Only a queued job is ever run from its stored request; a foreground run that is interrupted is
       // failed, never re-run, so it need not store its (possibly large) prompt a second time.
-      lastSeq: -1, snapshot: JSON.stringify(initial), request: initial.background ? JSON.stringify(run) : '{}',
+      lastSeq: -1, metadata: null, snapshot: JSON.stringify(initial), request: initial.background ? JSON.stringify(run) : '{}',
     } : undefined;
     const storedInput = store ? inputItems.map((it) => ({ id: it.id!, json: JSON.stringify(it) })) : [];
     // Foreground responses on one instance are inserted by their first group commit (one transaction
@@ -141,14 +144,15 @@ export class ResponsesService {
       if (conv) await conversationStoreOf(this.store).registerPending(id, conv.id, newInput.map((it) => ({ id: it.id!, json: JSON.stringify(it) })));
       await this.store.createResponse(record, storedInput, []);
     }
-    const log = this.executor.newLog(id, initial, 0, store, !body.stream && !initial.background);
-    if (deferInsert) log.pendingCreate = { record, inputItems: storedInput };
+    const blocking = !body.stream && !initial.background;
+    const log = this.executor.newLog(id, initial, 0, store, blocking, deferInsert ? { record, inputItems: storedInput } : undefined);
     log.append({ type: 'response.created', response: initial });
     if (initial.background) {
       log.append({ type: 'response.queued', response: initial });
       await this.queue.enqueue(id);
+      return new ResponseHandle(this, id, record, log, include);
     }
-    return { log, include, run, resolved };
+    return new ResponseHandle(this, id, record, log, include, this.executor.startForeground(log, run, resolved));
   }
 
   private resolveReferences(items: Item[], history: Item[]): Item[] {
@@ -172,13 +176,20 @@ export class ResponsesService {
     };
   }
 
+  /**
+   * Metadata lives apart from the log (see responses/metadata.ts): stored in its own column, and handed
+   * to the live log of the instance running the response, here or through the ControlBus.
+   */
   async updateMetadata(owner: Owner, id: string, metadata: Record<string, string> | null): Promise<ResponseObject> {
     const rec = await this.load(owner, id);
+    const next = metadata ?? {};
     const live = this.hub.local(id);
-    const next = { ...this.current(rec), metadata: metadata ?? {} };
-    if (live) live.state.metadata = next.metadata;
-    await this.store.updateSnapshot(id, JSON.stringify(next));
-    return next;
+    // A response not yet inserted is only in memory: its first group commit stores the update with it.
+    if (live?.pendingCreate) live.pendingCreate.record.metadata = JSON.stringify(next);
+    else await this.store.updateMetadata(id, JSON.stringify(next));
+    if (live) live.updateMetadata(next);
+    else if (!isTerminalStatus(rec.status)) await this.control.publish({ kind: 'metadata', id, metadata: next });
+    return { ...this.current(rec), metadata: next };
   }
 
   async cancel(owner: Owner, id: string): Promise<ResponseObject> {
@@ -187,7 +198,7 @@ export class ResponsesService {
     const live = this.hub.local(id);
     const status = live?.state.status ?? rec.status;
     if (status === 'cancelled') return this.current(rec);
-    if (Executor.isTerminal(status) || live?.terminal) {
+    if (isTerminalStatus(status) || live?.terminal) {
       throw errors.invalid(`Cannot cancel a response with status '${live?.state.status ?? status}'; only queued or in-progress responses can be cancelled.`, 'response_id', 'response_not_cancellable');
     }
     if (live && this.executor.abort(id, 'cancelled')) {
@@ -199,14 +210,14 @@ export class ResponsesService {
     // Scale-out: a job no worker has started is taken back from the shared queue and ended here.
     if (await this.queue.withdraw?.(id)) {
       const now = await this.store.getResponse(id);
-      if (!now || Executor.isTerminal(now.status)) return now ? JSON.parse(now.snapshot) : this.current(rec);
+      if (!now || isTerminalStatus(now.status)) return now ? JSON.parse(now.snapshot) : this.current(rec);
       return this.endCancelled(this.executor.newLog(id, JSON.parse(now.snapshot), now.lastSeq + 1, true));
     }
     // Running on another instance: ask it, then wait for the terminal state to reach the store.
     await this.control.publish({ kind: 'cancel', id });
     for (let i = 0; i < 100; i++) {
       const now = await this.store.getResponse(id);
-      if (!now || Executor.isTerminal(now.status)) return now ? JSON.parse(now.snapshot) : this.current(rec);
+      if (!now || isTerminalStatus(now.status)) return now ? JSON.parse(now.snapshot) : this.current(rec);
       await new Promise((r) => setTimeout(r, 50));
     }
     const still = await this.store.getResponse(id);
@@ -218,7 +229,7 @@ export class ResponsesService {
 
   /** Ends a response that no run is driving (queued, or handed back) as cancelled, on this instance. */
   private async endCancelled(log: LiveLog): Promise<ResponseObject> {
-    finalize(log, 'response.cancelled', { status: 'cancelled' });
+    finalize(log, { status: 'cancelled' });
     await log.durable();
     return log.state;
   }
@@ -227,9 +238,9 @@ export class ResponsesService {
     const rec = await this.load(owner, id);
     const live = this.hub.local(id);
     if (live && !live.terminal) {
-      if (!this.executor.abort(id, 'cancelled')) finalize(live, 'response.cancelled', { status: 'cancelled' });
+      if (!this.executor.abort(id, 'cancelled')) finalize(live, { status: 'cancelled' });
       await live.durable();
-    } else if (!live && !Executor.isTerminal(rec.status)) {
+    } else if (!live && !isTerminalStatus(rec.status)) {
       await this.control.publish({ kind: 'cancel', id });
     }
     await this.store.deleteResponse(id);
@@ -245,7 +256,7 @@ export class ResponsesService {
     const rec = await this.load(owner, id);
     if (this.executor.sleepers.wake(id, input)) return;
     const state = this.current(rec);
-    if (!rec.background || this.hub.local(id) || Executor.isTerminal(state.status) || !isSleeping(state)) {
+    if (!rec.background || this.hub.local(id) || isTerminalStatus(state.status) || !isSleeping(state)) {
       throw errors.conflict(
         `Response '${id}' is not sleeping (status '${state.status}'): only a background response waiting in a sleep tool call can be woken.`,
         'response_id', 'response_not_sleeping',

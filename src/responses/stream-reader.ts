@@ -3,12 +3,14 @@
 // come from the store, live ones from the LiveLog in memory; a response running elsewhere (another
 // instance) is followed through the hub's remote tail, or by polling the store.
 import type { EventHub } from '../bus/types.js';
-import { TERMINAL_STATUSES, type Store } from '../store/types.js';
-import { isTerminalLine } from './event-line.js';
+import type { Store } from '../store/types.js';
+import { isTerminalStatus } from '../wire/status.js';
+import { isTerminalLine, type SeqLine } from '../wire/event-line.js';
+
+export type { SeqLine };
 import type { LiveLog } from './live-log.js';
 import type { CancelSignal } from '../util/cancel.js';
 
-export type SeqLine = [seq: number, line: string];
 
 const POLL_MS = 50;
 
@@ -58,7 +60,7 @@ async function* fromLive(live: LiveLog, afterSeq: number, signal: CancelSignal):
 
 /** Yields batches of [seq, line] with seq > afterSeq, ending after the terminal line (or on abort). */
 export async function* readResponseLines(
-  deps: { store: Store; hub: EventHub },
+  deps: { store: Store; hub: EventHub<LiveLog> },
   id: string,
   afterSeq: number,
   signal: CancelSignal,
@@ -86,7 +88,7 @@ export async function* readResponseLines(
     if (sawTerminal) return;
     const rec = await deps.store.getResponse(id);
     if (!rec) return; // deleted meanwhile
-    if (rec.lastSeq <= last && TERMINAL_STATUSES.has(rec.status)) return;
+    if (rec.lastSeq <= last && isTerminalStatus(rec.status)) return;
     // Not live here and not finished: it runs on another instance (or is queued). Follow it.
     const remote = deps.hub.remoteTail?.(id, last, signal);
     if (remote) {

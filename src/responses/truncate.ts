@@ -2,10 +2,10 @@
 // history (earlier turns or conversation items) + the new input. With "auto", the oldest history items
 // are dropped until it fits; the instructions and the new input are never dropped. With "disabled", a
 // prompt that does not fit is a 400 here rather than a failed response later.
-import { errors } from '../http/errors.js';
+import { errors } from '../wire/errors.js';
 import type { ChatMessage, FunctionToolDef, Provider } from '../providers/types.js';
 import { buildMessages } from './context.js';
-import type { Item } from './types.js';
+import type { Item } from '../wire/types.js';
 
 export interface FitRequest {
   provider: Provider;

@@ -4,19 +4,14 @@
 // built-in tools, and an invalid call must never reach a client. The runner then emits each valid
 // function call with the argument fragments exactly as the model produced them.
 import type { TokenLogprob } from '../providers/types.js';
-import { newId } from './ids.js';
+import type { BufferedCall } from '../tools/session.js';
+import { newId } from '../wire/ids.js';
 import type { LiveLog } from './live-log.js';
-import type { Item } from './types.js';
+import type { Item, OutputTextPart } from '../wire/types.js';
 
-export interface BufferedCall {
-  callId: string;
-  name: string;
-  fragments: string[];
-  arguments: string;
-}
 
 export class TurnOutput {
-  private message: { outputIndex: number; item: Item } | null = null;
+  private message: { outputIndex: number; id: string } | null = null;
   /** Tool calls by their index in the turn (created on the first: most turns have none). */
   private buffered: Map<number, BufferedCall> | undefined;
   private text_ = '';
@@ -27,16 +22,17 @@ export class TurnOutput {
     if (!delta) return;
     if (!this.message) {
       const outputIndex = this.log.state.output.length;
-      const item: Item = { id: newId('msg'), type: 'message', status: 'in_progress', role: 'assistant', content: [] };
-      this.message = { outputIndex, item };
+      const id = newId('msg');
+      const item: Item = { id, type: 'message', status: 'in_progress', role: 'assistant', content: [] };
+      this.message = { outputIndex, id };
       this.log.append({ type: 'response.output_item.added', output_index: outputIndex, item });
-      const part: Record<string, unknown> = { type: 'output_text', text: '', annotations: [] };
+      const part: OutputTextPart = { type: 'output_text', text: '', annotations: [] };
       if (this.withLogprobs) part.logprobs = [];
-      this.log.append({ type: 'response.content_part.added', item_id: item.id, output_index: outputIndex, content_index: 0, part });
+      this.log.append({ type: 'response.content_part.added', item_id: id, output_index: outputIndex, content_index: 0, part });
     }
     this.text_ += delta;
     this.log.append({
-      type: 'response.output_text.delta', item_id: this.message.item.id, output_index: this.message.outputIndex,
+      type: 'response.output_text.delta', item_id: this.message.id, output_index: this.message.outputIndex,
       content_index: 0, delta, logprobs: this.withLogprobs ? logprobs ?? [] : [],
     });
   }
@@ -44,10 +40,9 @@ export class TurnOutput {
   /** Closes the message item, if any; returns this turn's text. */
   closeText(status: 'completed' | 'incomplete'): string {
     if (!this.message) return this.text_;
-    const { outputIndex } = this.message;
+    const { outputIndex, id: itemId } = this.message;
     const current = this.log.state.output[outputIndex];
     const part = current.content[0];
-    const itemId = current.id;
     this.log.append({
       type: 'response.output_text.done', item_id: itemId, output_index: outputIndex, content_index: 0,
       text: part.text, logprobs: this.withLogprobs ? part.logprobs ?? [] : [],
@@ -83,12 +78,13 @@ export class TurnOutput {
   /** Emits a validated client function call: added, its argument deltas, arguments.done, item done. */
   emitFunctionCall(call: BufferedCall): Item {
     const outputIndex = this.log.state.output.length;
-    const item: Item = { id: newId('fc'), type: 'function_call', status: 'in_progress', arguments: '', call_id: call.callId, name: call.name };
+    const id = newId('fc');
+    const item: Item = { id, type: 'function_call', status: 'in_progress', arguments: '', call_id: call.callId, name: call.name };
     this.log.append({ type: 'response.output_item.added', output_index: outputIndex, item });
     for (const delta of call.fragments) {
-      this.log.append({ type: 'response.function_call_arguments.delta', item_id: item.id, output_index: outputIndex, delta });
+      this.log.append({ type: 'response.function_call_arguments.delta', item_id: id, output_index: outputIndex, delta });
     }
-    this.log.append({ type: 'response.function_call_arguments.done', item_id: item.id, output_index: outputIndex, name: call.name, arguments: call.arguments });
+    this.log.append({ type: 'response.function_call_arguments.done', item_id: id, output_index: outputIndex, name: call.name, arguments: call.arguments });
     const done = { ...item, arguments: call.arguments, status: 'completed' };
     this.log.append({ type: 'response.output_item.done', output_index: outputIndex, item: done });
     return done;

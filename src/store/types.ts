@@ -1,11 +1,10 @@
 // One persistence interface; sqlite/ and postgres/ implement it with the same numbered migrations.
 // Events are stored as batches ("chunks") of pre-serialised lines: one row per group commit, not per
 // token, and replay needs no JSON parsing (see responses/event-line.ts for the line format).
+import type { ResponseStatus } from '../wire/status.js';
 import type { ConversationStore } from './conversations.js';
 
-export type ResponseStatus = 'queued' | 'in_progress' | 'completed' | 'failed' | 'cancelled' | 'incomplete';
-
-export const TERMINAL_STATUSES: ReadonlySet<string> = new Set(['completed', 'failed', 'cancelled', 'incomplete']);
+export type { ResponseStatus };
 
 export interface Owner {
   tenant: string;
@@ -28,6 +27,12 @@ export interface ResponseRecord {
   snapshot: string;
   /** JSON of what the runner needs to (re-)run the response. */
   request: string;
+  /**
+   * JSON of the metadata once updated after creation (null until then). Kept apart from the snapshot,
+   * which the instance running the response rewrites at every commit: an update made anywhere survives
+   * those commits, and every read lays it over the snapshot and the events (see responses/metadata.ts).
+   */
+  metadata: string | null;
 }
 
 export interface StoredItem {
@@ -84,7 +89,7 @@ export interface Store {
   /** Group commit: many batches (possibly of many responses) in one transaction. */
   appendEvents(batches: AppendBatch[]): Promise<void>;
   readEvents(responseId: string, afterSeq: number): Promise<EventChunk[]>;
-  updateSnapshot(id: string, snapshot: string): Promise<void>;
+  updateMetadata(id: string, metadata: string): Promise<void>;
   listInputItems(responseId: string, q: PageQuery): Promise<StoredItem[]>;
   /** All input items then output items of a response, in order: what a follow-up turn sees. */
   getTurnItems(responseId: string): Promise<{ input: StoredItem[]; output: StoredItem[] }>;

@@ -2,8 +2,8 @@
 // stored with the run request (JSON, no credentials): the MCP tool lists already fetched (so a chain
 // lists each server once) and the approval answers in this request's input, joined with the
 // mcp_approval_request items they answer.
-import { errors } from '../http/errors.js';
-import type { Item } from '../responses/types.js';
+import { errors } from '../wire/errors.js';
+import type { Item } from '../wire/types.js';
 import type { McpToolInfo } from './mcp/client.js';
 
 export interface ApprovalAnswer {

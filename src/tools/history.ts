@@ -2,7 +2,7 @@
 // (responses/context.ts): each call becomes an assistant tool call followed by its result, the same
 // messages the tool loop gave the model when the call ran.
 import type { ChatMessage, ToolCall } from '../providers/types.js';
-import type { Item } from '../responses/types.js';
+import type { Item } from '../wire/types.js';
 import { mcpResultText } from './mcp/runtime.js';
 import { SLEEP_FUNCTION, sleepResultText } from './sleep/tool.js';
 

@@ -2,9 +2,9 @@
 // sleep needs background, credentials shape, strict schemas compile, text.format enforceable, approval
 // answers refer to real requests), plus what the run needs: the chain's tool state (stored with the
 // request) and the MCP credentials (kept in memory only, never stored).
-import { errors } from '../http/errors.js';
+import { errors } from '../wire/errors.js';
 import type { Provider } from '../providers/types.js';
-import type { Item, ResponseObject } from '../responses/types.js';
+import type { Item, ResponseObject } from '../wire/types.js';
 import { chainToolState, type ChainToolState } from './chain.js';
 import type { ServerHeaders } from './mcp/credentials.js';
 import { refusalReason } from './mcp/ssrf.js';

@@ -3,9 +3,8 @@
 // call is valid, and how built-in calls run. Client function calls are never run here: they end the
 // response so the client can answer them with function_call_output.
 import type { ChatMessage, FunctionToolDef, ToolChoice } from '../providers/types.js';
-import type { BufferedCall } from '../responses/turn-output.js';
-import type { LiveLog } from '../responses/live-log.js';
-import type { Item, ResponseObject } from '../responses/types.js';
+import type { EventSink } from '../wire/events.js';
+import type { Item, ResponseObject } from '../wire/types.js';
 import { parseObject, schemaViolation } from './args.js';
 import type { ChainToolState } from './chain.js';
 import { credentialVault } from './mcp/credentials.js';
@@ -13,6 +12,14 @@ import { McpRuntime, McpSetupError, mcpResultText, type McpExposure } from './mc
 import type { SleepRegistry } from './sleep/registry.js';
 import { runSleep, SLEEP_FUNCTION, sleepFunctionDef, sleepResultText } from './sleep/tool.js';
 import type { CancelSignal } from '../util/cancel.js';
+
+/** A tool call of one model turn, buffered until the turn ends (see responses/turn-output.ts). */
+export interface BufferedCall {
+  callId: string;
+  name: string;
+  fragments: string[];
+  arguments: string;
+}
 
 export type CallKind =
   | { kind: 'function'; def: FunctionToolDef }
@@ -22,7 +29,7 @@ export type CallKind =
 export type BuiltinResult = { approvalRequested: true } | { approvalRequested: false; resultText: string };
 
 export interface ToolSessionOptions {
-  log: LiveLog;
+  log: EventSink;
   response: ResponseObject;
   chain?: ChainToolState;
   /** Labels of MCP servers whose headers were given at create (kept in memory only). */

@@ -6,7 +6,7 @@
 // (what the SDK helpers such as zodTextFormat send) that is a 400 naming `text.format`; without it
 // (OpenAI's default, strict false: adherence is not guaranteed) the grammar still enforces structure and
 // types, and the constraints it cannot express are dropped.
-import { errors } from '../http/errors.js';
+import { errors } from '../wire/errors.js';
 import { compileSchema } from './args.js';
 
 const UNSUPPORTED = new Set([

@@ -19,12 +19,11 @@
 // other instance then `claim`s the response (SET NX) and ends it, so exactly one instance does.
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { isTerminalLine } from '../../responses/event-line.js';
-import type { LiveLog } from '../../responses/live-log.js';
-import type { SeqLine } from '../../responses/stream-reader.js';
+import { isTerminalLine } from '../../wire/event-line.js';
+import type { SeqLine } from '../../wire/event-line.js';
 import type { AppendBatch } from '../../store/types.js';
-import { TERMINAL_STATUSES } from '../../store/types.js';
-import type { EventHub } from '../types.js';
+import { isTerminalStatus } from '../../wire/status.js';
+import type { EventHub, HubLog } from '../types.js';
 import type { RedisKeys } from './connection.js';
 import type { CancelSignal } from '../../util/cancel.js';
 
@@ -46,8 +45,8 @@ interface Tail {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export class RedisHub implements EventHub {
-  private logs = new Map<string, LiveLog>();
+export class RedisHub<L extends HubLog> implements EventHub<L> {
+  private logs = new Map<string, L>();
   private commitWaiters = new Map<string, Array<{ seq: number; resolve: () => void }>>();
   private tails = new Map<string, Set<Tail>>();
   private looping = false;
@@ -73,14 +72,14 @@ export class RedisHub implements EventHub {
     blk.on('close', () => { this.blkClientId = undefined; });
   }
 
-  local(id: string): LiveLog | undefined {
+  readonly commitGated = true;
+
+  local(id: string): L | undefined {
     return this.logs.get(id);
   }
 
-  add(log: LiveLog): void {
+  add(log: L): void {
     this.logs.set(log.id, log);
-    // Readers anywhere get a line only once it is committed (see LiveLog.commitGated).
-    log.commitGated = true;
     if (log.persist) {
       this.cmd.set(this.keys.lease(log.id), this.instanceId, 'PX', this.leaseTtlMs)
         .catch((err) => this.log.warn({ err, responseId: log.id }, 'run lease not taken: Redis unreachable'));
@@ -131,7 +130,7 @@ export class RedisHub implements EventHub {
       if (p && !b.rejected && b.lines.length) {
         const key = this.keys.events(b.responseId);
         p.xadd(key, 'MAXLEN', '~', MAXLEN, `${last}-1`, 's', String(b.firstSeq), 'd', b.lines.join('\n'));
-        p.pexpire(key, TERMINAL_STATUSES.has(b.status) ? TERMINAL_TTL_MS : IDLE_TTL_MS);
+        p.pexpire(key, isTerminalStatus(b.status) ? TERMINAL_TTL_MS : IDLE_TTL_MS);
       }
       const waiters = this.commitWaiters.get(b.responseId);
       if (waiters) {

@@ -5,12 +5,13 @@ import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { Config } from '../../config/index.js';
 import type { Bus } from '../index.js';
+import type { HubLog } from '../types.js';
 import { connect, ready, RedisKeys } from './connection.js';
 import { RedisControlBus } from './control.js';
 import { RedisHub } from './hub.js';
 import { BullJobQueue } from './queue.js';
 
-export async function createRedisBus(config: Config, url: string, prefix: string, log: Logger): Promise<Bus> {
+export async function createRedisBus<L extends HubLog>(config: Config, url: string, prefix: string, log: Logger): Promise<Bus<L>> {
   const instanceId = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   const keys = new RedisKeys(prefix);
   const leaseMs = config.leaseSeconds * 1000;
@@ -31,7 +32,7 @@ export async function createRedisBus(config: Config, url: string, prefix: string
   }
   // Run leases live 0.6 × the lease, like the queue's locks: a dead instance's foreground responses
   // are found by the sweep (every 0.2 × lease) and ended within the lease.
-  const hub = new RedisHub(cmd, blk, keys, instanceId, Math.round(leaseMs * 0.6), log);
+  const hub = new RedisHub<L>(cmd, blk, keys, instanceId, Math.round(leaseMs * 0.6), log);
   const control = new RedisControlBus(cmd, sub, keys.control, log);
   await control.init();
   const queue = new BullJobQueue(url, prefix, config.backgroundConcurrency, leaseMs, hub, log);

@@ -13,7 +13,7 @@
 // the other instances; running jobs finish (or are ended by the executor's drain) before it returns.
 import { Queue, Worker, type ConnectionOptions } from 'bullmq';
 import type { Logger } from 'pino';
-import type { JobQueue } from '../types.js';
+import type { HubLog, JobQueue } from '../types.js';
 import { within } from './connection.js';
 import type { RedisHub } from './hub.js';
 
@@ -33,7 +33,7 @@ export class BullJobQueue implements JobQueue {
     private readonly prefix: string,
     private readonly concurrency: number,
     leaseMs: number,
-    private readonly hub: RedisHub,
+    private readonly hub: RedisHub<HubLog>,
     private readonly log: Logger,
   ) {
     this.lockMs = Math.round(leaseMs * 0.6);

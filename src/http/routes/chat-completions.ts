@@ -3,10 +3,10 @@
 // rendered as chat-completion JSON or chunks.
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import { newId } from '../../responses/ids.js';
+import { newId } from '../../wire/ids.js';
 import type { ChatMessage, ContentPart, GenerateEvent, GenerateRequest, ProxyResult, ToolCall } from '../../providers/types.js';
 import { ProviderError } from '../../providers/types.js';
-import { ApiError, errors } from '../errors.js';
+import { errors, fromBackend } from '../../wire/errors.js';
 import type { AppDeps } from '../deps.js';
 import type { CancelSignal } from '../../util/cancel.js';
 import { cancelOnHangUp } from '../hang-up.js';
@@ -106,7 +106,7 @@ export const chatCompletionsRoutes = (deps: AppDeps): FastifyPluginAsync => asyn
       try {
         await proxy(reply, (signal) => p.proxyChatCompletions!({ ...b, model: resolved.model }, signal));
       } catch (err) {
-        if (err instanceof ProviderError) throw new ApiError(err.status >= 400 && err.status < 600 ? err.status : 502, err.message, err.status === 429 ? 'rate_limit_error' : 'server_error', null, err.code);
+        if (err instanceof ProviderError) throw fromBackend(err);
         throw err;
       }
       return;

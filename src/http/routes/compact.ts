@@ -1,8 +1,8 @@
 // POST /responses/compact (MKA1 §2.5, OpenAI responses.compact): see conversations/compact.ts.
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
-import { compact, type CompactBody } from '../../conversations/compact.js';
-import { AnyObject, ErrorBody, Nullable } from '../schemas/common.js';
+import { compact, type CompactBody } from '../../responses/compact.js';
+import { AnyObject, ErrorBody, Nullable } from '../../wire/schemas/common.js';
 import type { AppDeps } from '../deps.js';
 import { cancelOnHangUp } from '../hang-up.js';
 

@@ -1,14 +1,14 @@
 // /conversations routes: thin adapters from HTTP to ConversationService.
 import type { FastifyPluginAsync } from 'fastify';
 import { ConversationService, conversationStoreOf } from '../../conversations/service.js';
-import { parseInclude } from '../../responses/include.js';
-import { ErrorBody } from '../schemas/common.js';
+import { parseInclude } from '../../wire/include.js';
+import { ErrorBody } from '../../wire/schemas/common.js';
 import {
   AddItemsBody, ConversationIdParams, ConversationJson, CreateConversationBody, DeleteItemsBody, DeletedConversation,
   IncludeOnlyQuery, ItemParams, ListConversationsQuery, ListItemsQuery, UpdateConversationBody,
-} from '../schemas/conversations.js';
+} from '../../wire/schemas/conversations.js';
 import type { AppDeps } from '../deps.js';
-import { errors } from '../errors.js';
+import { errors } from '../../wire/errors.js';
 
 type ConvReq = { Params: { conversation_id: string } };
 type ItemReq = { Params: { conversation_id: string; item_id: string } };

@@ -1,7 +1,7 @@
 // /models: what the configuration serves, `auto` included, in the reference's model shape.
 import type { FastifyPluginAsync } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import { errors } from '../errors.js';
+import { errors } from '../../wire/errors.js';
 import type { AppDeps } from '../deps.js';
 
 export const modelsRoutes = (deps: AppDeps): FastifyPluginAsync => async (app) => {

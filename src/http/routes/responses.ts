@@ -1,25 +1,25 @@
-// /responses routes: thin adapters from HTTP to ResponsesService; every stream goes through
-// readResponseLines + pipeSse, whether it is a create, a retrieve or a resume.
+// /responses routes: thin adapters from HTTP to ResponsesService. Create and retrieve both get a
+// ResponseHandle; every stream is that handle's events presented by pipeSse, whether it is a create,
+// a retrieve or a resume.
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { LOGPROBS, logprobsStripper, parseInclude, presentInputItem, presentResponse } from '../../responses/include.js';
-import { readResponseLines, type SeqLine } from '../../responses/stream-reader.js';
-import { TERMINAL_STATUSES } from '../../store/types.js';
-import { ErrorBody } from '../schemas/common.js';
+import { LOGPROBS, logprobsStripper, parseInclude, presentInputItem, presentResponse } from '../../wire/include.js';
+import type { ResponseHandle } from '../../responses/handle.js';
+import { ErrorBody } from '../../wire/schemas/common.js';
 import {
   CreateResponseBody, DeletedResponse, IdParams, InputItemsQuery, ListResponsesQuery, RetrieveQuery, UpdateResponseBody,
   type RetrieveQuery as RetrieveQueryT,
-} from '../schemas/responses.js';
+} from '../../wire/schemas/responses.js';
 import type { AppDeps } from '../deps.js';
 import { pipeSse, writeSseHead, type FrameOptions } from '../sse.js';
-import { Cancel, type CancelSignal } from '../../util/cancel.js';
-import { cancelOnHangUp } from '../hang-up.js';
+import { Cancel } from '../../util/cancel.js';
+import { onHangUp } from '../hang-up.js';
 
 type IdReq = { Params: { response_id: string } };
 const noop = () => {};
 const errorResponses = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody };
 
-/** Streams lines to the client; `onClose` runs if the client leaves before the end. */
-async function stream(req: FastifyRequest, reply: FastifyReply, lines: (signal: CancelSignal) => AsyncIterable<SeqLine[]>, opts: FrameOptions, release: () => void, onClientGone?: () => void) {
+/** Presents a handle's events as SSE; the handle is left (a foreground run stops) if the client goes first. */
+async function stream(req: FastifyRequest, reply: FastifyReply, h: ResponseHandle, startingAfter: number | undefined, opts: FrameOptions, release: () => void) {
   reply.hijack();
   const res = reply.raw;
   writeSseHead(res, req.id);
@@ -28,11 +28,11 @@ async function stream(req: FastifyRequest, reply: FastifyReply, lines: (signal: 
   res.on('close', () => {
     if (!finished) {
       ctl.abort();
-      onClientGone?.();
+      h.leave();
     }
   });
   try {
-    await pipeSse(res, lines(ctl.signal), opts);
+    await pipeSse(res, h.events(startingAfter, ctl.signal), opts);
   } catch (err) {
     req.log.error({ err }, 'stream failed');
   } finally {
@@ -42,9 +42,13 @@ async function stream(req: FastifyRequest, reply: FastifyReply, lines: (signal: 
   }
 }
 
+const frameOptions = (include: string[], obfuscate: boolean): FrameOptions => ({
+  obfuscate,
+  rewrite: include.includes(LOGPROBS) ? undefined : logprobsStripper,
+});
+
 export const responsesRoutes = (deps: AppDeps): FastifyPluginAsync => async (app) => {
   const svc = deps.responses;
-  const readDeps = { store: svc.store, hub: svc.hub };
   const openStream = (tenant: string) => deps.limiter?.openStream(tenant) ?? noop;
 
   app.post<{ Body: CreateResponseBody }>('/responses', {
@@ -52,33 +56,21 @@ export const responsesRoutes = (deps: AppDeps): FastifyPluginAsync => async (app
   }, async (req, reply) => {
     const body = req.body;
     const release = body.stream ? openStream(req.owner.tenant) : noop;
-    let created;
+    let h: ResponseHandle;
     try {
-      created = await svc.create(req.owner, body);
+      h = await svc.create(req.owner, body);
     } catch (err) {
       release();
       throw err;
     }
-    const { log, include, run, resolved } = created;
-    const frameOpts: FrameOptions = {
-      obfuscate: body.stream_options?.include_obfuscation ?? true,
-      rewrite: include.includes(LOGPROBS) ? undefined : logprobsStripper,
-    };
-    const background = log.state.background;
-    const controller = new Cancel();
-    const running = background ? undefined : svc.executor.run(log, run, controller, resolved);
     if (body.stream) {
-      // A foreground stream's client leaving stops the generation; a background one keeps running.
-      await stream(req, reply, (signal) => readResponseLines(readDeps, log.id, -1, signal), frameOpts, release,
-        background ? undefined : () => controller.abort('client_disconnected'));
-      return;
+      const opts = frameOptions(h.include, body.stream_options?.include_obfuscation ?? true);
+      return stream(req, reply, h, -1, opts, release);
     }
-    if (background) return reply.send(presentResponse(log.state, include));
+    if (h.background) return reply.send(h.current());
     // A blocking caller that hangs up gets no answer: stop generating rather than run orphaned.
-    cancelOnHangUp(reply.raw, controller, 'client_disconnected');
-    await running;
-    await log.durable();
-    return reply.send(presentResponse(log.state, include));
+    onHangUp(reply.raw, () => h.leave());
+    return reply.send(await h.settled());
   });
 
   app.get<{ Querystring: Record<string, unknown> }>('/responses', {
@@ -92,16 +84,11 @@ export const responsesRoutes = (deps: AppDeps): FastifyPluginAsync => async (app
     schema: { params: IdParams, querystring: RetrieveQuery, summary: 'Retrieve a response (JSON or SSE)', tags: ['responses'] },
   }, async (req, reply) => {
     const q = req.query;
-    const include = parseInclude(q.include, q['include[]']);
-    const rec = await svc.load(req.owner, req.params.response_id);
-    if (!q.stream) return reply.type('application/json; charset=utf-8').send(await svc.settledJson(rec, include));
-    const live = svc.hub.local(rec.id);
-    const finished = live ? live.terminal : TERMINAL_STATUSES.has(rec.status);
-    const opts: FrameOptions = { obfuscate: q.include_obfuscation ?? false, rewrite: include.includes(LOGPROBS) ? undefined : logprobsStripper };
-    // A finished response with no resume point: just its terminal event, then close.
-    const after = q.starting_after ?? (finished ? (live ? live.nextSeq : rec.lastSeq + 1) - 2 : -1);
+    const h = await svc.open(req.owner, req.params.response_id, parseInclude(q.include, q['include[]']));
+    if (!q.stream) return reply.type('application/json; charset=utf-8').send(await h.settledJson());
+    // Only reading: leaving never stops the response.
     const release = openStream(req.owner.tenant);
-    await stream(req, reply, (signal) => readResponseLines(readDeps, rec.id, after, signal), opts, release);
+    await stream(req, reply, h, q.starting_after, frameOptions(h.include, q.include_obfuscation ?? false), release);
   });
 
   app.post<IdReq & { Body: { metadata: Record<string, string> | null } }>('/responses/:response_id', {

@@ -4,8 +4,8 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import type { AppDeps } from '../deps.js';
-import { ErrorBody } from '../schemas/common.js';
-import { IdParams } from '../schemas/responses.js';
+import { ErrorBody } from '../../wire/schemas/common.js';
+import { IdParams } from '../../wire/schemas/responses.js';
 
 const WakeBody = Type.Object({ input: Type.String({ minLength: 1, maxLength: 20_000 }) }, { additionalProperties: false });
 const WakeResult = Type.Object({

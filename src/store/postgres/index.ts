@@ -17,15 +17,16 @@ import { migrations } from './migrations.js';
 interface Row {
   id: string; tenant: string; end_user: string; created_at: string | number; status: string; background: boolean;
   previous_response_id: string | null; conversation_id: string | null; last_seq: number; snapshot: string; request: string;
+  metadata: string | null;
 }
 
 const toRecord = (r: Row): ResponseRecord => ({
   id: r.id, tenant: r.tenant, endUser: r.end_user, createdAt: Number(r.created_at), status: r.status as ResponseRecord['status'],
   background: r.background, previousResponseId: r.previous_response_id, conversationId: r.conversation_id,
-  lastSeq: r.last_seq, snapshot: r.snapshot, request: r.request,
+  lastSeq: r.last_seq, snapshot: r.snapshot, request: r.request, metadata: r.metadata,
 });
 
-const COLS = 'id, tenant, end_user, created_at, status, background, previous_response_id, conversation_id, last_seq, snapshot, request';
+const COLS = 'id, tenant, end_user, created_at, status, background, previous_response_id, conversation_id, last_seq, snapshot, request, metadata';
 const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 
 /** Splits `?schema=NAME` off a postgres:// URL (pg would pass unknown parameters to the server). */
@@ -111,9 +112,9 @@ export class PostgresStore implements Store {
   }
 
   private async insertResponse(c: pg.PoolClient, rec: ResponseRecord, inputItems: StoredItem[]): Promise<void> {
-    await c.query(`INSERT INTO responses (${COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`, [
+    await c.query(`INSERT INTO responses (${COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`, [
       rec.id, rec.tenant, rec.endUser, rec.createdAt, rec.status, rec.background, rec.previousResponseId,
-      rec.conversationId, rec.lastSeq, rec.snapshot, rec.request,
+      rec.conversationId, rec.lastSeq, rec.snapshot, rec.request, rec.metadata,
     ]);
     if (inputItems.length) {
       await c.query(`INSERT INTO response_items (response_id, kind, idx, item_id, json)
@@ -185,8 +186,8 @@ export class PostgresStore implements Store {
     return rows.map((r) => ({ firstSeq: r.first_seq, data: r.data }));
   }
 
-  async updateSnapshot(id: string, snapshot: string): Promise<void> {
-    await this.pool.query('UPDATE responses SET snapshot = $2 WHERE id = $1', [id, snapshot]);
+  async updateMetadata(id: string, metadata: string): Promise<void> {
+    await this.pool.query('UPDATE responses SET metadata = $2 WHERE id = $1', [id, metadata]);
   }
 
   private async items(responseId: string, kind: string): Promise<StoredItem[]> {

@@ -42,4 +42,9 @@ export const migrations: Array<{ version: number; sql: string }> = [
   },
   // Conversations (issue 5): defined next to their store, like SQLite's version 2.
   conversationsMigration,
+  {
+    // A metadata update is kept apart from the snapshot, which running responses rewrite (see ResponseRecord.metadata).
+    version: 3,
+    sql: 'ALTER TABLE responses ADD COLUMN metadata TEXT;',
+  },
 ];

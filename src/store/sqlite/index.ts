@@ -11,15 +11,16 @@ import { pageItems } from '../paging.js';
 interface Row {
   id: string; tenant: string; end_user: string; created_at: number; status: string; background: number;
   previous_response_id: string | null; conversation_id: string | null; last_seq: number; snapshot: string; request: string;
+  metadata: string | null;
 }
 
 const toRecord = (r: Row): ResponseRecord => ({
   id: r.id, tenant: r.tenant, endUser: r.end_user, createdAt: r.created_at, status: r.status as ResponseRecord['status'],
   background: r.background === 1, previousResponseId: r.previous_response_id, conversationId: r.conversation_id,
-  lastSeq: r.last_seq, snapshot: r.snapshot, request: r.request,
+  lastSeq: r.last_seq, snapshot: r.snapshot, request: r.request, metadata: r.metadata,
 });
 
-const COLS = 'id, tenant, end_user, created_at, status, background, previous_response_id, conversation_id, last_seq, snapshot, request';
+const COLS = 'id, tenant, end_user, created_at, status, background, previous_response_id, conversation_id, last_seq, snapshot, request, metadata';
 
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
@@ -58,13 +59,13 @@ export class SqliteStore implements Store {
   private prepare() {
     const db = this.db;
     return {
-      insert: db.prepare(`INSERT INTO responses (${COLS}) VALUES (@id, @tenant, @endUser, @createdAt, @status, @background, @previousResponseId, @conversationId, @lastSeq, @snapshot, @request)`),
+      insert: db.prepare(`INSERT INTO responses (${COLS}) VALUES (@id, @tenant, @endUser, @createdAt, @status, @background, @previousResponseId, @conversationId, @lastSeq, @snapshot, @request, @metadata)`),
       insertItem: db.prepare('INSERT INTO response_items (response_id, kind, idx, item_id, json) VALUES (?, ?, ?, ?, ?)'),
       insertChunk: db.prepare('INSERT INTO response_events (response_id, first_seq, data) VALUES (?, ?, ?)'),
       get: db.prepare(`SELECT ${COLS} FROM responses WHERE id = ?`),
       seqOf: db.prepare('SELECT seq FROM responses WHERE id = ? AND tenant = ? AND end_user = ?'),
       update: db.prepare('UPDATE responses SET status = ?, snapshot = ?, last_seq = ? WHERE id = ?'),
-      updateSnapshot: db.prepare('UPDATE responses SET snapshot = ? WHERE id = ?'),
+      updateMetadata: db.prepare('UPDATE responses SET metadata = ? WHERE id = ?'),
       readEvents: db.prepare(`SELECT first_seq, data FROM response_events WHERE response_id = @id AND first_seq >=
         (SELECT IFNULL(MAX(first_seq), 0) FROM response_events WHERE response_id = @id AND first_seq <= @after + 1) ORDER BY first_seq`),
       items: db.prepare('SELECT item_id, json FROM response_items WHERE response_id = ? AND kind = ? ORDER BY idx'),
@@ -134,8 +135,8 @@ export class SqliteStore implements Store {
       .map((r) => ({ firstSeq: r.first_seq, data: r.data }));
   }
 
-  async updateSnapshot(id: string, snapshot: string): Promise<void> {
-    this.stmts.updateSnapshot.run(snapshot, id);
+  async updateMetadata(id: string, metadata: string): Promise<void> {
+    this.stmts.updateMetadata.run(metadata, id);
   }
 
   async listInputItems(responseId: string, q: PageQuery): Promise<StoredItem[]> {

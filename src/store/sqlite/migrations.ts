@@ -74,4 +74,9 @@ export const migrations: Array<{ version: number; sql: string }> = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    // A metadata update is kept apart from the snapshot, which running responses rewrite (see ResponseRecord.metadata).
+    version: 3,
+    sql: 'ALTER TABLE responses ADD COLUMN metadata TEXT;',
+  },
 ];

@@ -1,7 +1,7 @@
 // `require_approval` and `allowed_tools` of an MCP tool definition, in OpenAI's forms:
 //   require_approval: "always" (default) | "never" | { always?: {tool_names?, read_only?}, never?: {tool_names?, read_only?} }
 //   allowed_tools:    string[] | { tool_names?: string[], read_only?: boolean } | null
-import type { Item } from '../../responses/types.js';
+import type { Item } from '../../wire/types.js';
 import type { McpToolInfo } from './client.js';
 
 type Filter = { tool_names?: string[]; read_only?: boolean } | undefined;

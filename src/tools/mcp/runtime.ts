@@ -2,9 +2,9 @@
 // the chain's earlier mcp_list_tools), exposes them to the model as functions, and runs calls, emitting
 // mcp_list_tools, mcp_call and mcp_approval_request items with OpenAI's events.
 import type { FunctionToolDef } from '../../providers/types.js';
-import { newId } from '../../responses/ids.js';
-import type { LiveLog } from '../../responses/live-log.js';
-import type { Item } from '../../responses/types.js';
+import { newId } from '../../wire/ids.js';
+import type { EventSink } from '../../wire/events.js';
+import type { Item } from '../../wire/types.js';
 import { parseObject } from '../args.js';
 import type { ChainToolState } from '../chain.js';
 import { closeItem, emitItem, itemEvent, openItem } from '../emit.js';
@@ -41,7 +41,7 @@ export class McpRuntime {
   readonly exposures: McpExposure[] = [];
 
   constructor(
-    private readonly log: LiveLog,
+    private readonly log: EventSink,
     defs: Item[],
     headers: ServerHeaders,
     private readonly chain: ChainToolState,

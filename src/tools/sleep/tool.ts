@@ -5,9 +5,9 @@
 // with events output_item.added, response.sleep_call.in_progress, response.sleep_call.completed (or
 // .incomplete), output_item.done. The model then reads the result as JSON (sleepResultText).
 import type { FunctionToolDef } from '../../providers/types.js';
-import { newId } from '../../responses/ids.js';
-import type { LiveLog } from '../../responses/live-log.js';
-import type { Item } from '../../responses/types.js';
+import { newId } from '../../wire/ids.js';
+import type { EventSink } from '../../wire/events.js';
+import type { Item } from '../../wire/types.js';
 import { closeItem, itemEvent, openItem } from '../emit.js';
 import type { SleepRegistry } from './registry.js';
 import type { CancelSignal } from '../../util/cancel.js';
@@ -51,7 +51,7 @@ export interface SleepCall {
 }
 
 /** Runs one sleep call to its end, emitting its item; returns the finished item. */
-export async function runSleep(log: LiveLog, registry: SleepRegistry, tool: Item, call: SleepCall, signal: CancelSignal): Promise<Item> {
+export async function runSleep(log: EventSink, registry: SleepRegistry, tool: Item, call: SleepCall, signal: CancelSignal): Promise<Item> {
   const requested = Number(call.args.seconds);
   const seconds = Math.min(maxSecondsOf(tool), Math.max(1, Number.isFinite(requested) ? Math.round(requested) : 1));
   const item: Item = {

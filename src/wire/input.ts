@@ -1,8 +1,8 @@
 // Normalises and validates `input` into stored input items. The body schema checked the outer shape;
 // here each item is checked with the param path OpenAI would name (e.g. `input[2].content[0].text`).
-import { errors } from '../http/errors.js';
-import { newId } from './ids.js';
-import type { Item } from './types.js';
+import { errors } from '../wire/errors.js';
+import { newId } from '../wire/ids.js';
+import type { Item } from '../wire/types.js';
 
 export interface NormalizedInput {
   items: Item[];

@@ -1,7 +1,8 @@
 // Wire shapes of the Response object and its items. Field names follow the `openai` package's
 // responses.d.ts; where the Open Responses schema requires a value OpenAI leaves optional, a concrete
 // value is always emitted so both validate.
-import type { ResponseStatus } from '../store/types.js';
+import type { ResponseError } from './errors.js';
+import type { ResponseStatus } from './status.js';
 
 // Items are open-ended JSON (24 kinds in the reference); the runner builds the ones it emits explicitly.
 export type Item = { type: string; id?: string; [k: string]: any };
@@ -21,10 +22,8 @@ export interface UsageObject {
   total_tokens: number;
 }
 
-export interface ErrorObject {
-  code: string;
-  message: string;
-}
+/** A failed Response's `error`: a code from the catalogue. */
+export type ErrorObject = ResponseError;
 
 export interface ResponseObject {
   id: string;
@@ -70,6 +69,3 @@ export const emptyUsage = (): UsageObject => ({
   output_tokens_details: { reasoning_tokens: 0 },
   total_tokens: 0,
 });
-
-/** Stream event before the log assigns its sequence number. */
-export type EventData = { type: string; [k: string]: unknown };

@@ -1,8 +1,8 @@
 // `include` handling: which optional data a reader sees. Stored data is complete; readers that did not
 // ask for logprobs or input image URLs get them stripped on the way out.
-import { errors } from '../http/errors.js';
-import { INCLUDABLE } from '../http/schemas/common.js';
-import type { Item, ResponseObject } from './types.js';
+import { errors } from '../wire/errors.js';
+import { INCLUDABLE } from '../wire/schemas/common.js';
+import type { Item, ResponseObject } from '../wire/types.js';
 
 const ALLOWED = new Set<string>(INCLUDABLE);
 export const LOGPROBS = 'message.output_text.logprobs';

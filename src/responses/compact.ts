@@ -2,14 +2,14 @@
 // content is a summary the model writes of everything else. The summary is plain text (this server has
 // no opaque encrypted state), and context.ts turns a compaction item given as input into a system
 // message, so it works with every provider. Nothing is stored.
-import { ApiError, errors } from '../http/errors.js';
+import { errors, fromBackend } from '../wire/errors.js';
 import type { ProviderRouter } from '../providers/router.js';
 import { ProviderError, type Usage } from '../providers/types.js';
-import { newId, RESPONSE_ID } from '../responses/ids.js';
-import { normalizeInput } from '../responses/input.js';
+import { newId, RESPONSE_ID } from '../wire/ids.js';
+import { normalizeInput } from '../wire/input.js';
 import type { ResponsesService } from '../responses/service.js';
 import { fitContext } from '../responses/truncate.js';
-import { emptyUsage, type Item, type UsageObject } from '../responses/types.js';
+import { emptyUsage, type Item, type UsageObject } from '../wire/types.js';
 import type { Owner } from '../store/types.js';
 import type { CancelSignal } from '../util/cancel.js';
 
@@ -66,8 +66,7 @@ export async function compact(
     }
   } catch (err) {
     if (err instanceof ProviderError) {
-      throw new ApiError(err.status >= 400 && err.status < 600 ? err.status : 502, `The model could not write the summary: ${err.message}`,
-        err.status === 429 ? 'rate_limit_error' : 'server_error', null, err.code);
+      throw fromBackend(err, 'The model could not write the summary: ');
     }
     throw err;
   }

@@ -1,6 +1,10 @@
 // The stored and live form of one event: `<type> <json>` on one line (JSON.stringify never emits a raw
 // newline). Replay and SSE framing then need no JSON parsing at all; the sequence number of a line is
 // its chunk's first sequence number plus its position.
+import { isTerminalEvent } from './status.js';
+
+/** One event line with its sequence number. */
+export type SeqLine = [seq: number, line: string];
 
 export function toLine(type: string, json: string): string {
   return `${type} ${json}`;
@@ -14,10 +18,6 @@ export function lineJson(line: string): string {
   return line.slice(line.indexOf(' ') + 1);
 }
 
-export const TERMINAL_EVENTS: ReadonlySet<string> = new Set([
-  'response.completed', 'response.failed', 'response.incomplete', 'response.cancelled',
-]);
-
 export function isTerminalLine(line: string): boolean {
-  return TERMINAL_EVENTS.has(lineType(line));
+  return isTerminalEvent(lineType(line));
 }

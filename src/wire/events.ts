@@ -1,0 +1,107 @@
+// The stream events respd emits, before the log numbers them. Names and fields follow the `openai`
+// package's ResponseStreamEvent; tool items add their own progress events (`response.<item>.<phase>`).
+// The projection folds exactly these, so a new kind of event is added here first.
+import type { ErrorCode } from './errors.js';
+import { TERMINAL_EVENT, type TerminalEventType } from './status.js';
+import type { Item, OutputTextPart, ResponseObject } from './types.js';
+
+export type LifecycleEventType = 'response.created' | 'response.queued' | 'response.in_progress' | TerminalEventType;
+
+const LIFECYCLE: ReadonlySet<string> = new Set(['response.created', 'response.queued', 'response.in_progress', ...Object.values(TERMINAL_EVENT)]);
+
+/** Lifecycle events carry the whole Response. */
+export const isLifecycleEvent = (type: string): type is LifecycleEventType => LIFECYCLE.has(type);
+
+export interface LifecycleEvent {
+  type: LifecycleEventType;
+  response: ResponseObject;
+}
+
+export interface OutputItemEvent {
+  type: 'response.output_item.added' | 'response.output_item.done';
+  output_index: number;
+  item: Item;
+}
+
+export interface ContentPartEvent {
+  type: 'response.content_part.added' | 'response.content_part.done';
+  item_id: string;
+  output_index: number;
+  content_index: number;
+  part: OutputTextPart;
+}
+
+export interface TextDeltaEvent {
+  type: 'response.output_text.delta';
+  item_id: string;
+  output_index: number;
+  content_index: number;
+  delta: string;
+  logprobs: unknown[];
+}
+
+export interface TextDoneEvent {
+  type: 'response.output_text.done';
+  item_id: string;
+  output_index: number;
+  content_index: number;
+  text: string;
+  logprobs: unknown[];
+}
+
+/** Argument fragments of a call item (function or MCP), in the order the model produced them. */
+export interface ArgumentsDeltaEvent {
+  type: 'response.function_call_arguments.delta' | 'response.mcp_call_arguments.delta';
+  item_id: string;
+  output_index: number;
+  delta: string;
+}
+
+export interface ArgumentsDoneEvent {
+  type: 'response.function_call_arguments.done' | 'response.mcp_call_arguments.done';
+  item_id: string;
+  output_index: number;
+  arguments: string;
+  name?: string;
+}
+
+type ToolItem = 'mcp_call' | 'mcp_list_tools' | 'sleep_call';
+type ToolPhase = 'in_progress' | 'completed' | 'failed' | 'incomplete';
+
+/** A built-in tool item's progress, e.g. `response.mcp_call.in_progress`: it changes no output. */
+export interface ItemProgressEvent {
+  type: `response.${ToolItem}.${ToolPhase}`;
+  item_id: string;
+  output_index: number;
+}
+
+/** Sent before `response.failed` when a run breaks: what the SDKs surface as a stream error. */
+export interface ErrorEvent {
+  type: 'error';
+  code: ErrorCode;
+  message: string;
+  param: string | null;
+  error: { type: string; code: ErrorCode; message: string; param: string | null };
+}
+
+/**
+ * Where a response's events go: its log (responses/live-log.ts). Tools emit their items through this,
+ * so they depend on the contract, not on the lifecycle that runs them.
+ */
+export interface EventSink {
+  readonly id: string;
+  /** The projection so far (output indexes of new items are its output's length). */
+  readonly state: ResponseObject;
+  append(ev: ResponseEvent): number;
+}
+
+export type ResponseEvent =
+  | LifecycleEvent
+  | OutputItemEvent
+  | ContentPartEvent
+  | TextDeltaEvent
+  | TextDoneEvent
+  | ArgumentsDeltaEvent
+  | ArgumentsDoneEvent
+  | ItemProgressEvent
+  | ErrorEvent;

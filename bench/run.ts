@@ -21,6 +21,7 @@ import { CONFIG, want, log, chatBody, JSON_HEADERS, type Stack } from './lib/con
 import { httpSection } from './sections/http.js';
 import { ttfbSection, sseSection, streamsSection } from './sections/streams.js';
 import { replaySection } from './sections/replay.js';
+import { chainSection } from './sections/chain.js';
 import { llamaSection } from './sections/llama.js';
 import { profileSection } from './sections/profile.js';
 
@@ -92,7 +93,7 @@ async function main() {
 
   const sections: Array<[string, (s: Stack, l: Worker, r: any) => Promise<void>]> = [
     ['http', httpSection], ['ttfb', ttfbSection], ['sse', sseSection], ['replay', replaySection],
-    ['llama', llamaSection], ['streams', streamsSection], ['scale', scaleSection],
+    ['llama', llamaSection], ['streams', streamsSection], ['scale', scaleSection], ['chain', chainSection],
   ];
   if (CONFIG.profile) sections.push(['profile', profileSection]);
   try {

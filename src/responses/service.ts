@@ -22,7 +22,10 @@ import { finalize } from './runner.js';
 import { fitContext } from './truncate.js';
 import type { Item, ResponseObject } from '../wire/types.js';
 
-const owns = (rec: ResponseRecord, o: Owner) => rec.tenant === o.tenant && rec.endUser === o.endUser;
+const owns = (rec: { tenant: string; endUser: string }, o: Owner) => rec.tenant === o.tenant && rec.endUser === o.endUser;
+
+/** Longest `previous_response_id` chain a turn may build on. */
+const MAX_CHAIN = 10_000;
 
 export class ResponsesService {
   constructor(
@@ -58,29 +61,23 @@ export class ResponsesService {
 
   /** Items of every earlier turn of the chain ending at `id`, oldest first. (Public: /responses/compact uses it.) */
   async chainItems(owner: Owner, id: string): Promise<Item[]> {
-    const ids: string[] = [];
-    let cursor: string | null = id;
-    while (cursor && ids.length < 10_000) {
-      // A turn that just ended (its client already saw the terminal event) may still be in the group
-      // commit: wait for it, so its status and output items are read from the store complete.
-      const live = RESPONSE_ID.test(cursor) ? this.hub.local(cursor) : undefined;
-      if (live?.terminal) await live.durable();
-      const rec: ResponseRecord = await this.load(owner, cursor, 'previous_response_id').catch((e: unknown) => {
-        if (cursor === id) throw errors.invalid(`Previous response with id '${id}' not found.`, 'previous_response_id', 'previous_response_not_found');
-        throw e;
-      });
-      if (cursor === id && !isTerminalStatus(rec.status)) {
-        throw errors.invalid(`Previous response '${id}' is still ${rec.status}; wait for it to finish.`, 'previous_response_id');
-      }
-      ids.unshift(cursor);
-      cursor = rec.previousResponseId;
+    const notFound = () => errors.invalid(`Previous response with id '${id}' not found.`, 'previous_response_id', 'previous_response_not_found');
+    if (!RESPONSE_ID.test(id)) throw notFound();
+    // A turn that just ended (its client already saw the terminal event) may still be in the group
+    // commit: wait for it, so the chain is read from the store complete. Earlier turns ended before
+    // this one was created, so they are committed.
+    const live = this.hub.local(id);
+    if (live?.terminal) await live.durable();
+    const { links, items } = await this.store.getChain(id, MAX_CHAIN);
+    const head = links[0] ?? (live?.pendingCreate && { ...live.pendingCreate.record, status: live.state.status });
+    if (!head || !owns(head, owner)) throw notFound();
+    if (!isTerminalStatus(head.status)) {
+      throw errors.invalid(`Previous response '${id}' is still ${head.status}; wait for it to finish.`, 'previous_response_id');
     }
-    const items: Item[] = [];
-    for (const rid of ids) {
-      const t = await this.store.getTurnItems(rid);
-      for (const it of [...t.input, ...t.output]) items.push(JSON.parse(it.json));
-    }
-    return items;
+    // Every earlier turn must be the caller's too (a chain never crosses owners; anything else is "not found").
+    const foreign = links.find((l) => !owns(l, owner));
+    if (foreign) throw errors.notFound('Response', foreign.id, 'previous_response_id');
+    return items.map((it) => JSON.parse(it.json) as Item);
   }
 
   /**

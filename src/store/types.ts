@@ -35,6 +35,15 @@ export interface ResponseRecord {
   metadata: string | null;
 }
 
+/** One turn of a `previous_response_id` chain, as ownership checks and chaining need it. */
+export interface ChainLink {
+  id: string;
+  tenant: string;
+  endUser: string;
+  status: ResponseStatus;
+  previousResponseId: string | null;
+}
+
 export interface StoredItem {
   id: string;
   /** JSON of the item. */
@@ -91,8 +100,12 @@ export interface Store {
   readEvents(responseId: string, afterSeq: number): Promise<EventChunk[]>;
   updateMetadata(id: string, metadata: string): Promise<void>;
   listInputItems(responseId: string, q: PageQuery): Promise<StoredItem[]>;
-  /** All input items then output items of a response, in order: what a follow-up turn sees. */
-  getTurnItems(responseId: string): Promise<{ input: StoredItem[]; output: StoredItem[] }>;
+  /**
+   * The chain ending at `id` (`previous_response_id` links), newest first, at most `maxLinks` long, and
+   * every item of its turns oldest first (each turn's input, then its output): what a follow-up turn
+   * sees, in two queries whatever the chain's length.
+   */
+  getChain(id: string, maxLinks: number): Promise<{ links: ChainLink[]; items: StoredItem[] }>;
   deleteResponse(id: string): Promise<boolean>;
   listUnfinished(): Promise<ResponseRecord[]>;
   /** Retention: delete responses created before the given unix time; returns how many. */

@@ -200,9 +200,23 @@ export class PostgresStore implements Store {
     return pageItems(await this.items(responseId, 'input'), q);
   }
 
-  async getTurnItems(responseId: string) {
-    const [input, output] = await Promise.all([this.items(responseId, 'input'), this.items(responseId, 'output')]);
-    return { input, output };
+  async getChain(id: string, maxLinks: number) {
+    const chain = `WITH RECURSIVE chain (id, tenant, end_user, status, previous_response_id, depth) AS (
+        SELECT id, tenant, end_user, status, previous_response_id, 0 FROM responses WHERE id = $1
+        UNION ALL
+        SELECT r.id, r.tenant, r.end_user, r.status, r.previous_response_id, c.depth + 1
+        FROM responses r JOIN chain c ON r.id = c.previous_response_id WHERE c.depth + 1 < $2
+      )`;
+    const [links, items] = await Promise.all([
+      this.pool.query<Pick<Row, 'id' | 'tenant' | 'end_user' | 'status' | 'previous_response_id'>>(
+        `${chain} SELECT id, tenant, end_user, status, previous_response_id FROM chain ORDER BY depth`, [id, maxLinks]),
+      this.pool.query<{ item_id: string; json: string }>(
+        `${chain} SELECT i.item_id, i.json FROM chain c JOIN response_items i ON i.response_id = c.id ORDER BY c.depth DESC, i.kind, i.idx`, [id, maxLinks]),
+    ]);
+    return {
+      links: links.rows.map((r) => ({ id: r.id, tenant: r.tenant, endUser: r.end_user, status: r.status as ResponseRecord['status'], previousResponseId: r.previous_response_id })),
+      items: items.rows.map((r) => ({ id: r.item_id, json: r.json })),
+    };
   }
 
   async deleteResponse(id: string): Promise<boolean> {

@@ -22,6 +22,14 @@ const toRecord = (r: Row): ResponseRecord => ({
 
 const COLS = 'id, tenant, end_user, created_at, status, background, previous_response_id, conversation_id, last_seq, snapshot, request, metadata';
 
+/** The chain of `previous_response_id` links ending at @id, with each link's distance from it. */
+const CHAIN = `WITH RECURSIVE chain (id, tenant, end_user, status, previous_response_id, depth) AS (
+    SELECT id, tenant, end_user, status, previous_response_id, 0 FROM responses WHERE id = @id
+    UNION ALL
+    SELECT r.id, r.tenant, r.end_user, r.status, r.previous_response_id, c.depth + 1
+    FROM responses r JOIN chain c ON r.id = c.previous_response_id WHERE c.depth + 1 < @max
+  )`;
+
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
   readonly db: Database.Database;
@@ -69,6 +77,9 @@ export class SqliteStore implements Store {
       readEvents: db.prepare(`SELECT first_seq, data FROM response_events WHERE response_id = @id AND first_seq >=
         (SELECT IFNULL(MAX(first_seq), 0) FROM response_events WHERE response_id = @id AND first_seq <= @after + 1) ORDER BY first_seq`),
       items: db.prepare('SELECT item_id, json FROM response_items WHERE response_id = ? AND kind = ? ORDER BY idx'),
+      chainLinks: db.prepare(`${CHAIN} SELECT id, tenant, end_user, status, previous_response_id FROM chain ORDER BY depth`),
+      chainItems: db.prepare(`${CHAIN} SELECT i.item_id, i.json FROM chain c JOIN response_items i ON i.response_id = c.id
+        ORDER BY c.depth DESC, i.kind, i.idx`),
       delete: db.prepare('DELETE FROM responses WHERE id = ?'),
       deleteItems: db.prepare('DELETE FROM response_items WHERE response_id = ?'),
       deleteEvents: db.prepare('DELETE FROM response_events WHERE response_id = ?'),
@@ -92,6 +103,13 @@ export class SqliteStore implements Store {
   private insertResponse(rec: ResponseRecord, inputItems: StoredItem[]): void {
     this.stmts.insert.run({ ...rec, background: rec.background ? 1 : 0 });
     inputItems.forEach((it, i) => this.stmts.insertItem.run(rec.id, 'input', i, it.id, it.json));
+  }
+
+  async getChain(id: string, maxLinks: number) {
+    const links = (this.stmts.chainLinks.all({ id, max: maxLinks }) as Array<Pick<Row, 'id' | 'tenant' | 'end_user' | 'status' | 'previous_response_id'>>)
+      .map((r) => ({ id: r.id, tenant: r.tenant, endUser: r.end_user, status: r.status as ResponseRecord['status'], previousResponseId: r.previous_response_id }));
+    const items = (this.stmts.chainItems.all({ id, max: maxLinks }) as Array<{ item_id: string; json: string }>).map((r) => ({ id: r.item_id, json: r.json }));
+    return { links, items };
   }
 
   async getResponse(id: string): Promise<ResponseRecord | undefined> {
@@ -146,10 +164,6 @@ export class SqliteStore implements Store {
   private readItems(responseId: string, kind: 'input' | 'output'): StoredItem[] {
     return (this.stmts.items.all(responseId, kind) as Array<{ item_id: string; json: string }>)
       .map((r) => ({ id: r.item_id, json: r.json }));
-  }
-
-  async getTurnItems(responseId: string) {
-    return { input: this.readItems(responseId, 'input'), output: this.readItems(responseId, 'output') };
   }
 
   async deleteResponse(id: string): Promise<boolean> {

@@ -62,7 +62,10 @@ export class ResponseHandle {
   events(startingAfter: number | undefined, signal: CancelSignal): AsyncIterable<SeqLine[]> {
     const end = this.live ? this.live.nextSeq : this.rec!.lastSeq + 1;
     const after = startingAfter ?? (this.finished ? end - 2 : -1);
-    return overlayMetadata(readResponseLines(this.deps, this.id, after, signal), () => this.metadata());
+    const lines = readResponseLines(this.deps, this.id, after, signal);
+    // Almost no response has its metadata updated: only those pay for the overlay. An update made while
+    // this reader follows reaches the events still to come through the running log's state.
+    return this.metadata() ? overlayMetadata(lines, () => this.metadata()) : lines;
   }
 
   /**

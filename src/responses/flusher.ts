@@ -10,10 +10,9 @@
 //  - otherwise (one instance: readers, retrieve and input_items are served from memory while the
 //    response runs): within `intervalMs` (COMMIT_INTERVAL_MS, default 100 ms). Nothing waits for these
 //    commits; they bound what a crash of the process can take back (and a list shows a new streamed
-//    response once its first commit is in). Each commit is synchronous work (~0.3 ms with SQLite) on the
-//    thread that also drives the embedded engine: at 15 ms a streamed 200-token reply of the bench's
-//    model was committed 8-11 times and ran at 0.934-0.942 of node-llama-cpp direct, at 100 ms (2 commits)
-//    at 0.947-0.979 (three paired runs of 240 requests each, alternating with the direct baseline).
+//    response once its first commit is in). Each commit is synchronous work on the thread that also
+//    drives the embedded engine, so fewer commits per streamed reply let a fast model keep its pace
+//    (figures: bench/README.md, history).
 import type { Logger } from 'pino';
 import type { EventHub } from '../bus/types.js';
 import { isStorageUnavailable } from '../store/errors.js';

@@ -1,9 +1,7 @@
 // A cancellation signal that costs nothing to create. Every blocking request and every proxied chat
-// completion needs one (a client that hangs up stops the run), yet almost none is ever cancelled; on
-// Node 20 an AbortController's signal costs 2–5 µs to create (it is an EventTarget with internal
-// state) and more again in listener bookkeeping and garbage collection: replacing the per-request ones
-// (together with remembering valid API keys) took a blocking store:false /responses request from 141 to
-// 107 µs of CPU and a proxied chat completion from 104 to 88 (same-run A/B, c=16). `Cancel` has the
+// completion needs one (a client that hangs up stops the run), yet almost none is ever cancelled, and
+// an AbortController's signal is an EventTarget whose creation, listener bookkeeping and garbage are a
+// visible share of a cheap request (figures: bench/README.md, history). `Cancel` has the
 // members the hot paths use — `aborted`, `reason` and add/removeEventListener('abort') — and a real
 // AbortSignal is made only for code that hands one to a library (node-llama-cpp, the MCP SDK,
 // AbortSignal.any): `toAbortSignal`.

@@ -3,15 +3,12 @@ import { randomFillSync } from 'node:crypto';
 // `prefix_` + 32 lowercase hex, the shape MKA1 ids have (e.g. resp_5ab19d58984940c88a971c6829ae201c):
 // 12 hex of the creation time in ms, then 80 random bits (as OpenAI's ids start with their creation
 // time). Why time first: ids key the stores' indexes (responses.id, items and event chunks by response
-// id). Random keys sent every insert to a random leaf page of each index, so a stored response dirtied
-// a dozen scattered pages and, once the database outgrew SQLite's page cache, read them back first:
-// 36.9 WAL page writes and 18 page reads per blocking store:true request at c=16 (strace, 4,000
-// requests); time-ordered keys land on the same few rightmost pages: 10.8 writes, 2.2 reads, and
-// 1.3× (c=1) to 1.95× (c=16, 64) the requests/s. 80 random bits keep ids unguessable enough (every
-// read is ownership-checked anyway) and collision-free in practice.
-// The random bits come from a pool refilled in bulk and hex-encoded once per refill: a crypto call per
-// id showed up in request profiles, and a hex conversion per id costs ~70 ns more than a substring of
-// the encoded pool (measured; a request takes two or three ids).
+// id). Random keys send every insert to a random leaf page of each index, so a stored response dirties
+// scattered pages and, once the database outgrows SQLite's page cache, reads them back first;
+// time-ordered keys land on the same few rightmost pages (figures: bench/README.md, history). 80 random
+// bits keep ids unguessable enough (every read is ownership-checked anyway) and collision-free in practice.
+// The random bits come from a pool refilled in bulk and hex-encoded once per refill: a crypto call or a
+// hex conversion per id is measurable on the hot path, and a request takes two or three ids.
 const POOL_IDS = 256;
 const pool = Buffer.alloc(10 * POOL_IDS);
 let hex = '';

@@ -14,11 +14,11 @@
 //    dispatched the next decode (it schedules that as a microtask), so the consumer's work overlaps
 //    the native decode running on its worker thread instead of delaying it;
 //  - items that can be merged (text deltas) are delivered at most once per `intervalMs`: tokens that
-//    arrive faster than that are merged into one delta. A small model on a CPU produces a token every
-//    ~0.5 ms, and paying the per-event cost for each one slowed it by ~15 %; one delivery per 5 ms
-//    still cost it ~4 % against one per 20 ms (an event, an SSE write and a client wake-up each, on
-//    cores the decode needs too). A large model (tens of ms per token) is never held back, and the
-//    first delta is never delayed.
+//    arrive faster than that are merged into one delta. A small model on a CPU produces tokens faster
+//    than the per-event work (an event, an SSE write and a client wake-up, on cores the decode needs
+//    too) can keep up with, and paying it for each token slows the model down (figures: bench/README.md,
+//    history). A large model (tens of ms per token) is never held back, and the first delta is never
+//    delayed.
 
 export interface ChannelOptions<T> {
   /** Runs when the consumer stops early (break / return()). */

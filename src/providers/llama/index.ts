@@ -24,9 +24,8 @@ export interface LlamaProviderOptions {
   /**
    * Deltas are sent at most this often (ms); tokens generated faster are merged into one delta.
    * Default 20 (50 a second, about a display frame): a model slower than that is never held back,
-   * and for a fast one every delivery costs an event, an SSE write and a wake-up of the client.
-   * Measured on the bench's tiny model (~2,000 tokens/s, 2 cores): 5 ms gave 0.884–0.918 of direct
-   * node-llama-cpp tokens/s in five runs, 15–25 ms 0.921–0.961 in eight.
+   * and for a fast one every delivery costs an event, an SSE write and a wake-up of the client
+   * (how the interval moved the bench's token rate: bench/README.md, history).
    */
   streamIntervalMs?: number;
   log?: (msg: string) => void;

@@ -2,10 +2,10 @@
 // own total-time deadline both abort the same internal signal, so undici sees a single signal; the
 // flags tell us afterwards *why* it was aborted (a caller abort ends quietly, a deadline is an error).
 //
-// The internal signal is an EventEmitter, not an AbortController: on Node 20 creating an
-// AbortSignal costs ~4.4 µs (measured: 0.03 µs for an EventEmitter), which was ~3 % of a proxied
-// request, and this runs for every upstream call. undici accepts either kind (it listens with
-// `once('abort')` and reads `aborted` and `reason`).
+// The internal signal is an EventEmitter, not an AbortController: an AbortSignal costs far more to
+// create (a visible share of a proxied request; figures: bench/README.md, history), and this runs for
+// every upstream call. undici accepts either kind (it listens with `once('abort')` and reads `aborted`
+// and `reason`).
 import { EventEmitter } from 'node:events';
 import type { CancelSignal } from '../../util/cancel.js';
 

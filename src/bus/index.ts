@@ -14,8 +14,7 @@ export interface Bus {
 
 export async function createBus(config: Config, logger: Logger = pino({ level: config.logLevel })): Promise<Bus> {
   if (config.redisUrl) {
-    // REDIS_PREFIX namespaces every key, so deployments (or test runs) can share one Redis.
-    return createRedisBus(config, config.redisUrl, process.env.REDIS_PREFIX || 'respd', logger);
+    return createRedisBus(config, config.redisUrl, config.redisPrefix, logger);
   }
   const hub = new LocalHub();
   const control = new LocalControlBus();

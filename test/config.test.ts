@@ -61,6 +61,10 @@ describe('environment variables', () => {
     ['LOG_LEVEL', 'verbose', /LOG_LEVEL must be one of fatal, error/],
     ['REDIS_PREFIX', 'a b', /REDIS_PREFIX must be printable ASCII without spaces/],
     ['OPENAI_BASE_URL', 'localhost:9000', /OPENAI_BASE_URL must be an http\(s\) URL/],
+    ['REDIS_URL', '127.0.0.1:6379', /REDIS_URL must be a redis:\/\/ or rediss:\/\/ URL/],
+    ['BODY_LIMIT', '1e6', /BODY_LIMIT must be an integer >= 1024, got '1e6'/],
+    ['PORT', ' ', /PORT must be an integer >= 0, got ' '/],
+    ['DEFAULT_PROVIDER', 'meetkai', /DEFAULT_PROVIDER names provider 'meetkai', which is not configured \(configured: none\)/],
   ] as const) {
     it(`refuses ${name}=${value}`, () => refuses(() => loadConfig({ [name]: value }, dir), pattern));
   }
@@ -136,6 +140,8 @@ describe('provider file', () => {
       /provider 'up' must be a map of keys to values/],
     ['a bad provider id', 'providers:\n  "a b":\n    base_url: http://h/v1\n',
       /provider id 'a b' must be/],
+    ['a default_provider that is not declared', 'providers:\n  up:\n    base_url: http://h/v1\ndefault_provider: upp\n',
+      /bad\d+\.yaml: default_provider names provider 'upp', which is not configured \(configured: up\)/],
     ['a YAML syntax error', 'providers:\n  up: [\n',
       /bad\d+\.yaml: /],
   ];

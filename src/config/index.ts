@@ -70,8 +70,9 @@ export class ConfigError extends Error {}
 function int(env: NodeJS.ProcessEnv, name: string, dflt: number, min = 0): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return dflt;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min) throw new ConfigError(`${name} must be an integer >= ${min}, got '${raw}'`);
+  // Digits only: Number() would also take ' ', '0x10' and '1e3'.
+  const n = /^\d+$/.test(raw) ? Number(raw) : NaN;
+  if (!Number.isSafeInteger(n) || n < min) throw new ConfigError(`${name} must be an integer >= ${min}, got '${raw}'`);
   return n;
 }
 
@@ -215,6 +216,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   const autoModel = env.AUTO_MODEL || fromFile?.autoModel
     || (llama ? `${llama.id}:${basename(llama.modelPath).replace(/\.gguf$/i, '')}` : undefined);
 
+  const defaultProvider = env.DEFAULT_PROVIDER || fromFile?.defaultProvider || providers[0]?.id;
+  if (defaultProvider !== undefined && !providers.some((p) => p.id === defaultProvider)) {
+    const known = providers.map((p) => p.id).join(', ') || 'none';
+    throw new ConfigError(`${env.DEFAULT_PROVIDER ? 'DEFAULT_PROVIDER' : `${env.RESPD_CONFIG}: default_provider`} names provider '${defaultProvider}', which is not configured (configured: ${known})`);
+  }
   const rlRequests = int(env, 'RATE_LIMIT_REQUESTS', 0);
   const apiKeys = env.API_KEYS ? env.API_KEYS.split(',').map((k) => k.trim()).filter(Boolean) : undefined;
   return {
@@ -222,12 +228,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     port: int(env, 'PORT', 8080),
     dataDir: resolve(cwd, env.DATA_DIR || './data'),
     databaseUrl: env.DATABASE_URL || undefined,
-    redisUrl: env.REDIS_URL || undefined,
+    redisUrl: matching(env, 'REDIS_URL', /^rediss?:\/\/\S+$/, 'a redis:// or rediss:// URL'),
     apiKeys: apiKeys?.length ? apiKeys : undefined,
     bodyLimit: int(env, 'BODY_LIMIT', 4 * 1024 * 1024, 1024),
     logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
     providers,
-    defaultProvider: env.DEFAULT_PROVIDER || fromFile?.defaultProvider || providers[0]?.id,
+    defaultProvider,
     autoModel,
     backgroundConcurrency: int(env, 'BACKGROUND_CONCURRENCY', 8, 1),
     leaseSeconds: int(env, 'LEASE_SECONDS', 30, 2),

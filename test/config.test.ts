@@ -97,8 +97,8 @@ describe('provider file', () => {
       models: ['functionary-urdu-mini-pak'], timeoutMs: 5000, maxRetries: 0,
     });
     assert.equal(c.providers[1]?.type, 'llama');
-    assert.deepEqual({ ...c.providers[1], modelPath: undefined }, {
-      type: 'llama', id: 'local', modelPath: undefined, threads: 4, contextSize: 1024, parallel: 2, streamIntervalMs: 0,
+    assert.deepEqual(c.providers[1], {
+      type: 'llama', id: 'local', modelPath: join(dir, 'models/my-model.gguf'), threads: 4, contextSize: 1024, parallel: 2, streamIntervalMs: 0,
     });
     assert.equal(c.providers.length, 2, 'the file declares a llama provider: no implicit `local` one');
     assert.equal(c.defaultProvider, 'meetkai');
@@ -120,6 +120,8 @@ describe('provider file', () => {
       /provider 'local': 'threads' must be an integer ≥ 1, got 1.5/],
     ['an unknown key (a camelCase typo)', 'providers:\n  up:\n    baseUrl: http://h/v1\n',
       /provider 'up': unknown key 'baseUrl' \(known: type, base_url,/],
+    ['an inherited name as key', 'providers:\n  up:\n    base_url: http://h/v1\n    toString: 1\n',
+      /provider 'up': unknown key 'toString'/],
     ['a key of the other provider type', 'providers:\n  up:\n    base_url: http://h/v1\n    threads: 2\n',
       /provider 'up': unknown key 'threads'/],
     ['a missing key', 'providers:\n  local:\n    type: llama\n',

@@ -118,7 +118,7 @@ function expected(schema: TSchema): string {
 function checkObject(schema: TObject, value: unknown, where: string): void {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ConfigError(`${where} must be a map of keys to values`);
   const props = schema.properties as Record<string, TSchema>;
-  const unknown = Object.keys(value).find((k) => !(k in props));
+  const unknown = Object.keys(value).find((k) => !Object.hasOwn(props, k));
   if (unknown !== undefined) throw new ConfigError(`${where}: unknown key '${unknown}' (known: ${Object.keys(props).join(', ')})`);
   for (const key of schema.required ?? []) {
     if ((value as Record<string, unknown>)[key] === undefined) throw new ConfigError(`${where} needs '${key}' (${expected(props[key]!)})`);
@@ -149,7 +149,7 @@ function matching(env: NodeJS.ProcessEnv, name: string, re: RegExp, what: string
   return raw;
 }
 
-function readProviderFile(path: string, env: NodeJS.ProcessEnv) {
+function readProviderFile(path: string, env: NodeJS.ProcessEnv, cwd: string) {
   let doc: unknown;
   try {
     const text = readFileSync(path, 'utf8');
@@ -171,7 +171,7 @@ function readProviderFile(path: string, env: NodeJS.ProcessEnv) {
     if (type === 'llama') {
       const l = p as Static<typeof LlamaEntry>;
       providers.push({
-        type: 'llama', id, modelPath: resolve(l.model_path), threads: l.threads ?? 1, contextSize: l.context_size,
+        type: 'llama', id, modelPath: resolve(cwd, l.model_path), threads: l.threads ?? 1, contextSize: l.context_size,
         parallel: l.parallel ?? 4, streamIntervalMs: l.stream_interval_ms,
       });
     } else {
@@ -187,7 +187,7 @@ function readProviderFile(path: string, env: NodeJS.ProcessEnv) {
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
-  const fromFile = env.RESPD_CONFIG ? readProviderFile(resolve(cwd, env.RESPD_CONFIG), env) : undefined;
+  const fromFile = env.RESPD_CONFIG ? readProviderFile(resolve(cwd, env.RESPD_CONFIG), env, cwd) : undefined;
   const providers: ProviderConfig[] = [...(fromFile?.providers ?? [])];
   const threads = int(env, 'LLAMA_THREADS', 1, 1);
 

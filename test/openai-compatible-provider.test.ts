@@ -459,7 +459,7 @@ describe('models', () => {
       { id: 'b', created: 0, ownedBy: 'cfg' },
     ]);
     assert.equal(mock.requests.length, n);
-    assert.deepEqual(p.capabilities('a'), { images: true, files: true, jsonSchema: true });
+    assert.deepEqual(p.capabilities('a'), { images: true, files: true, jsonSchema: true, grammar: false });
     await p.close();
   });
 });

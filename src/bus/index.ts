@@ -15,7 +15,7 @@ export interface Bus<L extends HubLog = HubLog> {
 export async function createBus<L extends HubLog>(config: Config, logger: Logger = pino({ level: config.logLevel })): Promise<Bus<L>> {
   if (config.redisUrl) {
     // REDIS_PREFIX namespaces every key, so deployments (or test runs) can share one Redis.
-    return createRedisBus<L>(config, config.redisUrl, process.env.REDIS_PREFIX || 'respd', logger);
+    return createRedisBus<L>(config, config.redisUrl, config.redisPrefix, logger);
   }
   const hub = new LocalHub<L>();
   const control = new LocalControlBus();

@@ -3,6 +3,8 @@
 // the server can trust it.
 import { readFileSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
+import { Type, type Static, type TObject, type TSchema } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
 import { parse as parseYaml } from 'yaml';
 import { resolveDefaultModelPath } from '../setup/ensure-model.js';
 
@@ -52,6 +54,14 @@ export interface Config {
   allowPrivateMcp: boolean;
   /** Single instance: longest wait of streamed events for their group commit (ms); see responses/flusher.ts. */
   commitIntervalMs: number;
+  /** REDIS_PREFIX: starts every Redis key, so deployments (or test runs) can share one Redis. */
+  redisPrefix: string;
+  /** DATABASE_SCHEMA: PostgreSQL schema when the URL has no `?schema=`. */
+  databaseSchema?: string;
+  /** How long a write waits for a locked SQLite file (ms). */
+  sqliteBusyTimeoutMs: number;
+  /** On SIGTERM: how long in-flight responses may finish before they are failed (ms). */
+  drainMs: number;
 }
 
 /** Single instance: how long streamed events may wait for their group commit (see responses/flusher.ts). */
@@ -62,65 +72,130 @@ export class ConfigError extends Error {}
 function int(env: NodeJS.ProcessEnv, name: string, dflt: number, min = 0): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return dflt;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min) throw new ConfigError(`${name} must be an integer >= ${min}, got '${raw}'`);
+  // Digits only: Number() would also take ' ', '0x10' and '1e3'.
+  const n = /^\d+$/.test(raw) ? Number(raw) : NaN;
+  if (!Number.isSafeInteger(n) || n < min) throw new ConfigError(`${name} must be an integer >= ${min}, got '${raw}'`);
   return n;
 }
 
-function nonNegative(v: unknown, what: string): number {
-  const n = Number(v);
-  if (typeof v === 'boolean' || !Number.isFinite(n) || n < 0) throw new ConfigError(`${what} must be a number ≥ 0`);
-  return n;
+// The provider file's format (README "Provider file"): snake_case keys, `type` defaults to
+// openai-compatible. Each key's schema also words the error, so a bad file names file, provider and key.
+const LlamaEntry = Type.Object({
+  type: Type.Literal('llama'),
+  model_path: Type.String({ minLength: 1, description: 'a file path' }),
+  threads: Type.Optional(Type.Integer({ minimum: 1 })),
+  context_size: Type.Optional(Type.Integer({ minimum: 64 })),
+  parallel: Type.Optional(Type.Integer({ minimum: 1 })),
+  stream_interval_ms: Type.Optional(Type.Number({ minimum: 0 })),
+}, { additionalProperties: false });
+
+const UpstreamEntry = Type.Object({
+  type: Type.Optional(Type.Literal('openai-compatible')),
+  base_url: Type.String({ pattern: '^https?://[^\\s]+$', description: 'an http(s) URL' }),
+  api_key_env: Type.Optional(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$', description: 'an environment variable name' })),
+  models: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'a list of model names' })),
+  timeout_ms: Type.Optional(Type.Integer({ minimum: 1 })),
+  max_retries: Type.Optional(Type.Integer({ minimum: 0 })),
+}, { additionalProperties: false });
+
+const FileDoc = Type.Object({
+  providers: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'a map of provider id to provider' })),
+  default_provider: Type.Optional(Type.String({ minLength: 1, description: 'a provider id' })),
+  auto: Type.Optional(Type.String({ minLength: 1, description: 'a model id (provider:model)' })),
+}, { additionalProperties: false });
+
+const ENTRY_SCHEMAS = { llama: LlamaEntry, 'openai-compatible': UpstreamEntry } as const;
+
+/** What a value of `schema` looks like, in words. */
+function expected(schema: TSchema): string {
+  if (typeof schema.description === 'string') return schema.description;
+  const min = typeof schema.minimum === 'number' ? ` ≥ ${schema.minimum}` : '';
+  if (schema.type === 'integer') return `an integer${min}`;
+  if (schema.type === 'number') return `a number${min}`;
+  if (schema.const !== undefined) return `'${String(schema.const)}'`;
+  return schema.minLength ? 'a non-empty string' : `a ${String(schema.type)}`;
 }
 
-function readProviderFile(path: string, env: NodeJS.ProcessEnv) {
-  const text = readFileSync(path, 'utf8');
-  const doc = (path.endsWith('.json') ? JSON.parse(text) : parseYaml(text)) as Record<string, unknown>;
-  if (!doc || typeof doc !== 'object') throw new ConfigError(`${path}: expected an object`);
+/** Checks `value` against an object schema key by key; throws naming `where` and the first bad key. */
+function checkObject(schema: TObject, value: unknown, where: string): void {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ConfigError(`${where} must be a map of keys to values`);
+  const props = schema.properties as Record<string, TSchema>;
+  const unknown = Object.keys(value).find((k) => !Object.hasOwn(props, k));
+  if (unknown !== undefined) throw new ConfigError(`${where}: unknown key '${unknown}' (known: ${Object.keys(props).join(', ')})`);
+  for (const key of schema.required ?? []) {
+    if ((value as Record<string, unknown>)[key] === undefined) throw new ConfigError(`${where} needs '${key}' (${expected(props[key]!)})`);
+  }
+  for (const [key, v] of Object.entries(value)) {
+    if (!Value.Check(props[key]!, v)) throw new ConfigError(`${where}: '${key}' must be ${expected(props[key]!)}, got ${JSON.stringify(v) ?? String(v)}`);
+  }
+}
+
+function bool(env: NodeJS.ProcessEnv, name: string): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '' || raw === '0' || raw === 'false') return false;
+  if (raw === '1' || raw === 'true') return true;
+  throw new ConfigError(`${name} must be 1, true, 0 or false, got '${raw}'`);
+}
+
+function oneOf(env: NodeJS.ProcessEnv, name: string, allowed: readonly string[], dflt: string): string {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return dflt;
+  if (!allowed.includes(raw)) throw new ConfigError(`${name} must be one of ${allowed.join(', ')}, got '${raw}'`);
+  return raw;
+}
+
+function matching(env: NodeJS.ProcessEnv, name: string, re: RegExp, what: string): string | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  if (!re.test(raw)) throw new ConfigError(`${name} must be ${what}, got '${raw}'`);
+  return raw;
+}
+
+function readProviderFile(path: string, env: NodeJS.ProcessEnv, cwd: string) {
+  let doc: unknown;
+  try {
+    const text = readFileSync(path, 'utf8');
+    doc = path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+  } catch (err) {
+    throw new ConfigError(`${path}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  checkObject(FileDoc, doc, path);
+  const file = doc as Static<typeof FileDoc>;
   const providers: ProviderConfig[] = [];
-  const raw = (doc.providers ?? {}) as Record<string, Record<string, unknown>>;
-  if (typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(`${path}: 'providers' must be a map of id → provider`);
-  for (const [id, p] of Object.entries(raw)) {
+  for (const [id, p] of Object.entries(file.providers ?? {})) {
+    const where = `${path}: provider '${id}'`;
     if (!/^[a-zA-Z0-9_.-]+$/.test(id)) throw new ConfigError(`${path}: provider id '${id}' must be [a-zA-Z0-9_.-]+`);
-    const type = p.type ?? 'openai-compatible';
+    const type = (p as { type?: unknown } | null)?.type ?? 'openai-compatible';
+    if (typeof type !== 'string' || !Object.hasOwn(ENTRY_SCHEMAS, type)) {
+      throw new ConfigError(`${where} has unknown type ${JSON.stringify(type)} (known: ${Object.keys(ENTRY_SCHEMAS).join(', ')})`);
+    }
+    checkObject(ENTRY_SCHEMAS[type as keyof typeof ENTRY_SCHEMAS], p, where);
     if (type === 'llama') {
-      const modelPath = String(p.model_path ?? '');
-      if (!modelPath) throw new ConfigError(`${path}: provider '${id}' needs model_path`);
+      const l = p as Static<typeof LlamaEntry>;
       providers.push({
-        type: 'llama', id, modelPath: resolve(modelPath),
-        threads: Number(p.threads ?? 1), contextSize: p.context_size ? Number(p.context_size) : undefined,
-        parallel: Number(p.parallel ?? 4),
-        streamIntervalMs: p.stream_interval_ms !== undefined ? nonNegative(p.stream_interval_ms, `${path}: provider '${id}' stream_interval_ms`) : undefined,
-      });
-    } else if (type === 'openai-compatible') {
-      if (typeof p.base_url !== 'string') throw new ConfigError(`${path}: provider '${id}' needs base_url`);
-      const apiKeyEnv = typeof p.api_key_env === 'string' ? p.api_key_env : undefined;
-      providers.push({
-        type: 'openai-compatible', id, baseUrl: p.base_url, apiKeyEnv,
-        apiKey: apiKeyEnv ? env[apiKeyEnv] : undefined,
-        models: Array.isArray(p.models) ? p.models.map(String) : undefined,
-        timeoutMs: p.timeout_ms ? Number(p.timeout_ms) : undefined,
-        maxRetries: p.max_retries !== undefined ? Number(p.max_retries) : undefined,
+        type: 'llama', id, modelPath: resolve(cwd, l.model_path), threads: l.threads ?? 1, contextSize: l.context_size,
+        parallel: l.parallel ?? 4, streamIntervalMs: l.stream_interval_ms,
       });
     } else {
-      throw new ConfigError(`${path}: provider '${id}' has unknown type '${String(type)}'`);
+      const u = p as Static<typeof UpstreamEntry>;
+      providers.push({
+        type: 'openai-compatible', id, baseUrl: u.base_url, apiKeyEnv: u.api_key_env,
+        apiKey: u.api_key_env ? env[u.api_key_env] : undefined,
+        models: u.models, timeoutMs: u.timeout_ms, maxRetries: u.max_retries,
+      });
     }
   }
-  return {
-    providers,
-    defaultProvider: typeof doc.default_provider === 'string' ? doc.default_provider : undefined,
-    autoModel: typeof doc.auto === 'string' ? doc.auto : undefined,
-  };
+  return { providers, defaultProvider: file.default_provider, autoModel: file.auto };
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
-  const fromFile = env.RESPD_CONFIG ? readProviderFile(resolve(cwd, env.RESPD_CONFIG), env) : undefined;
+  const fromFile = env.RESPD_CONFIG ? readProviderFile(resolve(cwd, env.RESPD_CONFIG), env, cwd) : undefined;
   const providers: ProviderConfig[] = [...(fromFile?.providers ?? [])];
   const threads = int(env, 'LLAMA_THREADS', 1, 1);
 
   // The embedded engine: always present unless the config file declares its own llama provider.
   if (!providers.some((p) => p.type === 'llama')) {
-    const modelPath = resolveDefaultModelPath(cwd);
+    const modelPath = resolveDefaultModelPath(cwd, env);
     if (modelPath) {
       providers.push({
         type: 'llama', id: 'local', modelPath, threads,
@@ -131,9 +206,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     }
   }
   // Shortcut without a config file: OPENAI_BASE_URL declares provider `openai`.
-  if (env.OPENAI_BASE_URL && !providers.some((p) => p.id === 'openai')) {
+  const openaiBaseUrl = matching(env, 'OPENAI_BASE_URL', /^https?:\/\/\S+$/, 'an http(s) URL');
+  if (openaiBaseUrl && !providers.some((p) => p.id === 'openai')) {
     providers.push({
-      type: 'openai-compatible', id: 'openai', baseUrl: env.OPENAI_BASE_URL.replace(/\/+$/, ''),
+      type: 'openai-compatible', id: 'openai', baseUrl: openaiBaseUrl.replace(/\/+$/, ''),
       apiKeyEnv: 'OPENAI_API_KEY', apiKey: env.OPENAI_API_KEY || undefined,
       timeoutMs: env.OPENAI_TIMEOUT_MS ? int(env, 'OPENAI_TIMEOUT_MS', 600_000, 1) : undefined,
     });
@@ -142,6 +218,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   const autoModel = env.AUTO_MODEL || fromFile?.autoModel
     || (llama ? `${llama.id}:${basename(llama.modelPath).replace(/\.gguf$/i, '')}` : undefined);
 
+  const defaultProvider = env.DEFAULT_PROVIDER || fromFile?.defaultProvider || providers[0]?.id;
+  if (defaultProvider !== undefined && !providers.some((p) => p.id === defaultProvider)) {
+    const known = providers.map((p) => p.id).join(', ') || 'none';
+    throw new ConfigError(`${env.DEFAULT_PROVIDER ? 'DEFAULT_PROVIDER' : `${env.RESPD_CONFIG}: default_provider`} names provider '${defaultProvider}', which is not configured (configured: ${known})`);
+  }
   const rlRequests = int(env, 'RATE_LIMIT_REQUESTS', 0);
   const apiKeys = env.API_KEYS ? env.API_KEYS.split(',').map((k) => k.trim()).filter(Boolean) : undefined;
   return {
@@ -149,12 +230,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     port: int(env, 'PORT', 8080),
     dataDir: resolve(cwd, env.DATA_DIR || './data'),
     databaseUrl: env.DATABASE_URL || undefined,
-    redisUrl: env.REDIS_URL || undefined,
+    redisUrl: matching(env, 'REDIS_URL', /^rediss?:\/\/\S+$/, 'a redis:// or rediss:// URL'),
     apiKeys: apiKeys?.length ? apiKeys : undefined,
     bodyLimit: int(env, 'BODY_LIMIT', 4 * 1024 * 1024, 1024),
-    logLevel: env.LOG_LEVEL || 'info',
+    logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
     providers,
-    defaultProvider: env.DEFAULT_PROVIDER || fromFile?.defaultProvider || providers[0]?.id,
+    defaultProvider,
     autoModel,
     backgroundConcurrency: int(env, 'BACKGROUND_CONCURRENCY', 8, 1),
     leaseSeconds: int(env, 'LEASE_SECONDS', 30, 2),
@@ -164,7 +245,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       maxStreams: int(env, 'RATE_LIMIT_MAX_STREAMS', 0),
     } : undefined,
     retentionDays: env.RETENTION_DAYS ? int(env, 'RETENTION_DAYS', 0, 1) : undefined,
-    allowPrivateMcp: env.MCP_ALLOW_PRIVATE === '1' || env.MCP_ALLOW_PRIVATE === 'true',
+    allowPrivateMcp: bool(env, 'MCP_ALLOW_PRIVATE'),
     commitIntervalMs: int(env, 'COMMIT_INTERVAL_MS', DEFAULT_COMMIT_INTERVAL_MS, 1),
+    redisPrefix: matching(env, 'REDIS_PREFIX', /^[\x21-\x7e]+$/, 'printable ASCII without spaces') ?? 'respd',
+    databaseSchema: env.DATABASE_SCHEMA || undefined,
+    sqliteBusyTimeoutMs: int(env, 'SQLITE_BUSY_TIMEOUT_MS', 5000),
+    drainMs: int(env, 'DRAIN_MS', 10_000),
   };
 }

@@ -7,6 +7,7 @@ import { normalizeInput } from '../wire/input.js';
 import type { Item } from '../wire/types.js';
 import type { ConversationItemRecord, ConversationListQuery, ConversationRecord, ConversationStore, ItemPageQuery } from '../store/conversations.js';
 import type { Owner, Store, StoredItem } from '../store/types.js';
+import { toListPage } from '../store/paging.js';
 
 export const CONVERSATION_ID = /^conv[-_][a-zA-Z0-9]+$/;
 
@@ -26,10 +27,6 @@ export function present(rec: ConversationRecord, extraMetadata?: Record<string, 
 /** An item as the API shows it: the stored item plus the response that produced it. */
 export function presentItem(r: ConversationItemRecord, include: string[] = []): Item {
   return { ...presentInputItem(JSON.parse(r.json) as Item, include), response_id: r.responseId };
-}
-
-function page(data: Item[], hasMore: boolean) {
-  return { object: 'list' as const, data, first_id: data[0]?.id ?? null, last_id: data[data.length - 1]?.id ?? null, has_more: hasMore };
 }
 
 export function conversationStoreOf(store: Store): ConversationStore {
@@ -99,8 +96,7 @@ export class ConversationService {
 
   async list(owner: Owner, q: ConversationListQuery) {
     const recs = await this.store.listConversations(owner, { ...q, limit: q.limit + 1 });
-    const data = recs.slice(0, q.limit).map((r) => present(r));
-    return { object: 'list' as const, data, first_id: data[0]?.id ?? null, last_id: data[data.length - 1]?.id ?? null, has_more: recs.length > q.limit };
+    return toListPage(recs, q.limit, (r) => present(r));
   }
 
   async get(owner: Owner, id: string): Promise<ConversationObject> {
@@ -127,13 +123,13 @@ export class ConversationService {
     const existing = new Set((await this.store.allItems(id)).map((r) => r.id));
     const items = normalizeItems(raw, existing);
     if (!(await this.store.appendItems(id, items, null))) throw errors.notFound('Conversation', id, 'conversation_id');
-    return page(items.map((it) => presentItem({ id: it.id, json: it.json, responseId: null }, include)), false);
+    return toListPage(items, items.length, (it) => presentItem({ id: it.id, json: it.json, responseId: null }, include));
   }
 
   async listItems(owner: Owner, id: string, q: ItemPageQuery, include: string[]) {
     await this.load(owner, id);
     const rows = await this.store.listItems(id, { ...q, limit: q.limit + 1 });
-    return page(rows.slice(0, q.limit).map((r) => presentItem(r, include)), rows.length > q.limit);
+    return toListPage(rows, q.limit, (r) => presentItem(r, include));
   }
 
   async getItem(owner: Owner, id: string, itemId: string, include: string[]): Promise<Item> {

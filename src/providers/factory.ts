@@ -19,8 +19,5 @@ export function createRouter(config: Config, log: (msg: string) => void): Provid
 
 /** Loads local models up front so the first request does not pay for it. */
 export async function preload(router: ProviderRouter): Promise<void> {
-  for (const p of router.providers.values()) {
-    const load = (p as Provider & { load?: () => Promise<void> }).load;
-    if (load) await load.call(p);
-  }
+  for (const p of router.providers.values()) await p.load?.();
 }

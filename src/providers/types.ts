@@ -94,6 +94,11 @@ export interface ModelCapabilities {
   files: boolean;
   /** The provider can enforce a JSON schema exactly (grammar or upstream support). */
   jsonSchema: boolean;
+  /**
+   * The provider itself constrains output by a grammar built from the schema, so a strict schema with
+   * constructs a grammar cannot express is refused at create time (an upstream enforces its own way).
+   */
+  grammar: boolean;
 }
 
 /** Raw pass-through result for OpenAI-compatible chat-completions proxying. */
@@ -116,6 +121,11 @@ export interface Provider {
    * frame per token, and no async iteration per event). Resolves to [] when `req.signal` aborts.
    */
   complete?(req: GenerateRequest): Promise<GenerateEvent[]>;
+  /**
+   * Optional: loads now what the first request would otherwise wait for (a model file on this machine).
+   * Called once at start; rejects with a ProviderError when it cannot.
+   */
+  load?(): Promise<void>;
   /** Token count of a prompt with the model's own tokenizer, when the provider has one. */
   countTokens?(model: string, messages: ChatMessage[], tools?: FunctionToolDef[]): Promise<number>;
   /** The model's context window, when known; a plain value when the provider knows it without waiting. */

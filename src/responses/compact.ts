@@ -4,12 +4,13 @@
 // message, so it works with every provider. Nothing is stored.
 import { errors, fromBackend } from '../wire/errors.js';
 import type { ProviderRouter } from '../providers/router.js';
-import { ProviderError, type Usage } from '../providers/types.js';
+import { ProviderError } from '../providers/types.js';
 import { newId, RESPONSE_ID } from '../wire/ids.js';
 import { normalizeInput } from '../wire/input.js';
 import type { ResponsesService } from '../responses/service.js';
 import { fitContext } from '../responses/truncate.js';
 import { emptyUsage, type Item, type UsageObject } from '../wire/types.js';
+import { addUsage } from '../responses/usage.js';
 import type { Owner } from '../store/types.js';
 import type { CancelSignal } from '../util/cancel.js';
 
@@ -51,18 +52,12 @@ export async function compact(
   });
   let summary = '';
   const usage: UsageObject = emptyUsage();
-  const add = (u: Usage) => {
-    usage.input_tokens += u.inputTokens;
-    usage.output_tokens += u.outputTokens;
-    usage.input_tokens_details.cached_tokens += u.cachedTokens ?? 0;
-    usage.output_tokens_details.reasoning_tokens += u.reasoningTokens ?? 0;
-  };
   try {
     for await (const ev of resolved.provider.generate({
       model: resolved.model, messages, maxOutputTokens: SUMMARY_MAX_TOKENS, temperature: 0.2, signal,
     })) {
       if (ev.type === 'text') summary += ev.delta;
-      else if (ev.type === 'usage') add(ev.usage);
+      else if (ev.type === 'usage') addUsage(usage, ev.usage);
     }
   } catch (err) {
     if (err instanceof ProviderError) {
@@ -70,7 +65,6 @@ export async function compact(
     }
     throw err;
   }
-  usage.total_tokens = usage.input_tokens + usage.output_tokens;
 
   const userMessages = items.filter((it) => it.type === 'message' && it.role === 'user');
   return {

@@ -7,7 +7,7 @@
 // response (the client answers with function_call_output), while built-in calls (MCP, sleep) run here
 // and the model is called again with their results, until `max_tool_calls` built-in calls have run;
 // after that the model is called without tools and must answer.
-import type { ChatMessage, FunctionToolDef, GenerateEvent, GenerateRequest, Provider, ToolCall, ToolChoice, Usage } from '../providers/types.js';
+import type { ChatMessage, FunctionToolDef, GenerateEvent, GenerateRequest, Provider, ToolCall, ToolChoice } from '../providers/types.js';
 import { ProviderError } from '../providers/types.js';
 import type { ChainToolState } from '../tools/chain.js';
 import { credentialVault } from '../tools/mcp/credentials.js';
@@ -18,7 +18,8 @@ import type { LiveLog } from './live-log.js';
 import { TurnOutput } from './turn-output.js';
 import { isErrorCode } from '../wire/errors.js';
 import { TERMINAL_EVENT, type TerminalStatus } from '../wire/status.js';
-import { emptyUsage, type ErrorObject, type ResponseObject, type UsageObject } from '../wire/types.js';
+import { emptyUsage, type ErrorObject, type ResponseObject } from '../wire/types.js';
+import { addUsage } from './usage.js';
 import type { CancelSignal } from '../util/cancel.js';
 
 export interface RunInput {
@@ -52,14 +53,6 @@ function responseFormat(r: ResponseObject): GenerateRequest['responseFormat'] {
 /** Ends the response with the terminal event of `patch.status`. */
 export function finalize(log: LiveLog, patch: Partial<ResponseObject> & { status: TerminalStatus }): void {
   log.append({ type: TERMINAL_EVENT[patch.status], response: { ...log.state, completed_at: now(), ...patch } });
-}
-
-function addUsage(usage: UsageObject, u: Usage): void {
-  usage.input_tokens += u.inputTokens;
-  usage.output_tokens += u.outputTokens;
-  usage.input_tokens_details.cached_tokens += u.cachedTokens ?? 0;
-  usage.output_tokens_details.reasoning_tokens += u.reasoningTokens ?? 0;
-  usage.total_tokens = usage.input_tokens + usage.output_tokens;
 }
 
 class Run {

@@ -5,7 +5,7 @@ import { conversationStoreOf, loadConversationContext, newInputItems } from '../
 import { errors } from '../wire/errors.js';
 import type { CreateResponseBody } from '../wire/schemas/responses.js';
 import type { ProviderRouter, ResolvedModel } from '../providers/router.js';
-import { pageItems } from '../store/paging.js';
+import { pageItems, toListPage } from '../store/paging.js';
 import type { Owner, PageQuery, ResponseRecord, Store } from '../store/types.js';
 import { credentialVault } from '../tools/mcp/credentials.js';
 import { prepareTools, type ToolPolicy } from '../tools/prepare.js';
@@ -114,7 +114,7 @@ export class ResponsesService {
     // Tools (issue 4): a 400 for what cannot run, the chain's tool state, credentials (memory only).
     const tools = await prepareTools({
       rawTools: (body.tools ?? []) as Array<Record<string, any>>, response: initial, history, input: inputItems,
-      provider: resolved.provider, policy: this.toolPolicy,
+      capabilities: caps, policy: this.toolPolicy,
     });
     // `truncation`: drops the oldest history items when the prompt would not fit (or 400 if disabled).
     const messages = await fitContext({
@@ -163,14 +163,7 @@ export class ResponsesService {
 
   async list(owner: Owner, q: PageQuery) {
     const recs = await this.store.listResponses(owner, { ...q, limit: q.limit + 1 });
-    const page = recs.slice(0, q.limit);
-    return {
-      object: 'list' as const,
-      data: page.map((r) => this.current(r)),
-      first_id: page[0]?.id ?? null,
-      last_id: page[page.length - 1]?.id ?? null,
-      has_more: recs.length > q.limit,
-    };
+    return toListPage(recs, q.limit, (r) => this.current(r));
   }
 
   /**
@@ -268,13 +261,6 @@ export class ResponsesService {
     const pending = this.hub.local(id)?.pendingCreate;
     const oneMore = { ...q, limit: q.limit + 1 };
     const items = pending ? pageItems(pending.inputItems, oneMore) : await this.store.listInputItems(id, oneMore);
-    const page = items.slice(0, q.limit).map((it) => JSON.parse(it.json) as Item);
-    return {
-      object: 'list' as const,
-      data: page,
-      first_id: page[0]?.id ?? null,
-      last_id: page[page.length - 1]?.id ?? null,
-      has_more: items.length > q.limit,
-    };
+    return toListPage(items, q.limit, (it) => JSON.parse(it.json) as Item);
   }
 }

@@ -11,6 +11,7 @@ import { chmod, copyFile, mkdir, rename } from 'node:fs/promises';
 import { readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { modelPathFromEnv } from '../config/model-path.js';
 import { generateTinyGguf } from './generate-tiny-gguf.js';
 
 const SHARED_MODEL = join('..', 'shared', 'models', 'stories260K.gguf');
@@ -43,8 +44,8 @@ function firstGguf(dir: string): string | undefined {
  * The model file `auto` uses: `MODEL_PATH` when set (returned even if missing, so callers can report
  * it), else the first `*.gguf` in `<cwd>/models/`. Undefined when neither exists. No side effects.
  */
-export function resolveDefaultModelPath(cwd: string = process.cwd()): string | undefined {
-  const fromEnv = process.env.MODEL_PATH;
+export function resolveDefaultModelPath(cwd: string = process.cwd(), env?: NodeJS.ProcessEnv): string | undefined {
+  const fromEnv = modelPathFromEnv(env);
   if (fromEnv) return resolve(cwd, fromEnv);
   return firstGguf(join(cwd, 'models'));
 }
@@ -55,8 +56,8 @@ export interface EnsureModelResult {
 }
 
 /** Resolves (and if needed creates) the default model file. Throws when MODEL_PATH points nowhere. */
-export async function ensureModel(cwd: string = process.cwd()): Promise<EnsureModelResult> {
-  const fromEnv = process.env.MODEL_PATH;
+export async function ensureModel(cwd: string = process.cwd(), env?: NodeJS.ProcessEnv): Promise<EnsureModelResult> {
+  const fromEnv = modelPathFromEnv(env);
   if (fromEnv) {
     const path = resolve(cwd, fromEnv);
     if (!isFile(path)) throw new Error(`MODEL_PATH is set to ${fromEnv} but no file exists at ${path}`);

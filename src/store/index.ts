@@ -7,9 +7,10 @@ import type { Store } from './types.js';
 
 export async function createStore(config: Config): Promise<Store> {
   const url = config.databaseUrl;
-  if (!url) return new SqliteStore(join(config.dataDir, 'respd.db'));
-  if (url.startsWith('sqlite://')) return new SqliteStore(url.slice('sqlite://'.length));
+  const sqlite = { busyTimeoutMs: config.sqliteBusyTimeoutMs };
+  if (!url) return new SqliteStore(join(config.dataDir, 'respd.db'), sqlite);
+  if (url.startsWith('sqlite://')) return new SqliteStore(url.slice('sqlite://'.length), sqlite);
   // Scale-out: one PostgreSQL for every instance; `?schema=NAME` or DATABASE_SCHEMA picks a schema.
-  if (/^postgres(ql)?:\/\//.test(url)) return new PostgresStore(url, { schema: process.env.DATABASE_SCHEMA || undefined });
+  if (/^postgres(ql)?:\/\//.test(url)) return new PostgresStore(url, { schema: config.databaseSchema });
   throw new Error(`Unsupported DATABASE_URL scheme '${url.split(':')[0]}' (use sqlite://path or postgres://…)`);
 }

@@ -3,7 +3,7 @@
 // answers refer to real requests), plus what the run needs: the chain's tool state (stored with the
 // request) and the MCP credentials (kept in memory only, never stored).
 import { errors } from '../wire/errors.js';
-import type { Provider } from '../providers/types.js';
+import type { ModelCapabilities } from '../providers/types.js';
 import type { Item, ResponseObject } from '../wire/types.js';
 import { chainToolState, type ChainToolState } from './chain.js';
 import type { ServerHeaders } from './mcp/credentials.js';
@@ -28,16 +28,12 @@ export interface PrepareInput {
   response: ResponseObject;
   history: Item[];
   input: Item[];
-  provider: Provider;
+  /** What the model's provider declares it can do. */
+  capabilities: ModelCapabilities;
   policy: ToolPolicy;
 }
 
 const isObj = (v: unknown): v is Record<string, any> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-/** A local engine (it has a model to load) enforces schemas by grammar; upstreams get response_format. */
-function enforcesByGrammar(provider: Provider): boolean {
-  return typeof (provider as Provider & { load?: unknown }).load === 'function';
-}
 
 function headersOf(t: Record<string, any>, p: string): Record<string, string> {
   const out: Record<string, string> = {};
@@ -109,7 +105,7 @@ export async function prepareTools(x: PrepareInput): Promise<PreparedTools> {
   if (choice?.type === 'mcp' && !labels.has(choice.server_label)) {
     throw errors.invalid(`tool_choice names MCP server '${String(choice.server_label)}', which is not among the tools.`, 'tool_choice');
   }
-  checkTextFormat(x.response.text.format, enforcesByGrammar(x.provider));
+  checkTextFormat(x.response.text.format, x.capabilities.grammar);
   return {
     chain: chainToolState(x.history, x.input, x.policy.allowPrivateMcp),
     headers,

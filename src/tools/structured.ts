@@ -69,8 +69,8 @@ export function assertValidSchema(schema: Record<string, unknown>, param: string
 }
 
 /**
- * Create-time check of `text.format`. `byGrammar`: the model is the embedded engine, which enforces the
- * schema itself; upstreams receive it as `response_format` and enforce it their own way.
+ * Create-time check of `text.format`. `byGrammar`: the provider enforces the schema by a grammar
+ * (ModelCapabilities.grammar); otherwise it gets the schema as is and enforces it its own way.
  */
 export function checkTextFormat(format: Record<string, any>, byGrammar: boolean): void {
   if (format?.type !== 'json_schema') return;
@@ -79,7 +79,7 @@ export function checkTextFormat(format: Record<string, any>, byGrammar: boolean)
   const gap = grammarGap(format.schema ?? {});
   if (gap) {
     throw errors.invalid(
-      `The embedded engine cannot enforce the JSON schema of text.format '${format.name}': ${gap}. ` +
+      `This model cannot enforce the JSON schema of text.format '${format.name}': ${gap}. ` +
         `Remove that constraint, or leave text.format.strict unset/false to accept output that may violate it.`,
       'text.format', 'unsupported_json_schema',
     );

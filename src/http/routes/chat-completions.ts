@@ -4,7 +4,7 @@
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { newId } from '../../wire/ids.js';
-import type { ChatMessage, ContentPart, GenerateEvent, GenerateRequest, ProxyResult, ToolCall } from '../../providers/types.js';
+import type { ChatMessage, ContentPart, GenerateEvent, GenerateRequest, ProxyResult, ToolCall, Usage } from '../../providers/types.js';
 import { ProviderError } from '../../providers/types.js';
 import { errors, fromBackend } from '../../wire/errors.js';
 import type { AppDeps } from '../deps.js';
@@ -49,6 +49,11 @@ function toMessages(raw: Body[]): ChatMessage[] {
         throw errors.invalid(`Invalid role '${String(m.role)}' at messages[${i}].`, `messages[${i}].role`);
     }
   });
+}
+
+/** A turn's usage in Chat Completions' words. */
+function chatUsage(u: Usage) {
+  return { prompt_tokens: u.inputTokens, completion_tokens: u.outputTokens, total_tokens: u.inputTokens + u.outputTokens };
 }
 
 function toRequest(b: Body, model: string, signal: CancelSignal): GenerateRequest {
@@ -124,7 +129,7 @@ export const chatCompletionsRoutes = (deps: AppDeps): FastifyPluginAsync => asyn
       if (ev.type === 'text') text += ev.delta;
       else if (ev.type === 'tool_call_start') calls[ev.index] = { id: ev.id, type: 'function', function: { name: ev.name, arguments: '' } };
       else if (ev.type === 'tool_call_delta' && calls[ev.index]) calls[ev.index].function.arguments += ev.delta;
-      else if (ev.type === 'usage') usage = { prompt_tokens: ev.usage.inputTokens, completion_tokens: ev.usage.outputTokens, total_tokens: ev.usage.inputTokens + ev.usage.outputTokens };
+      else if (ev.type === 'usage') usage = chatUsage(ev.usage);
       else if (ev.type === 'finish') finish = ev.reason;
     }
     return {
@@ -148,7 +153,7 @@ async function streamChat(reply: FastifyReply, gen: AsyncIterable<GenerateEvent>
       else if (ev.type === 'tool_call_start') send([{ index: 0, delta: { tool_calls: [{ index: ev.index, id: ev.id, type: 'function', function: { name: ev.name, arguments: '' } }] }, finish_reason: null }]);
       else if (ev.type === 'tool_call_delta') send([{ index: 0, delta: { tool_calls: [{ index: ev.index, function: { arguments: ev.delta } }] }, finish_reason: null }]);
       else if (ev.type === 'finish') send([{ index: 0, delta: {}, finish_reason: ev.reason }]);
-      else if (ev.type === 'usage' && m.includeUsage) send([], { usage: { prompt_tokens: ev.usage.inputTokens, completion_tokens: ev.usage.outputTokens, total_tokens: ev.usage.inputTokens + ev.usage.outputTokens } });
+      else if (ev.type === 'usage' && m.includeUsage) send([], { usage: chatUsage(ev.usage) });
     }
     res.write('data: [DONE]\n\n');
   } catch (err) {

@@ -9,6 +9,7 @@ import { LlamaGrammarEvaluationState } from 'node-llama-cpp';
 import { ProviderError, type TokenLogprob } from '../types.js';
 import type { TokenInspector } from './logprobs.js';
 import { StopDetector, type Piece } from './stop-detector.js';
+import type { CancelSignal } from '../../util/cancel.js';
 
 export interface SamplingOptions {
   temperature?: number;
@@ -21,7 +22,7 @@ export interface CompletionParams extends SamplingOptions {
   model: LlamaModel;
   sequence: LlamaContextSequence;
   prompt: Token[];
-  signal: AbortSignal;
+  signal: CancelSignal;
   maxTokens?: number;
   grammar?: LlamaGrammar;
   /** Chat-template end-of-turn markers; ignored while a grammar constrains the output. */

@@ -13,7 +13,7 @@ import { runCompletion } from './completion.js';
 import { renderPrompt } from './prompt.js';
 import type { LlamaRuntime } from './runtime.js';
 import { forcedTools, generateToolCall } from './tool-calls.js';
-import { toAbortSignal } from '../../util/cancel.js';
+import { Cancel, type CancelSignal } from '../../util/cancel.js';
 
 /** Consecutive deltas (with their logprobs) waiting for the consumer become one delta. */
 function mergeDeltas(last: GenerateEvent, next: GenerateEvent): GenerateEvent | undefined {
@@ -31,15 +31,19 @@ const isDelta = (e: GenerateEvent) => e.type === 'text' || e.type === 'tool_call
  * most once per `streamIntervalMs` (faster tokens are merged; see channel.ts).
  */
 export function startGeneration(runtime: LlamaRuntime, req: GenerateRequest, streamIntervalMs = 0): AsyncIterable<GenerateEvent> {
-  const cancel = new AbortController();
+  // One cheap signal for both ways a turn stops: the request's signal or a consumer that stops reading.
+  // Nothing here hands it to node-llama-cpp, so no real AbortSignal is needed.
+  const signal = new Cancel();
+  const onAbort = () => signal.abort(req.signal.reason);
+  if (req.signal.aborted) onAbort();
+  else req.signal.addEventListener('abort', onAbort);
   const channel = new EventChannel<GenerateEvent>({
-    onCancel: () => cancel.abort(),
+    onCancel: () => signal.abort(),
     coalesce: mergeDeltas,
     holdable: isDelta,
     intervalMs: streamIntervalMs,
   });
-  const signal = AbortSignal.any([toAbortSignal(req.signal), cancel.signal]);
-  produce(runtime, req, signal, (e) => channel.push(e)).then(
+  produce(runtime, req, signal, (e) => channel.push(e)).finally(() => req.signal.removeEventListener('abort', onAbort)).then(
     () => channel.close(),
     (err: unknown) =>
       channel.fail(
@@ -54,7 +58,7 @@ export function startGeneration(runtime: LlamaRuntime, req: GenerateRequest, str
 async function produce(
   runtime: LlamaRuntime,
   req: GenerateRequest,
-  signal: AbortSignal,
+  signal: CancelSignal,
   push: (e: GenerateEvent) => void,
 ): Promise<void> {
   const finish = (usage: Usage, reason: 'stop' | 'length' | 'tool_calls') => {

@@ -32,7 +32,7 @@ export interface LlamaProviderOptions {
 }
 
 export interface LlamaProvider extends Provider {
-  /** Loads the model now (e.g. at server start). Rejects with a ProviderError if it cannot. */
+  /** Loads the model now (server start). Rejects with a ProviderError if it cannot. */
   load(): Promise<void>;
   /** The name `listModels` reports: the file name without `.gguf`. */
   readonly modelName: string;
@@ -66,7 +66,7 @@ export function createLlamaProvider(opts: LlamaProviderOptions): LlamaProvider {
     },
 
     capabilities(): ModelCapabilities {
-      return { images: false, files: false, jsonSchema: true };
+      return { images: false, files: false, jsonSchema: true, grammar: true };
     },
 
     /** Any model name is accepted: this provider has exactly one model. */

@@ -124,7 +124,7 @@ export class LlamaRuntime {
         // The default ("nextCycle", setImmediate) waits behind all I/O callbacks of the loop turn before
         // decoding the next token whenever not every sequence has work. Dispatching after the current
         // microtasks still batches sequences that queue in the same tick, without that wait.
-        batching: { dispatchSchedule: process.env.LLAMA_DISPATCH === 'nextCycle' ? 'nextCycle' : (dispatch) => queueMicrotask(dispatch) },
+        batching: { dispatchSchedule: (dispatch) => queueMicrotask(dispatch) },
       });
       const sequences = Array.from({ length: parallel }, () => context.getSequence());
       const chatWrapper = resolveChatWrapper(model) ?? new GeneralChatWrapper();

@@ -4,9 +4,11 @@
 // that number must wait in arrival order instead of failing with "No sequences left". A waiting request
 // whose signal aborts leaves the queue immediately, so a cancelled client never holds a place.
 
+import type { CancelSignal } from '../../util/cancel.js';
+
 export class SequencePool<S> {
   private readonly free: S[];
-  private readonly waiters: { resolve: (s: S | undefined) => void; signal: AbortSignal; onAbort: () => void }[] = [];
+  private readonly waiters: { resolve: (s: S | undefined) => void; signal: CancelSignal; onAbort: () => void }[] = [];
   private closed = false;
 
   constructor(items: S[]) {
@@ -26,7 +28,7 @@ export class SequencePool<S> {
    * Among free sequences the one with the highest `score` wins (ties: the most recently released),
    * which lets the caller prefer a sequence that already holds a matching prompt prefix.
    */
-  acquire(signal: AbortSignal, score?: (item: S) => number): Promise<S | undefined> {
+  acquire(signal: CancelSignal, score?: (item: S) => number): Promise<S | undefined> {
     if (this.closed || signal.aborted) return Promise.resolve(undefined);
     // Only hand out directly when nobody is queued, so late arrivals cannot overtake waiters.
     if (this.waiters.length === 0 && this.free.length > 0) {

@@ -13,6 +13,7 @@ import { runCompletion, type CompletionResult } from './completion.js';
 import { functionCallPrefix, type RenderedPrompt } from './prompt.js';
 import type { LoadedModel } from './runtime.js';
 import type { LlamaContextSequence } from 'node-llama-cpp';
+import type { CancelSignal } from '../../util/cancel.js';
 
 const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
@@ -50,7 +51,7 @@ export async function generateToolCall(
   m: LoadedModel,
   sequence: LlamaContextSequence,
   req: GenerateRequest,
-  signal: AbortSignal,
+  signal: CancelSignal,
   rendered: RenderedPrompt,
   candidates: FunctionToolDef[],
   push: (e: GenerateEvent) => void,

@@ -32,7 +32,7 @@ export interface OpenAICompatibleProviderOptions {
   headers?: Record<string, string>;
 }
 
-const CAPABILITIES: ModelCapabilities = { images: true, files: true, jsonSchema: true };
+const CAPABILITIES: ModelCapabilities = { images: true, files: true, jsonSchema: true, grammar: false };
 
 export function createOpenAICompatibleProvider(opts: OpenAICompatibleProviderOptions): Provider {
   const totalTimeoutMs = opts.timeoutMs ?? 600_000;

@@ -37,13 +37,14 @@ export class SqliteStore implements Store {
   readonly conversations: SqliteConversationStore;
   private stmts!: ReturnType<SqliteStore['prepare']>;
 
-  constructor(readonly path: string) {
+  /** `busyTimeoutMs`: how long a write waits for a locked file (SQLITE_BUSY_TIMEOUT_MS). */
+  constructor(readonly path: string, opts: { busyTimeoutMs?: number } = {}) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     this.db = new Database(path);
     this.db.pragma('journal_mode = WAL');
     // NORMAL is durable across process crashes in WAL mode; only an OS crash can lose the last commits.
     this.db.pragma('synchronous = NORMAL');
-    this.db.pragma(`busy_timeout = ${Number(process.env.SQLITE_BUSY_TIMEOUT_MS ?? 5000)}`);
+    this.db.pragma(`busy_timeout = ${opts.busyTimeoutMs ?? 5000}`);
     // Checkpoints are where WAL mode fsyncs: checkpoint less often (every ~16 MiB of WAL instead of
     // 4 MiB) so the cost is paid in fewer, larger steps. The WAL is truncated back after each.
     this.db.pragma('wal_autocheckpoint = 4096');

@@ -79,6 +79,13 @@ export async function prepareTools(x: PrepareInput): Promise<PreparedTools> {
     if (t.type === 'function' && t.strict !== false && isObj(t.parameters)) {
       assertValidSchema(t.parameters, `${p}.parameters`, `The parameters of function '${t.name}'`);
     }
+    if (t.type === 'namespace' && Array.isArray(t.tools)) {
+      t.tools.forEach((f: Record<string, any>, j: number) => {
+        if (f?.type === 'function' && f.strict !== false && isObj(f.parameters)) {
+          assertValidSchema(f.parameters, `${p}.tools[${j}].parameters`, `The parameters of function '${t.name}.${f.name}'`);
+        }
+      });
+    }
     if (t.type === 'function' && t.name === SLEEP_FUNCTION && x.rawTools.some((o) => o.type === 'sleep')) {
       throw errors.invalid(`A function named '${SLEEP_FUNCTION}' conflicts with the sleep tool.`, `${p}.name`);
     }

@@ -245,3 +245,30 @@ describe('client tool types', () => {
     assert.deepEqual(lastChat().tool_choice, { type: 'function', function: { name: 'c1' } });
   });
 });
+
+describe('custom tools on the embedded engine', () => {
+  for (const [regex, input] of [
+    ['\\d{4}-\\d{2}-\\d{2}', /^\d{4}-\d{2}-\d{2}$/],
+    ['^say "(hi|yo)"\\\\[a-c]+$', /^say "(hi|yo)"\\[a-c]+$/],
+    ['[^\\d"]{2,8}x?', /^[^\d"]{2,8}x?$/],
+  ] as const) {
+    it(`a forced call is generated under the regex grammar ${regex}`, async () => {
+      const tool = { type: 'custom', name: 'fill', format: { type: 'grammar', syntax: 'regex', definition: regex } };
+      const { types, response } = await streamed({ model: 'auto', input: 'Go', tools: [tool], tool_choice: { type: 'custom', name: 'fill' }, max_output_tokens: 48 });
+      assert.ok(types.includes('response.custom_tool_call_input.done'));
+      const call = response.output.find((i: any) => i.type === 'custom_tool_call');
+      assert.equal(call.name, 'fill');
+      assert.match(call.input, input);
+    });
+  }
+
+  it('tool_choice required picks one of two custom tools, then its grammar holds', async () => {
+    const tools = [
+      { type: 'custom', name: 'yes_no', format: { type: 'grammar', syntax: 'regex', definition: '(yes|no)' } },
+      { type: 'custom', name: 'count', format: { type: 'grammar', syntax: 'regex', definition: '[0-9]{1,3}' } },
+    ];
+    const { response } = await streamed({ model: 'auto', input: 'Go', tools, tool_choice: 'required', max_output_tokens: 48 });
+    const call = response.output.find((i: any) => i.type === 'custom_tool_call');
+    assert.match(call.input, call.name === 'yes_no' ? /^(yes|no)$/ : /^[0-9]{1,3}$/);
+  });
+});

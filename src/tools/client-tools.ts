@@ -69,7 +69,9 @@ export function clientTools(tools: Item[]): ClientTool[] {
       const def = { name: namespacedName(namespace, t.name), description: t.description, parameters: t.parameters, strict: t.strict };
       out.push({ kind: 'function', def, name: t.name, namespace, tool: t });
     } else if (t.type === 'custom') {
-      out.push({ kind: 'custom', def: fn(namespacedName(namespace, t.name), customDescription(t), CUSTOM_PARAMS), name: t.name, namespace, tool: t });
+      const def = fn(namespacedName(namespace, t.name), customDescription(t), CUSTOM_PARAMS);
+      if (t.format?.type === 'grammar') def.inputGrammar = { syntax: t.format.syntax, definition: t.format.definition };
+      out.push({ kind: 'custom', def, name: t.name, namespace, tool: t });
     }
   };
   for (const t of tools) {

@@ -6,6 +6,7 @@
 import type { Llama, LlamaGrammar } from 'node-llama-cpp';
 import { ProviderError, type FunctionToolDef, type ResponseFormat } from '../types.js';
 import { toGbnfSchema } from './json-schema.js';
+import { regexInputGrammar } from './regex-gbnf.js';
 
 export class GrammarCache {
   private readonly entries = new Map<string, Promise<LlamaGrammar>>();
@@ -55,8 +56,25 @@ export class GrammarCache {
 
   /** Grammar for a tool's arguments object. A tool without parameters takes exactly `{}`. */
   forToolArguments(tool: FunctionToolDef): Promise<LlamaGrammar> {
+    // A lark grammar is not converted (yet): its input is generated as any JSON string.
+    if (tool.inputGrammar?.syntax === 'regex') return this.regexInput(tool.name, tool.inputGrammar.definition);
     const schema = tool.parameters ?? { type: 'object', properties: {}, additionalProperties: false };
     return this.jsonSchema(schema, `The parameters of tool "${tool.name}"`);
+  }
+
+  private regexInput(name: string, regex: string): Promise<LlamaGrammar> {
+    return this.get(`regex:${regex}`, async () => {
+      try {
+        return await this.llama.createGrammar({ grammar: regexInputGrammar(regex) });
+      } catch (err) {
+        throw new ProviderError(
+          `The regex grammar of tool "${name}" could not be turned into a grammar: ${err instanceof Error ? err.message : String(err)}`,
+          400,
+          false,
+          'invalid_grammar',
+        );
+      }
+    });
   }
 
   /** Grammar that emits exactly one of the tool names (used to pick a tool for tool_choice=required). */

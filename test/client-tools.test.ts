@@ -262,6 +262,26 @@ describe('custom tools on the embedded engine', () => {
     });
   }
 
+  it('a forced call is generated under a lark grammar', async () => {
+    // Bounded, so that a tiny model cannot wander (the grammar ends the input within the token budget).
+    const definition = [
+      '// sums of small numbers',
+      'start: expr',
+      'expr: term (SP ADD SP term)~0..2 -> add',
+      'term: NUM',
+      '    | "(" NUM ")"',
+      'NUM: DIGIT ~ 1..3',
+      'SP: " "',
+      'ADD: "+" | "-"',
+      '%import common.DIGIT',
+      '%ignore WS',
+    ].join('\n');
+    const tool = { type: 'custom', name: 'math', format: { type: 'grammar', syntax: 'lark', definition } };
+    const { response } = await streamed({ model: 'auto', input: 'Go', tools: [tool], tool_choice: { type: 'custom', name: 'math' }, max_output_tokens: 64 });
+    const call = response.output.find((i: any) => i.type === 'custom_tool_call');
+    assert.match(call.input, /^(\d{1,3}|\(\d{1,3}\))( [+-] (\d{1,3}|\(\d{1,3}\))){0,2}$/);
+  });
+
   it('tool_choice required picks one of two custom tools, then its grammar holds', async () => {
     const tools = [
       { type: 'custom', name: 'yes_no', format: { type: 'grammar', syntax: 'regex', definition: '(yes|no)' } },

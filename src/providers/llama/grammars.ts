@@ -6,7 +6,8 @@
 import type { Llama, LlamaGrammar } from 'node-llama-cpp';
 import { ProviderError, type FunctionToolDef, type ResponseFormat } from '../types.js';
 import { toGbnfSchema } from './json-schema.js';
-import { regexInputGrammar } from './regex-gbnf.js';
+import { larkRules } from './lark-gbnf.js';
+import { inputGrammar, regexInputGrammar } from './regex-gbnf.js';
 
 export class GrammarCache {
   private readonly entries = new Map<string, Promise<LlamaGrammar>>();
@@ -56,19 +57,21 @@ export class GrammarCache {
 
   /** Grammar for a tool's arguments object. A tool without parameters takes exactly `{}`. */
   forToolArguments(tool: FunctionToolDef): Promise<LlamaGrammar> {
-    // A lark grammar is not converted (yet): its input is generated as any JSON string.
-    if (tool.inputGrammar?.syntax === 'regex') return this.regexInput(tool.name, tool.inputGrammar.definition);
+    const g = tool.inputGrammar;
+    if (g) return this.customInput(tool.name, g.syntax, g.definition);
     const schema = tool.parameters ?? { type: 'object', properties: {}, additionalProperties: false };
     return this.jsonSchema(schema, `The parameters of tool "${tool.name}"`);
   }
 
-  private regexInput(name: string, regex: string): Promise<LlamaGrammar> {
-    return this.get(`regex:${regex}`, async () => {
+  /** `{"input": string}` where the string matches a custom tool's regex or Lark grammar. */
+  private customInput(name: string, syntax: 'regex' | 'lark', definition: string): Promise<LlamaGrammar> {
+    return this.get(`${syntax}:${definition}`, async () => {
       try {
-        return await this.llama.createGrammar({ grammar: regexInputGrammar(regex) });
+        const gbnf = syntax === 'regex' ? regexInputGrammar(definition) : (({ body, rules }) => inputGrammar(body, rules))(larkRules(definition));
+        return await this.llama.createGrammar({ grammar: gbnf });
       } catch (err) {
         throw new ProviderError(
-          `The regex grammar of tool "${name}" could not be turned into a grammar: ${err instanceof Error ? err.message : String(err)}`,
+          `The ${syntax} grammar of tool "${name}" could not be turned into a grammar: ${err instanceof Error ? err.message : String(err)}`,
           400,
           false,
           'invalid_grammar',

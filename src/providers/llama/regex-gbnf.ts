@@ -206,11 +206,30 @@ class Parser {
   }
 }
 
-/** GBNF for `{"input":"<a JSON string whose value matches regex>"}`; throws with the reason when it cannot. */
-export function regexInputGrammar(regex: string): string {
+/** The strings a regex matches, as a GBNF expression of their JSON-escaped text (anchors at the ends dropped). */
+export function regexExpression(regex: string): string {
   let src = regex.startsWith('^') ? regex.slice(1) : regex;
   // A final `$` is an anchor unless an odd number of backslashes escapes it.
   if (src.endsWith('$') && (/\\*(?=\$$)/.exec(src)![0].length % 2 === 0)) src = src.slice(0, -1);
-  const body = new Parser(src).parse();
-  return `root ::= ${literal('{"input":"')} body ${literal('"}')}\nbody ::= ${body}\n`;
+  return new Parser(src).parse();
+}
+
+/** A literal string as a GBNF expression of its JSON-escaped text. */
+export function jsonLiteral(text: string): string {
+  return text ? literal([...text].map((c) => jsonEscaped(c.codePointAt(0)!)).join('')) : '""';
+}
+
+/** The characters from `from` to `to` (code points) as a GBNF expression of their JSON-escaped text. */
+export function jsonCharRange(from: number, to: number): string {
+  return charSet([[from, to]]);
+}
+
+/** GBNF for `{"input":"<the string>"}`, the string's JSON text given by `body` and `rules`. */
+export function inputGrammar(body: string, rules = ''): string {
+  return `root ::= ${literal('{"input":"')} body ${literal('"}')}\nbody ::= ${body}\n${rules}`;
+}
+
+/** GBNF for `{"input":"<a JSON string whose value matches regex>"}`; throws with the reason when it cannot. */
+export function regexInputGrammar(regex: string): string {
+  return inputGrammar(regexExpression(regex));
 }

@@ -238,6 +238,12 @@ describe('client tool types', () => {
     assert.deepEqual(call.pending_safety_checks, []);
   });
 
+  it('two tools offered under one function name are a 400', async () => {
+    const res = await post({ model: MODEL, input: 'x', tools: [{ type: 'apply_patch' }, { type: 'function', name: 'apply_patch' }] });
+    assert.equal(res.status, 400);
+    assert.match((await res.json()).error.message, /'apply_patch'/);
+  });
+
   it('tool_choice forces a client tool type on the upstream', async () => {
     await json({ model: MODEL, input: 'x', tools: [{ type: 'apply_patch' }, { type: 'custom', name: 'c1' }], tool_choice: { type: 'apply_patch' } });
     assert.deepEqual(lastChat().tool_choice, { type: 'function', function: { name: 'apply_patch' } });

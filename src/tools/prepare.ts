@@ -6,6 +6,7 @@ import { errors } from '../http/errors.js';
 import type { Provider } from '../providers/types.js';
 import type { Item, ResponseObject } from '../responses/types.js';
 import { chainToolState, type ChainToolState } from './chain.js';
+import { clientTools } from './client-tools.js';
 import type { ServerHeaders } from './mcp/credentials.js';
 import { refusalReason } from './mcp/ssrf.js';
 import { MAX_SECONDS_LIMIT, SLEEP_FUNCTION } from './sleep/tool.js';
@@ -111,6 +112,12 @@ export async function prepareTools(x: PrepareInput): Promise<PreparedTools> {
     checkApprovalShape(t, p);
     const h = headersOf(t, p);
     if (Object.keys(h).length) headers[t.server_label] = h;
+  }
+  // Every client tool reaches the model as a function: two of them must not share a name.
+  const offered = new Set<string>();
+  for (const c of clientTools(x.response.tools)) {
+    if (offered.has(c.def.name)) throw errors.invalid(`Two tools are offered to the model as '${c.def.name}'; rename one.`, 'tools');
+    offered.add(c.def.name);
   }
   const choice = x.response.tool_choice as any;
   if (choice?.type === 'mcp' && !labels.has(choice.server_label)) {

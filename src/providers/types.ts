@@ -26,6 +26,11 @@ export interface FunctionToolDef {
   description?: string | null;
   parameters?: Record<string, unknown> | null;
   strict?: boolean | null;
+  /**
+   * The arguments are `{"input": string}` and the string must match this grammar (a custom tool's
+   * format). A backend that samples under grammars enforces it; others get it in the description.
+   */
+  inputGrammar?: { syntax: 'regex' | 'lark'; definition: string };
 }
 
 export type ToolChoice = 'none' | 'auto' | 'required' | { name: string };

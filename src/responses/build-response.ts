@@ -2,31 +2,97 @@
 // concrete defaults where OpenAI would say null but the Open Responses schema requires a value.
 import type { CreateResponseBody } from '../wire/schemas/responses.js';
 import { errors } from '../wire/errors.js';
+import { isLocalShell } from '../tools/client-tools.js';
 import type { Item, ResponseObject } from '../wire/types.js';
 
 const FUNCTION_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
+
+/**
+ * Hosted tools this server does not run yet. They are accepted and echoed, never offered to the model
+ * (a client such as Codex sends web_search on every request), and forcing one with tool_choice is a 400.
+ */
+export const HOSTED_TOOL_TYPES = new Set([
+  'web_search', 'web_search_2025_08_26', 'web_search_preview', 'web_search_preview_2025_03_11', 'file_search',
+  'code_interpreter', 'image_generation', 'tool_search',
+]);
+
+function normalizeFunction(t: Record<string, any>, p: string): Item {
+  if (typeof t.name !== 'string' || !FUNCTION_NAME.test(t.name)) {
+    throw errors.invalid(`'${p}.name' must match ^[a-zA-Z0-9_-]{1,64}$.`, `${p}.name`);
+  }
+  if (t.parameters !== undefined && t.parameters !== null && (typeof t.parameters !== 'object' || Array.isArray(t.parameters))) {
+    throw errors.invalid(`'${p}.parameters' must be a JSON schema object.`, `${p}.parameters`);
+  }
+  if (t.description !== undefined && t.description !== null && typeof t.description !== 'string') {
+    throw errors.invalid(`'${p}.description' must be a string.`, `${p}.description`);
+  }
+  if (t.strict !== undefined && t.strict !== null && typeof t.strict !== 'boolean') {
+    throw errors.invalid(`'${p}.strict' must be a boolean.`, `${p}.strict`);
+  }
+  return {
+    type: 'function', name: t.name, description: t.description ?? '',
+    parameters: t.parameters ?? { type: 'object', properties: {} }, strict: t.strict ?? true,
+  };
+}
+
+function normalizeCustom(t: Record<string, any>, p: string): Item {
+  if (typeof t.name !== 'string' || !FUNCTION_NAME.test(t.name)) {
+    throw errors.invalid(`'${p}.name' must match ^[a-zA-Z0-9_-]{1,64}$.`, `${p}.name`);
+  }
+  if (t.description !== undefined && t.description !== null && typeof t.description !== 'string') {
+    throw errors.invalid(`'${p}.description' must be a string.`, `${p}.description`);
+  }
+  const f = t.format ?? { type: 'text' };
+  if (f?.type === 'grammar') {
+    if (f.syntax !== 'lark' && f.syntax !== 'regex') throw errors.invalid(`'${p}.format.syntax' must be "lark" or "regex".`, `${p}.format.syntax`);
+    if (typeof f.definition !== 'string' || !f.definition) throw errors.invalid(`'${p}.format.definition' must be a non-empty string.`, `${p}.format.definition`);
+    if (f.syntax === 'regex') {
+      try {
+        new RegExp(f.definition, 'u');
+      } catch (err) {
+        throw errors.invalid(`'${p}.format.definition' is not a valid regex: ${(err as Error).message}`, `${p}.format.definition`);
+      }
+    }
+  } else if (f?.type !== 'text') {
+    throw errors.invalid(`'${p}.format.type' must be "text" or "grammar".`, `${p}.format.type`);
+  }
+  const format = f.type === 'grammar' ? { type: 'grammar', syntax: f.syntax, definition: f.definition } : { type: 'text' };
+  return { type: 'custom', name: t.name, ...(t.description ? { description: t.description } : {}), format };
+}
 
 export function normalizeTools(tools: CreateResponseBody['tools']): Item[] {
   return (tools ?? []).map((t: Record<string, any>, i): Item => {
     const p = `tools[${i}]`;
     switch (t.type) {
-      case 'function': {
+      case 'function':
+        return normalizeFunction(t, p);
+      case 'custom':
+        return normalizeCustom(t, p);
+      case 'namespace': {
         if (typeof t.name !== 'string' || !FUNCTION_NAME.test(t.name)) {
           throw errors.invalid(`'${p}.name' must match ^[a-zA-Z0-9_-]{1,64}$.`, `${p}.name`);
         }
-        if (t.parameters !== undefined && t.parameters !== null && (typeof t.parameters !== 'object' || Array.isArray(t.parameters))) {
-          throw errors.invalid(`'${p}.parameters' must be a JSON schema object.`, `${p}.parameters`);
+        if (!Array.isArray(t.tools) || t.tools.length > 128) throw errors.invalid(`'${p}.tools' must be a list of function or custom tools.`, `${p}.tools`);
+        const inner = t.tools.map((x: unknown, j: number) => {
+          const q = `${p}.tools[${j}]`;
+          const o = (x ?? {}) as Record<string, any>;
+          if (o.type === 'function') return normalizeFunction(o, q);
+          if (o.type === 'custom') return normalizeCustom(o, q);
+          throw errors.invalid(`'${q}.type' must be "function" or "custom".`, `${q}.type`);
+        });
+        return { type: 'namespace', name: t.name, description: typeof t.description === 'string' ? t.description : '', tools: inner };
+      }
+      case 'local_shell':
+      case 'apply_patch':
+      case 'computer':
+        return { type: t.type };
+      case 'shell':
+        return { type: 'shell', ...(t.environment ? { environment: t.environment } : {}) };
+      case 'computer_use_preview': {
+        for (const k of ['display_width', 'display_height']) {
+          if (!Number.isInteger(t[k]) || t[k] < 1) throw errors.invalid(`'${p}.${k}' must be a positive integer.`, `${p}.${k}`);
         }
-        if (t.description !== undefined && t.description !== null && typeof t.description !== 'string') {
-          throw errors.invalid(`'${p}.description' must be a string.`, `${p}.description`);
-        }
-        if (t.strict !== undefined && t.strict !== null && typeof t.strict !== 'boolean') {
-          throw errors.invalid(`'${p}.strict' must be a boolean.`, `${p}.strict`);
-        }
-        return {
-          type: 'function', name: t.name, description: t.description ?? '',
-          parameters: t.parameters ?? { type: 'object', properties: {} }, strict: t.strict ?? true,
-        };
+        return { type: 'computer_use_preview', display_width: t.display_width, display_height: t.display_height, environment: t.environment ?? 'browser' };
       }
       case 'mcp': {
         if (typeof t.server_label !== 'string' || !t.server_label) throw errors.invalid(`'${p}.server_label' is required.`, `${p}.server_label`);
@@ -38,9 +104,15 @@ export function normalizeTools(tools: CreateResponseBody['tools']): Item[] {
       case 'sleep':
         return { type: 'sleep', ...(t.max_seconds !== undefined ? { max_seconds: t.max_seconds } : {}) };
       default:
+        if (HOSTED_TOOL_TYPES.has(t.type)) return t as Item;
         throw errors.invalid(`Tool type '${String(t.type)}' is not supported by this server.`, `${p}.type`, 'unsupported_tool');
     }
   });
+}
+
+/** A tool_choice that forces a hosted tool this server does not run: a 400 naming it. */
+function refuseHosted(type: string): never {
+  throw errors.invalid(`tool_choice forces the hosted tool '${type}', which this server does not run.`, 'tool_choice', 'unsupported_tool');
 }
 
 function normalizeToolChoice(choice: CreateResponseBody['tool_choice'], tools: Item[]): unknown {
@@ -54,8 +126,28 @@ function normalizeToolChoice(choice: CreateResponseBody['tool_choice'], tools: I
     }
     return { type: 'function', name: c.name };
   }
+  if (c.type === 'custom') {
+    if (typeof c.name !== 'string') throw errors.invalid(`'tool_choice.name' is required for a custom tool choice.`, 'tool_choice.name');
+    if (!tools.some((t) => t.type === 'custom' && t.name === c.name)) {
+      throw errors.invalid(`Tool choice '${c.name}' is not one of the declared custom tools.`, 'tool_choice');
+    }
+    return { type: 'custom', name: c.name };
+  }
   if (c.type === 'mcp') return { type: 'mcp', server_label: c.server_label, ...(c.name ? { name: c.name } : {}) };
-  if (c.type === 'allowed_tools') return c;
+  if (c.type === 'allowed_tools') {
+    // Required, with only hosted tools allowed: nothing the model could call.
+    const listed: any[] = Array.isArray(c.tools) ? c.tools : [];
+    if (c.mode === 'required' && listed.length && listed.every((t) => HOSTED_TOOL_TYPES.has(t?.type))) refuseHosted(listed[0].type);
+    return c;
+  }
+  if (HOSTED_TOOL_TYPES.has(c.type) || (c.type === 'shell' && !tools.some((t) => t.type === 'shell' && isLocalShell(t)))) refuseHosted(c.type);
+  if (['local_shell', 'shell', 'apply_patch', 'computer_use_preview', 'computer', 'computer_use'].includes(c.type)) {
+    const computer = c.type.startsWith('computer');
+    if (!tools.some((t) => t.type === c.type || (computer && t.type.startsWith('computer')))) {
+      throw errors.invalid(`tool_choice '${c.type}' names a tool that is not among the tools.`, 'tool_choice');
+    }
+    return { type: c.type };
+  }
   throw errors.invalid(`Unsupported tool_choice type '${String(c.type)}'.`, 'tool_choice.type');
 }
 

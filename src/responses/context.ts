@@ -1,6 +1,7 @@
 // What the model sees: this request's instructions, then every earlier turn of the chain (inputs and
 // outputs, oldest first), then the new input. Earlier instructions are deliberately not carried over.
 import type { ChatMessage, ContentPart, ToolCall } from '../providers/types.js';
+import { historyCall, historyResult } from '../tools/client-tools.js';
 import { builtinCall, deniedApproval } from '../tools/history.js';
 import type { Item } from '../wire/types.js';
 
@@ -31,9 +32,10 @@ export function itemsToMessages(items: Item[], approvalRequests = new Map<string
   };
   for (const it of items) {
     const builtin = builtinCall(it); // mcp_call, sleep_call: a call and its result, run by the server
-    if (it.type === 'function_call' || builtin) {
+    const clientCall = builtin ? undefined : historyCall(it); // function, custom, shell, patch, computer calls
+    if (clientCall || builtin) {
       // Consecutive calls of one turn become one assistant message with several tool calls.
-      (pendingCalls ??= []).push(builtin?.call ?? { id: it.call_id ?? it.id, name: it.name, arguments: it.arguments ?? '{}' });
+      (pendingCalls ??= []).push(builtin?.call ?? clientCall!);
       if (builtin) {
         flushCalls();
         out.push({ role: 'tool', toolCallId: builtin.call.id, content: builtin.result });
@@ -41,14 +43,16 @@ export function itemsToMessages(items: Item[], approvalRequests = new Map<string
       continue;
     }
     flushCalls();
+    const result = historyResult(it); // function_call_output and the other *_call_output items
+    if (result) {
+      out.push({ role: 'tool', toolCallId: result.callId, content: result.content });
+      continue;
+    }
     switch (it.type) {
       case 'message':
         if (it.role === 'user') out.push({ role: 'user', content: userParts(it.content) });
         else if (it.role === 'assistant') out.push({ role: 'assistant', content: textOf(it.content) });
         else out.push({ role: it.role === 'developer' ? 'developer' : 'system', content: textOf(it.content) });
-        break;
-      case 'function_call_output':
-        out.push({ role: 'tool', toolCallId: it.call_id, content: typeof it.output === 'string' ? it.output : JSON.stringify(it.output) });
         break;
       case 'mcp_approval_request':
         approvalRequests.set(it.id!, it);

@@ -48,6 +48,11 @@ export function apply(state: ResponseObject, ev: ResponseEvent): ResponseObject 
       if (item) item.arguments = (item.arguments ?? '') + ev.delta;
       return state;
     }
+    case 'response.custom_tool_call_input.delta': {
+      const item = state.output[ev.output_index];
+      if (item) item.input = (item.input ?? '') + ev.delta;
+      return state;
+    }
     default:
       return state;
   }

@@ -159,7 +159,7 @@ class Run {
       for (const call of calls) {
         const kind = tools.classify(call.name, defs)!;
         if (kind.kind === 'function') {
-          out.emitFunctionCall(call);
+          out.emitClientCall(call, kind.client);
           endsResponse = true;
           continue;
         }

@@ -2,6 +2,7 @@
 // history (earlier turns or conversation items) + the new input. With "auto", the oldest history items
 // are dropped until it fits; the instructions and the new input are never dropped. With "disabled", a
 // prompt that does not fit is a 400 here rather than a failed response later.
+import { clientTools, historyCall, historyResult } from '../tools/client-tools.js';
 import { errors } from '../wire/errors.js';
 import type { ChatMessage, FunctionToolDef, Provider } from '../providers/types.js';
 import { buildMessages } from './context.js';
@@ -35,8 +36,7 @@ function estimateTokens(messages: ChatMessage[], tools?: FunctionToolDef[]): num
 }
 
 function functionTools(tools: Item[] | undefined): FunctionToolDef[] | undefined {
-  const defs = (tools ?? []).filter((t) => t.type === 'function')
-    .map((t) => ({ name: t.name, description: t.description, parameters: t.parameters, strict: t.strict }));
+  const defs = clientTools(tools ?? []).map((c) => c.def);
   return defs.length ? defs : undefined;
 }
 
@@ -45,8 +45,12 @@ function functionTools(tools: Item[] | undefined): FunctionToolDef[] | undefined
  * result whose call was dropped (backends reject orphan results) and bookkeeping items before it.
  */
 function cutPoint(history: Item[], k: number): number {
-  const calls = new Set(history.slice(k).filter((it) => it.type === 'function_call').map((it) => it.call_id));
-  while (k < history.length && history[k].type === 'function_call_output' && !calls.has(history[k].call_id)) k++;
+  const calls = new Set(history.slice(k).map((it) => historyCall(it)?.id).filter((id) => id !== undefined));
+  while (k < history.length) {
+    const result = historyResult(history[k]!);
+    if (!result || calls.has(result.callId)) break;
+    k++;
+  }
   return k;
 }
 

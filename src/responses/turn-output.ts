@@ -4,6 +4,7 @@
 // built-in tools, and an invalid call must never reach a client. The runner then emits each valid
 // function call with the argument fragments exactly as the model produced them.
 import type { TokenLogprob } from '../providers/types.js';
+import { callItem, ID_PREFIX, type ClientTool } from '../tools/client-tools.js';
 import type { BufferedCall } from '../tools/session.js';
 import { newId } from '../wire/ids.js';
 import type { LiveLog } from './live-log.js';
@@ -75,16 +76,40 @@ export class TurnOutput {
     return this.buffered ? [...this.buffered.values()] : [];
   }
 
+  /**
+   * Emits a validated call to a client-executed tool as its own item type: a function call with its
+   * argument deltas, a custom tool call with its input (custom_tool_call_input.delta/done), the others
+   * (shell, patch, computer) as added + done.
+   */
+  emitClientCall(call: BufferedCall, tool: ClientTool): Item {
+    if (tool.kind === 'function') return this.emitFunctionCall(call, tool.name, tool.namespace);
+    const outputIndex = this.log.state.output.length;
+    const id = newId(ID_PREFIX[tool.kind]);
+    const done = callItem(tool, id, call.callId, call.arguments);
+    if (tool.kind === 'custom') {
+      this.log.append({ type: 'response.output_item.added', output_index: outputIndex, item: { ...done, input: '' } });
+      this.log.append({ type: 'response.custom_tool_call_input.delta', item_id: id, output_index: outputIndex, delta: done.input });
+      this.log.append({ type: 'response.custom_tool_call_input.done', item_id: id, output_index: outputIndex, input: done.input });
+    } else {
+      this.log.append({ type: 'response.output_item.added', output_index: outputIndex, item: { ...done, status: 'in_progress' } });
+    }
+    this.log.append({ type: 'response.output_item.done', output_index: outputIndex, item: done });
+    return done;
+  }
+
   /** Emits a validated client function call: added, its argument deltas, arguments.done, item done. */
-  emitFunctionCall(call: BufferedCall): Item {
+  emitFunctionCall(call: BufferedCall, name = call.name, namespace?: string): Item {
     const outputIndex = this.log.state.output.length;
     const id = newId('fc');
-    const item: Item = { id, type: 'function_call', status: 'in_progress', arguments: '', call_id: call.callId, name: call.name };
+    const item: Item = {
+      id, type: 'function_call', status: 'in_progress', arguments: '', call_id: call.callId, name,
+      ...(namespace ? { namespace } : {}),
+    };
     this.log.append({ type: 'response.output_item.added', output_index: outputIndex, item });
     for (const delta of call.fragments) {
       this.log.append({ type: 'response.function_call_arguments.delta', item_id: id, output_index: outputIndex, delta });
     }
-    this.log.append({ type: 'response.function_call_arguments.done', item_id: id, output_index: outputIndex, name: call.name, arguments: call.arguments });
+    this.log.append({ type: 'response.function_call_arguments.done', item_id: id, output_index: outputIndex, name, arguments: call.arguments });
     const done = { ...item, arguments: call.arguments, status: 'completed' };
     this.log.append({ type: 'response.output_item.done', output_index: outputIndex, item: done });
     return done;

@@ -6,6 +6,7 @@ import { errors } from '../wire/errors.js';
 import type { ModelCapabilities } from '../providers/types.js';
 import type { Item, ResponseObject } from '../wire/types.js';
 import { chainToolState, type ChainToolState } from './chain.js';
+import { clientTools } from './client-tools.js';
 import type { ServerHeaders } from './mcp/credentials.js';
 import { refusalReason } from './mcp/ssrf.js';
 import { MAX_SECONDS_LIMIT, SLEEP_FUNCTION } from './sleep/tool.js';
@@ -75,6 +76,13 @@ export async function prepareTools(x: PrepareInput): Promise<PreparedTools> {
     if (t.type === 'function' && t.strict !== false && isObj(t.parameters)) {
       assertValidSchema(t.parameters, `${p}.parameters`, `The parameters of function '${t.name}'`);
     }
+    if (t.type === 'namespace' && Array.isArray(t.tools)) {
+      t.tools.forEach((f: Record<string, any>, j: number) => {
+        if (f?.type === 'function' && f.strict !== false && isObj(f.parameters)) {
+          assertValidSchema(f.parameters, `${p}.tools[${j}].parameters`, `The parameters of function '${t.name}.${f.name}'`);
+        }
+      });
+    }
     if (t.type === 'function' && t.name === SLEEP_FUNCTION && x.rawTools.some((o) => o.type === 'sleep')) {
       throw errors.invalid(`A function named '${SLEEP_FUNCTION}' conflicts with the sleep tool.`, `${p}.name`);
     }
@@ -100,6 +108,12 @@ export async function prepareTools(x: PrepareInput): Promise<PreparedTools> {
     checkApprovalShape(t, p);
     const h = headersOf(t, p);
     if (Object.keys(h).length) headers[t.server_label] = h;
+  }
+  // Every client tool reaches the model as a function: two of them must not share a name.
+  const offered = new Set<string>();
+  for (const c of clientTools(x.response.tools)) {
+    if (offered.has(c.def.name)) throw errors.invalid(`Two tools are offered to the model as '${c.def.name}'; rename one.`, 'tools');
+    offered.add(c.def.name);
   }
   const choice = x.response.tool_choice as any;
   if (choice?.type === 'mcp' && !labels.has(choice.server_label)) {

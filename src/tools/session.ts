@@ -7,6 +7,7 @@ import type { EventSink } from '../wire/events.js';
 import type { Item, ResponseObject } from '../wire/types.js';
 import { parseObject, schemaViolation } from './args.js';
 import type { ChainToolState } from './chain.js';
+import { clientTools, type ClientTool } from './client-tools.js';
 import { credentialVault } from './mcp/credentials.js';
 import { McpRuntime, McpSetupError, mcpResultText, type McpExposure } from './mcp/runtime.js';
 import type { SleepRegistry } from './sleep/registry.js';
@@ -22,7 +23,7 @@ export interface BufferedCall {
 }
 
 export type CallKind =
-  | { kind: 'function'; def: FunctionToolDef }
+  | { kind: 'function'; def: FunctionToolDef; client: ClientTool }
   | { kind: 'mcp'; exposure: McpExposure }
   | { kind: 'sleep' };
 
@@ -38,10 +39,26 @@ export interface ToolSessionOptions {
   signal: CancelSignal;
 }
 
+/** computer_use_preview, computer and computer_use name the same client tool in tool_choice. */
+const sameType = (a: string, b: string) => a === b || (a.startsWith('computer') && typeof b === 'string' && b.startsWith('computer'));
+
+/** Arguments of a call to a custom / shell / patch / computer tool: the offered schema, and a regex grammar. */
+function clientCallViolation(tool: ClientTool, args: string): string | null {
+  const why = schemaViolation(tool.def.parameters!, args || '{}');
+  if (why) return `the arguments of '${tool.def.name}' do not match its schema: ${why}`;
+  const f = tool.tool.format;
+  if (tool.kind === 'custom' && f?.type === 'grammar' && f.syntax === 'regex') {
+    const input = String(JSON.parse(args).input);
+    if (!new RegExp(`^(?:${f.definition})$`, 'u').test(input)) return `the input of '${tool.name}' does not match its regex grammar`;
+  }
+  return null;
+}
+
 export class ToolSession {
   private constructor(
     private readonly opts: ToolSessionOptions,
     private readonly functions: FunctionToolDef[],
+    private readonly clients: ClientTool[],
     private readonly mcp: McpRuntime,
     private readonly sleepTool: Item | undefined,
   ) {}
@@ -53,8 +70,8 @@ export class ToolSession {
    */
   static open(opts: ToolSessionOptions): ToolSession | Promise<ToolSession> {
     const tools = opts.response.tools;
-    const functions = tools.filter((t) => t.type === 'function')
-      .map((t) => ({ name: t.name, description: t.description, parameters: t.parameters, strict: t.strict }));
+    const clients = clientTools(tools);
+    const functions = clients.map((c) => c.def);
     const headers = credentialVault.get(opts.log.id) ?? {};
     const lost = (opts.credentialLabels ?? []).find((label) => !headers[label]);
     if (lost) {
@@ -67,7 +84,7 @@ export class ToolSession {
     const chain = opts.chain ?? { listed: {}, approvals: [], allowPrivateMcp: false };
     const mcp = new McpRuntime(opts.log, tools.filter((t) => t.type === 'mcp'), headers, chain, opts.signal);
     const sleepTool = tools.find((t) => t.type === 'sleep');
-    const session = new ToolSession({ ...opts, chain }, functions, mcp, sleepTool);
+    const session = new ToolSession({ ...opts, chain }, functions, clients, mcp, sleepTool);
     if (!mcp.hasServers) return session;
     return mcp.prepare(new Set([...functions.map((f) => f.name), ...(sleepTool ? [SLEEP_FUNCTION] : [])])).then(() => session);
   }
@@ -89,6 +106,9 @@ export class ToolSession {
     if (c === 'none' || c === 'auto') return { defs, choice: c };
     if (c === 'required') return { defs, choice: force('required') };
     if (c?.type === 'function') return { defs, choice: force({ name: c.name }) };
+    if (c?.type === 'custom') return { defs, choice: force({ name: this.clients.find((t) => t.kind === 'custom' && !t.namespace && t.name === c.name)!.def.name }) };
+    const builtinType = this.clients.find((t) => t.kind !== 'function' && t.kind !== 'custom' && sameType(t.tool.type, c?.type));
+    if (builtinType) return { defs, choice: force({ name: builtinType.def.name }) };
     const ofServer = (label: string) => (d: FunctionToolDef) => this.mcp.exposures.some((x) => x.fn === d.name && x.label === label);
     if (c?.type === 'mcp') {
       const e = this.mcp.exposures.find((x) => x.label === c.server_label && x.tool.name === c.name);
@@ -97,9 +117,12 @@ export class ToolSession {
       return { defs: keep, choice: keep.length ? force('required') : undefined };
     }
     if (c?.type === 'allowed_tools' && Array.isArray(c.tools)) {
+      const client = (d: FunctionToolDef) => this.clients.find((x) => x.def === d);
       const keep = defs.filter((d) => c.tools.some((t: any) =>
-        (t.type === 'function' && t.name === d.name) || (t.type === 'sleep' && d.name === SLEEP_FUNCTION) ||
-        (t.type === 'mcp' && ofServer(t.server_label)(d))));
+        ((t.type === 'function' || t.type === 'custom') && t.name === client(d)?.name && !client(d)?.namespace) ||
+        (t.type === 'namespace' && t.name !== undefined && client(d)?.namespace === t.name) ||
+        (client(d) && client(d)!.kind !== 'function' && client(d)!.kind !== 'custom' && sameType(client(d)!.tool.type, t.type)) ||
+        (t.type === 'sleep' && d.name === SLEEP_FUNCTION) || (t.type === 'mcp' && ofServer(t.server_label)(d))));
       return { defs: keep, choice: keep.length ? (c.mode === 'required' ? force('required') : 'auto') : undefined };
     }
     return { defs, choice: 'auto' };
@@ -108,7 +131,8 @@ export class ToolSession {
   classify(name: string, offered: FunctionToolDef[]): CallKind | undefined {
     const def = offered.find((d) => d.name === name);
     if (!def) return undefined;
-    if (this.functions.includes(def)) return { kind: 'function', def };
+    const client = this.clients.find((c) => c.def === def);
+    if (client) return { kind: 'function', def, client };
     if (name === SLEEP_FUNCTION && this.sleepTool) return { kind: 'sleep' };
     const exposure = this.mcp.exposure(name);
     return exposure ? { kind: 'mcp', exposure } : undefined;
@@ -119,6 +143,7 @@ export class ToolSession {
     const kind = this.classify(call.name, offered);
     if (!kind) return `the model called '${call.name.slice(0, 64)}', which is not one of the offered tools`;
     if (kind.kind === 'function') {
+      if (kind.client.kind !== 'function') return clientCallViolation(kind.client, call.arguments);
       if (!kind.def.strict) return null;
       const why = schemaViolation(kind.def.parameters ?? { type: 'object', properties: {} }, call.arguments || '{}');
       return why && `the arguments of '${call.name}' do not match its schema: ${why}`;

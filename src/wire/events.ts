@@ -65,6 +65,21 @@ export interface ArgumentsDoneEvent {
   name?: string;
 }
 
+/** A custom tool call's free-form input (sent whole, once the call is validated). */
+export interface CustomToolInputDeltaEvent {
+  type: 'response.custom_tool_call_input.delta';
+  item_id: string;
+  output_index: number;
+  delta: string;
+}
+
+export interface CustomToolInputDoneEvent {
+  type: 'response.custom_tool_call_input.done';
+  item_id: string;
+  output_index: number;
+  input: string;
+}
+
 type ToolItem = 'mcp_call' | 'mcp_list_tools' | 'sleep_call';
 type ToolPhase = 'in_progress' | 'completed' | 'failed' | 'incomplete';
 
@@ -103,5 +118,7 @@ export type ResponseEvent =
   | TextDoneEvent
   | ArgumentsDeltaEvent
   | ArgumentsDoneEvent
+  | CustomToolInputDeltaEvent
+  | CustomToolInputDoneEvent
   | ItemProgressEvent
   | ErrorEvent;

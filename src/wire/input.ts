@@ -55,6 +55,55 @@ function normalizePart(p: unknown, param: string, role: string, flags: Normalize
   }
 }
 
+const CALL_PREFIX: Record<string, string> = {
+  custom_tool_call: 'ctc', local_shell_call: 'lsh', shell_call: 'sh', apply_patch_call: 'apc', computer_call: 'cu',
+};
+
+/** A call to a client-executed tool from an earlier turn, sent back as history (store: false chains). */
+function clientCall(raw: Record<string, any>, type: string, param: string): Item {
+  if (!isStr(raw.call_id)) bad(`${param}.call_id`, `'${param}.call_id' must be a string.`);
+  const need = (k: string, ok: (v: any) => boolean, what: string) => {
+    if (!ok(raw[k])) bad(`${param}.${k}`, `'${param}.${k}' must be ${what}.`);
+  };
+  if (type === 'custom_tool_call') {
+    need('name', isStr, 'a string');
+    need('input', isStr, 'a string');
+  }
+  if (type === 'local_shell_call') need('action', (a) => isObj(a) && Array.isArray(a.command), 'an exec action with a command array');
+  if (type === 'shell_call') need('action', (a) => isObj(a) && Array.isArray(a.commands), 'an action with a commands array');
+  if (type === 'apply_patch_call') need('operation', (o) => isObj(o) && isStr(o.type) && isStr(o.path), 'an operation with a type and a path');
+  if (type === 'computer_call') need('action', isObj, 'an action object');
+  return { ...raw, type, id: raw.id ?? newId(CALL_PREFIX[type]!), status: raw.status ?? 'completed' } as Item;
+}
+
+/** The client's result of a client-executed tool call (`*_call_output`). */
+function clientCallOutput(raw: Record<string, any>, type: string, param: string): Item {
+  // local_shell_call_output names its call by `id` in the openai types; `call_id` is accepted too.
+  const callId = raw.call_id ?? (type === 'local_shell_call_output' ? raw.id : undefined);
+  if (!isStr(callId)) bad(`${param}.call_id`, `'${param}.call_id' must be a string.`);
+  const o = raw.output;
+  switch (type) {
+    case 'custom_tool_call_output':
+      if (!isStr(o) && !Array.isArray(o)) bad(`${param}.output`, `'${param}.output' must be a string or an array.`);
+      break;
+    case 'local_shell_call_output':
+      if (!isStr(o)) bad(`${param}.output`, `'${param}.output' must be a string.`);
+      break;
+    case 'shell_call_output':
+      if (!Array.isArray(o) || !o.every((r) => isObj(r) && isObj(r.outcome))) bad(`${param}.output`, `'${param}.output' must be an array of {stdout, stderr, outcome}.`);
+      break;
+    case 'apply_patch_call_output':
+      if (raw.status !== 'completed' && raw.status !== 'failed') bad(`${param}.status`, `'${param}.status' must be "completed" or "failed".`);
+      if (o !== undefined && o !== null && !isStr(o)) bad(`${param}.output`, `'${param}.output' must be a string.`);
+      break;
+    case 'computer_call_output':
+      if (!isObj(o) || o.type !== 'computer_screenshot') bad(`${param}.output`, `'${param}.output' must be a computer_screenshot.`);
+      break;
+  }
+  const id = type === 'local_shell_call_output' && raw.call_id === undefined ? newId('lsho') : raw.id ?? newId(`${CALL_PREFIX[type.replace('_output', '')]}o`);
+  return { ...raw, type, id, call_id: callId, status: raw.status ?? 'completed' } as Item;
+}
+
 function normalizeItem(raw: unknown, param: string, flags: NormalizedInput): Item {
   if (!isObj(raw)) bad(param, `Invalid item at '${param}': expected an object.`);
   const type = raw.type ?? (raw.role !== undefined ? 'message' : undefined);
@@ -79,13 +128,29 @@ function normalizeItem(raw: unknown, param: string, flags: NormalizedInput): Ite
       if (!isStr(raw.call_id)) bad(`${param}.call_id`, `'${param}.call_id' must be a string.`);
       if (!isStr(raw.name)) bad(`${param}.name`, `'${param}.name' must be a string.`);
       if (!isStr(raw.arguments)) bad(`${param}.arguments`, `'${param}.arguments' must be a JSON string.`);
-      return { type: 'function_call', id: raw.id ?? newId('fc'), call_id: raw.call_id, name: raw.name, arguments: raw.arguments, status: 'completed' };
+      if (raw.namespace !== undefined && raw.namespace !== null && !isStr(raw.namespace)) bad(`${param}.namespace`, `'${param}.namespace' must be a string.`);
+      return {
+        type: 'function_call', id: raw.id ?? newId('fc'), call_id: raw.call_id, name: raw.name, arguments: raw.arguments, status: 'completed',
+        ...(raw.namespace ? { namespace: raw.namespace } : {}),
+      };
     case 'function_call_output': {
       if (!isStr(raw.call_id)) bad(`${param}.call_id`, `'${param}.call_id' must be a string.`);
       const output = raw.output;
       if (!isStr(output) && !Array.isArray(output)) bad(`${param}.output`, `'${param}.output' must be a string or an array.`);
       return { type: 'function_call_output', id: raw.id ?? newId('fco'), call_id: raw.call_id, output, status: 'completed' };
     }
+    case 'custom_tool_call':
+    case 'local_shell_call':
+    case 'shell_call':
+    case 'apply_patch_call':
+    case 'computer_call':
+      return clientCall(raw, type, param);
+    case 'custom_tool_call_output':
+    case 'local_shell_call_output':
+    case 'shell_call_output':
+    case 'apply_patch_call_output':
+    case 'computer_call_output':
+      return clientCallOutput(raw, type, param);
     case 'item_reference':
       if (!isStr(raw.id)) bad(`${param}.id`, `'${param}.id' must be a string.`);
       return { type: 'item_reference', id: raw.id };

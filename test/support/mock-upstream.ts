@@ -55,6 +55,8 @@ export interface MockUpstreamOptions {
   scenario?: Scenario;
   /** Model ids listed by GET /v1/models (default: the reserved names). */
   models?: string[];
+  /** `max_model_len` listed by GET /v1/models (vLLM's context window field; default 8192). */
+  maxModelLen?: number;
   /** When set, requests must carry `Authorization: Bearer <apiKey>` (else 401, echoing the key like OpenAI does). */
   apiKey?: string;
 }
@@ -365,7 +367,7 @@ export async function startMockUpstream(opts: MockUpstreamOptions = {}): Promise
       const route = path.split('?')[0];
       if (req.method === 'GET' && route === '/v1/models') {
         const ids = opts.models ?? RESERVED_MODELS;
-        return sendJson(res, 200, { object: 'list', data: ids.map((id) => ({ id, object: 'model', created, owned_by: 'mock', max_model_len: 8192 })) });
+        return sendJson(res, 200, { object: 'list', data: ids.map((id) => ({ id, object: 'model', created, owned_by: 'mock', max_model_len: opts.maxModelLen ?? 8192 })) });
       }
       if (req.method === 'POST' && route === '/v1/chat/completions') {
         if (!body || typeof body !== 'object' || !Array.isArray(body.messages)) return replyError(ctx, 400, 'messages is required');

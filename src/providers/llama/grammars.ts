@@ -6,6 +6,8 @@
 import type { Llama, LlamaGrammar } from 'node-llama-cpp';
 import { ProviderError, type FunctionToolDef, type ResponseFormat } from '../types.js';
 import { toGbnfSchema } from './json-schema.js';
+import { larkRules } from './lark-gbnf.js';
+import { inputGrammar, regexInputGrammar } from './regex-gbnf.js';
 
 export class GrammarCache {
   private readonly entries = new Map<string, Promise<LlamaGrammar>>();
@@ -55,8 +57,27 @@ export class GrammarCache {
 
   /** Grammar for a tool's arguments object. A tool without parameters takes exactly `{}`. */
   forToolArguments(tool: FunctionToolDef): Promise<LlamaGrammar> {
+    const g = tool.inputGrammar;
+    if (g) return this.customInput(tool.name, g.syntax, g.definition);
     const schema = tool.parameters ?? { type: 'object', properties: {}, additionalProperties: false };
     return this.jsonSchema(schema, `The parameters of tool "${tool.name}"`);
+  }
+
+  /** `{"input": string}` where the string matches a custom tool's regex or Lark grammar. */
+  private customInput(name: string, syntax: 'regex' | 'lark', definition: string): Promise<LlamaGrammar> {
+    return this.get(`${syntax}:${definition}`, async () => {
+      try {
+        const gbnf = syntax === 'regex' ? regexInputGrammar(definition) : (({ body, rules }) => inputGrammar(body, rules))(larkRules(definition));
+        return await this.llama.createGrammar({ grammar: gbnf });
+      } catch (err) {
+        throw new ProviderError(
+          `The ${syntax} grammar of tool "${name}" could not be turned into a grammar: ${err instanceof Error ? err.message : String(err)}`,
+          400,
+          false,
+          'invalid_grammar',
+        );
+      }
+    });
   }
 
   /** Grammar that emits exactly one of the tool names (used to pick a tool for tool_choice=required). */

@@ -64,6 +64,8 @@ export const CreateResponseBody = Type.Object({
   user: Type.Optional(Type.String({ maxLength: 256 })),
   prompt: Type.Optional(Nullable(AnyObject)),
   context_management: Type.Optional(Nullable(Type.Array(AnyObject))),
+  // Sent by Codex CLI (ids of its session and turn); accepted and not used.
+  client_metadata: Type.Optional(Nullable(AnyObject)),
   // MKA1 additions.
   modalities: Type.Optional(Type.Array(Type.Union([Type.Literal('text'), Type.Literal('audio')]))),
   audio: Type.Optional(AnyObject),

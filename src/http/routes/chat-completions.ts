@@ -4,7 +4,7 @@
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { newId } from '../../responses/ids.js';
-import type { ChatMessage, ContentPart, GenerateEvent, GenerateRequest, ProxyResult, ToolCall } from '../../providers/types.js';
+import type { ChatMessage, ContentPart, FinishReason, GenerateEvent, GenerateRequest, ProxyResult, ToolCall } from '../../providers/types.js';
 import { ProviderError } from '../../providers/types.js';
 import { ApiError, errors } from '../errors.js';
 import type { AppDeps } from '../deps.js';
@@ -22,6 +22,9 @@ const ChatBody = Type.Object({
 }, { additionalProperties: true });
 
 type Body = Record<string, any>;
+
+/** Chat completions has one finish reason for every token limit. */
+const chatFinish = (r: FinishReason) => (r === 'context_length' ? 'length' : r);
 
 function toMessages(raw: Body[]): ChatMessage[] {
   return raw.map((m, i) => {
@@ -125,7 +128,7 @@ export const chatCompletionsRoutes = (deps: AppDeps): FastifyPluginAsync => asyn
       else if (ev.type === 'tool_call_start') calls[ev.index] = { id: ev.id, type: 'function', function: { name: ev.name, arguments: '' } };
       else if (ev.type === 'tool_call_delta' && calls[ev.index]) calls[ev.index].function.arguments += ev.delta;
       else if (ev.type === 'usage') usage = { prompt_tokens: ev.usage.inputTokens, completion_tokens: ev.usage.outputTokens, total_tokens: ev.usage.inputTokens + ev.usage.outputTokens };
-      else if (ev.type === 'finish') finish = ev.reason;
+      else if (ev.type === 'finish') finish = chatFinish(ev.reason);
     }
     return {
       id, object: 'chat.completion', created, model,
@@ -147,7 +150,7 @@ async function streamChat(reply: FastifyReply, gen: AsyncIterable<GenerateEvent>
       if (ev.type === 'text') send([{ index: 0, delta: { content: ev.delta }, finish_reason: null }]);
       else if (ev.type === 'tool_call_start') send([{ index: 0, delta: { tool_calls: [{ index: ev.index, id: ev.id, type: 'function', function: { name: ev.name, arguments: '' } }] }, finish_reason: null }]);
       else if (ev.type === 'tool_call_delta') send([{ index: 0, delta: { tool_calls: [{ index: ev.index, function: { arguments: ev.delta } }] }, finish_reason: null }]);
-      else if (ev.type === 'finish') send([{ index: 0, delta: {}, finish_reason: ev.reason }]);
+      else if (ev.type === 'finish') send([{ index: 0, delta: {}, finish_reason: chatFinish(ev.reason) }]);
       else if (ev.type === 'usage' && m.includeUsage) send([], { usage: { prompt_tokens: ev.usage.inputTokens, completion_tokens: ev.usage.outputTokens, total_tokens: ev.usage.inputTokens + ev.usage.outputTokens } });
     }
     res.write('data: [DONE]\n\n');

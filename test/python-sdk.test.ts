@@ -1,5 +1,6 @@
-// OpenAI's Python SDK against respd, for what only that client shows (it sends `Content-Type:
-// application/json` with an empty body on delete/cancel). Skipped, with the reason, without python3/pip.
+// OpenAI's Python SDK against respd, for what only that client shows: it sends `Content-Type:
+// application/json` with an empty body on delete/cancel, and its stream helper takes the final response
+// only from `response.completed`. Skipped, with the reason, without python3/pip.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startMockUpstream } from './support/mock-upstream.js';
@@ -16,7 +17,8 @@ before(async () => {
     console.log(`# python-sdk tests skipped: ${sdk}`);
     return;
   }
-  upstream = await startMockUpstream();
+  // mock-long: 200 chunks 50 ms apart, so a cancel sent by a (slow to start) Python process lands mid-reply.
+  upstream = await startMockUpstream({ models: ['mock-slow', 'mock-long'], scenario: { kind: 'text', chunks: 200, delayMs: 50 } });
   server = await startServer({ env: { OPENAI_BASE_URL: upstream.url } });
 });
 after(async () => {
@@ -50,5 +52,32 @@ out["items_after"] = len(c.conversations.items.list(conv.id).data)
 out["conversation_deleted"] = c.conversations.delete(conv.id).deleted
 `);
     assert.deepEqual(out, { cancel: 'cancelled', after_delete: 'not_found', items_after: 0, conversation_deleted: true });
+  });
+
+  it('stream helpers reach the final response of a cancelled background response', async (t) => {
+    if (typeof sdk === 'string') return t.skip(sdk);
+    const out = await py(`
+def read(stream, rid=None):
+    seen, cancelled = [], None
+    for ev in stream:
+        seen.append(ev.type)
+        if ev.type == "response.created":
+            rid = ev.response.id
+        if ev.type == "response.output_text.delta" and cancelled is None:
+            cancelled = c.responses.cancel(rid).status
+    final = stream.get_final_response()
+    return {"cancel": cancelled, "final": final.status, "last": seen[-1], "deltas": seen.count("response.output_text.delta")}
+
+with c.responses.stream(model="openai:mock-long", input="go", background=True) as s:
+    out["create"] = read(s)
+bg = c.responses.create(model="openai:mock-long", input="go", background=True)
+with c.responses.stream(response_id=bg.id) as s:
+    out["retrieve"] = read(s, bg.id)
+`);
+    for (const k of ['create', 'retrieve']) {
+      const r = out[k];
+      assert.deepEqual([r.cancel, r.final, r.last], ['cancelled', 'cancelled', 'response.completed'], `${k}: ${JSON.stringify(r)}`);
+      assert.ok(r.deltas < 200, `${k}: generation stopped (${r.deltas} deltas)`);
+    }
   });
 });

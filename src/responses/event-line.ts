@@ -14,6 +14,14 @@ export function lineJson(line: string): string {
   return line.slice(line.indexOf(' ') + 1);
 }
 
+/**
+ * The event that ends a cancelled response: `response.completed` carrying `status: "cancelled"`.
+ * OpenAI's stream has no cancellation event, and the SDKs' stream helpers (Node's ResponseStream,
+ * Python's ResponseStreamState) take the final Response only from `response.completed`.
+ */
+export const CANCELLED_EVENT = 'response.completed';
+
+// `response.cancelled` ended cancelled responses before; logs stored then still end with it.
 export const TERMINAL_EVENTS: ReadonlySet<string> = new Set([
   'response.completed', 'response.failed', 'response.incomplete', 'response.cancelled',
 ]);

@@ -15,6 +15,7 @@ import { McpSetupError } from '../tools/mcp/runtime.js';
 import { ToolSession } from '../tools/session.js';
 import type { SleepRegistry } from '../tools/sleep/registry.js';
 import type { LiveLog } from './live-log.js';
+import { CANCELLED_EVENT } from './event-line.js';
 import { TurnOutput } from './turn-output.js';
 import { emptyUsage, type ErrorObject, type ResponseObject, type UsageObject } from './types.js';
 import type { CancelSignal } from '../util/cancel.js';
@@ -218,7 +219,7 @@ export async function runResponse(input: RunInput): Promise<void> {
     const reason = signal.reason as AbortReason;
     const message = reason === 'shutdown' ? 'The server shut down while this response was running.' : undefined;
     if (message) finalize(log, 'response.failed', { status: 'failed', error: { code: 'server_shutdown', message }, usage });
-    else finalize(log, 'response.cancelled', { status: 'cancelled', usage });
+    else finalize(log, CANCELLED_EVENT, { status: 'cancelled', usage });
     return;
   }
   if (outcome === 'length' || outcome === 'context_length' || outcome === 'content_filter') {

@@ -11,6 +11,7 @@ import { credentialVault } from '../tools/mcp/credentials.js';
 import { prepareTools, type ToolPolicy } from '../tools/prepare.js';
 import { isSleeping } from '../tools/sleep/tool.js';
 import { buildInitialResponse } from './build-response.js';
+import { CANCELLED_EVENT } from './event-line.js';
 import { Executor, type RunRequest } from './executor.js';
 import { newId, RESPONSE_ID } from './ids.js';
 import { presentResponse, presentStoredResponse } from './include.js';
@@ -218,7 +219,7 @@ export class ResponsesService {
 
   /** Ends a response that no run is driving (queued, or handed back) as cancelled, on this instance. */
   private async endCancelled(log: LiveLog): Promise<ResponseObject> {
-    finalize(log, 'response.cancelled', { status: 'cancelled' });
+    finalize(log, CANCELLED_EVENT, { status: 'cancelled' });
     await log.durable();
     return log.state;
   }
@@ -227,7 +228,7 @@ export class ResponsesService {
     const rec = await this.load(owner, id);
     const live = this.hub.local(id);
     if (live && !live.terminal) {
-      if (!this.executor.abort(id, 'cancelled')) finalize(live, 'response.cancelled', { status: 'cancelled' });
+      if (!this.executor.abort(id, 'cancelled')) finalize(live, CANCELLED_EVENT, { status: 'cancelled' });
       await live.durable();
     } else if (!live && !Executor.isTerminal(rec.status)) {
       await this.control.publish({ kind: 'cancel', id });

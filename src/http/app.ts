@@ -86,6 +86,20 @@ export async function buildApp(deps: AppDeps, logger: Logger, keys: KeyRing, bod
   const queryAjv = new Ajv({ coerceTypes: 'array', useDefaults: true, removeAdditional: false, allErrors: false, strict: false });
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : queryAjv).compile(schema));
 
+  // An empty body is no body, whatever its Content-Type: the Python SDK sends `application/json` with
+  // content-length 0 on delete and cancel. A body that is present and malformed stays invalid_json.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    if (body.length === 0) done(null, undefined);
+    else parseJson(req, body as string, done);
+  });
+  // A route that takes a body but got none validates an empty object, so a required body names the
+  // missing parameter (as OpenAI does) and an optional one behaves as if `{}` was sent.
+  app.addHook('preValidation', async (req) => {
+    if (req.body === undefined && req.routeOptions.schema?.body) req.body = {};
+  });
+
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',

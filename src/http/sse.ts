@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { lineJson, lineType } from '../wire/event-line.js';
 import type { SeqLine } from '../wire/event-line.js';
+import { writeStream, type StreamEnd } from './stream-writer.js';
 
 const DELTA_TYPES = new Set([
   'response.output_text.delta', 'response.function_call_arguments.delta', 'response.refusal.delta',
@@ -51,19 +52,16 @@ export function writeSseHead(res: ServerResponse, requestId: string): void {
   });
 }
 
-/** Writes batches of lines, waiting for the socket to drain so a slow client cannot grow memory. */
-export async function pipeSse(res: ServerResponse, batches: AsyncIterable<SeqLine[]>, opts: FrameOptions, only?: (b: SeqLine[]) => SeqLine[]): Promise<void> {
+/** Writes batches of lines as frames through the server's one stream writer (backpressure, client leaving). */
+export async function pipeSse(res: ServerResponse, batches: AsyncIterable<SeqLine[]>, opts: FrameOptions, only?: (b: SeqLine[]) => SeqLine[]): Promise<StreamEnd> {
+  return writeStream(res, frames(batches, opts, only));
+}
+
+async function* frames(batches: AsyncIterable<SeqLine[]>, opts: FrameOptions, only?: (b: SeqLine[]) => SeqLine[]): AsyncGenerator<string> {
   for await (const raw of batches) {
-    if (res.destroyed) return;
     const batch = only ? only(raw) : raw;
     let chunk = '';
     for (const [seq, line] of batch) chunk += frame(seq, line, opts);
-    if (chunk && !res.write(chunk)) {
-      await new Promise<void>((resolve) => {
-        const done = () => { res.off('drain', done); res.off('close', done); resolve(); };
-        res.on('drain', done);
-        res.on('close', done);
-      });
-    }
+    if (chunk) yield chunk;
   }
 }

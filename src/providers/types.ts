@@ -76,7 +76,8 @@ export interface Usage {
   reasoningTokens?: number;
 }
 
-export type FinishReason = 'stop' | 'length' | 'tool_calls' | 'content_filter';
+/** `context_length`: the model's context window filled before the turn ended (not a limit the client set). */
+export type FinishReason = 'stop' | 'length' | 'context_length' | 'tool_calls' | 'content_filter';
 
 /** What a provider yields while generating. Tool calls are identified by their index in the turn. */
 export type GenerateEvent =

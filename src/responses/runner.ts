@@ -39,7 +39,9 @@ export interface RunInput {
 /** Why a run was aborted: a user cancel, a client that left a foreground stream, or shutdown. */
 export type AbortReason = 'cancelled' | 'client_disconnected' | 'shutdown';
 
-type Outcome = 'completed' | 'length' | 'content_filter' | 'aborted' | { error: ErrorObject };
+type Outcome = 'completed' | 'length' | 'context_length' | 'content_filter' | 'aborted' | { error: ErrorObject };
+// Why a response is incomplete: max_output_tokens only when that limit was the cause.
+const INCOMPLETE_REASON = { length: 'max_output_tokens', context_length: 'context_length_exceeded', content_filter: 'content_filter' } as const;
 
 const now = () => Math.floor(Date.now() / 1000);
 
@@ -139,7 +141,7 @@ class Run {
       const out = (this.current = new TurnOutput(input.log, this.withLogprobs));
       const finish = await this.turn(this.request(messages, defs, choice), out);
       if (signal.aborted) return 'aborted';
-      if (finish === 'length' || finish === 'content_filter') return finish;
+      if (finish === 'length' || finish === 'context_length' || finish === 'content_filter') return finish;
       const calls = out.calls;
       const bad = calls.map((c) => tools.violation(c, defs)).find((v) => v !== null);
       const text = out.closeText('completed');
@@ -215,9 +217,8 @@ export async function runResponse(input: RunInput): Promise<void> {
     else finalize(log, { status: 'cancelled', usage });
     return;
   }
-  if (outcome === 'length' || outcome === 'content_filter') {
-    const reason = outcome === 'length' ? 'max_output_tokens' : 'content_filter';
-    finalize(log, { status: 'incomplete', incomplete_details: { reason }, usage });
+  if (outcome === 'length' || outcome === 'context_length' || outcome === 'content_filter') {
+    finalize(log, { status: 'incomplete', incomplete_details: { reason: INCOMPLETE_REASON[outcome] }, usage });
     return;
   }
   if (typeof outcome === 'object') {

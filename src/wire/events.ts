@@ -2,12 +2,12 @@
 // package's ResponseStreamEvent; tool items add their own progress events (`response.<item>.<phase>`).
 // The projection folds exactly these, so a new kind of event is added here first.
 import type { ErrorCode } from './errors.js';
-import { TERMINAL_EVENT, type TerminalEventType } from './status.js';
+import { LEGACY_CANCELLED_EVENT, TERMINAL_EVENT, type TerminalEventType } from './status.js';
 import type { Item, OutputTextPart, ResponseObject } from './types.js';
 
 export type LifecycleEventType = 'response.created' | 'response.queued' | 'response.in_progress' | TerminalEventType;
 
-const LIFECYCLE: ReadonlySet<string> = new Set(['response.created', 'response.queued', 'response.in_progress', ...Object.values(TERMINAL_EVENT)]);
+const LIFECYCLE: ReadonlySet<string> = new Set(['response.created', 'response.queued', 'response.in_progress', ...Object.values(TERMINAL_EVENT), LEGACY_CANCELLED_EVENT]);
 
 /** Lifecycle events carry the whole Response. */
 export const isLifecycleEvent = (type: string): type is LifecycleEventType => LIFECYCLE.has(type);

@@ -4,12 +4,15 @@
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { newId } from '../../wire/ids.js';
-import type { ChatMessage, ContentPart, GenerateEvent, GenerateRequest, ProxyResult, ToolCall, Usage } from '../../providers/types.js';
+import type { ChatMessage, ContentPart, FinishReason, GenerateEvent, GenerateRequest, ProxyResult, ToolCall, Usage } from '../../providers/types.js';
 import { ProviderError } from '../../providers/types.js';
 import { errors, fromBackend } from '../../wire/errors.js';
 import type { AppDeps } from '../deps.js';
 import type { CancelSignal } from '../../util/cancel.js';
 import { cancelOnHangUp } from '../hang-up.js';
+import { writeStream } from '../stream-writer.js';
+
+const noop = () => {};
 
 const ChatBody = Type.Object({
   model: Type.String({ minLength: 1, maxLength: 256 }),
@@ -22,6 +25,9 @@ const ChatBody = Type.Object({
 }, { additionalProperties: true });
 
 type Body = Record<string, any>;
+
+/** Chat completions has one finish reason for every token limit. */
+const chatFinish = (r: FinishReason) => (r === 'context_length' ? 'length' : r);
 
 function toMessages(raw: Body[]): ChatMessage[] {
   return raw.map((m, i) => {
@@ -85,9 +91,7 @@ async function proxy(reply: FastifyReply, run: (signal: CancelSignal) => Promise
   reply.hijack();
   res.writeHead(upstream.status, { ...upstream.headers, 'x-request-id': reply.request.id });
   try {
-    for await (const chunk of upstream.body) {
-      if (!res.write(chunk)) await new Promise((r) => res.once('drain', r));
-    }
+    if ((await writeStream(res, upstream.body)) === 'client_gone') return;
   } catch (err) {
     reply.log.warn({ err }, 'proxied stream ended early');
     // A sized reply (content-length passed through) cannot be ended short: cut the connection so the
@@ -107,12 +111,16 @@ export const chatCompletionsRoutes = (deps: AppDeps): FastifyPluginAsync => asyn
     const b = req.body;
     const resolved = await deps.router.resolve(b.model);
     const p = resolved.provider;
+    // A stream counts as an open stream of its key (RATE_LIMIT_MAX_STREAMS) until its writer returns.
+    const release = b.stream ? deps.limiter?.openStream(req.owner.tenant) ?? noop : noop;
     if (p.proxyChatCompletions) {
       try {
         await proxy(reply, (signal) => p.proxyChatCompletions!({ ...b, model: resolved.model }, signal));
       } catch (err) {
         if (err instanceof ProviderError) throw fromBackend(err);
         throw err;
+      } finally {
+        release();
       }
       return;
     }
@@ -120,7 +128,13 @@ export const chatCompletionsRoutes = (deps: AppDeps): FastifyPluginAsync => asyn
     const id = newId('chatcmpl');
     const created = Math.floor(Date.now() / 1000);
     const model = b.model;
-    if (b.stream) return streamChat(reply, gen, { id, created, model, includeUsage: !!b.stream_options?.include_usage });
+    if (b.stream) {
+      try {
+        return await streamChat(reply, gen, { id, created, model, includeUsage: !!b.stream_options?.include_usage });
+      } finally {
+        release();
+      }
+    }
     let text = '';
     const calls: Array<{ id: string; type: 'function'; function: { name: string; arguments: string } }> = [];
     let finish = 'stop';
@@ -130,7 +144,7 @@ export const chatCompletionsRoutes = (deps: AppDeps): FastifyPluginAsync => asyn
       else if (ev.type === 'tool_call_start') calls[ev.index] = { id: ev.id, type: 'function', function: { name: ev.name, arguments: '' } };
       else if (ev.type === 'tool_call_delta' && calls[ev.index]) calls[ev.index].function.arguments += ev.delta;
       else if (ev.type === 'usage') usage = chatUsage(ev.usage);
-      else if (ev.type === 'finish') finish = ev.reason;
+      else if (ev.type === 'finish') finish = chatFinish(ev.reason);
     }
     return {
       id, object: 'chat.completion', created, model,
@@ -140,25 +154,30 @@ export const chatCompletionsRoutes = (deps: AppDeps): FastifyPluginAsync => asyn
   });
 };
 
-async function streamChat(reply: FastifyReply, gen: AsyncIterable<GenerateEvent>, m: { id: string; created: number; model: string; includeUsage: boolean }) {
+type ChunkMeta = { id: string; created: number; model: string; includeUsage: boolean };
+
+async function streamChat(reply: FastifyReply, gen: AsyncIterable<GenerateEvent>, m: ChunkMeta) {
   reply.hijack();
   const res = reply.raw;
   res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-request-id': reply.request.id });
-  const send = (choices: unknown[], extra: Record<string, unknown> = {}) => res.write(`data: ${JSON.stringify({ id: m.id, object: 'chat.completion.chunk', created: m.created, model: m.model, choices, ...extra })}\n\n`);
+  if ((await writeStream(res, chatChunks(gen, m))) === 'done') res.end();
+}
+
+/** The chat-completion chunks of a generation, `[DONE]` last; a failure becomes an error frame. */
+async function* chatChunks(gen: AsyncIterable<GenerateEvent>, m: ChunkMeta): AsyncGenerator<string> {
+  const chunk = (choices: unknown[], extra: Record<string, unknown> = {}) => `data: ${JSON.stringify({ id: m.id, object: 'chat.completion.chunk', created: m.created, model: m.model, choices, ...extra })}\n\n`;
   try {
-    send([{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }]);
+    yield chunk([{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }]);
     for await (const ev of gen) {
-      if (res.destroyed) return;
-      if (ev.type === 'text') send([{ index: 0, delta: { content: ev.delta }, finish_reason: null }]);
-      else if (ev.type === 'tool_call_start') send([{ index: 0, delta: { tool_calls: [{ index: ev.index, id: ev.id, type: 'function', function: { name: ev.name, arguments: '' } }] }, finish_reason: null }]);
-      else if (ev.type === 'tool_call_delta') send([{ index: 0, delta: { tool_calls: [{ index: ev.index, function: { arguments: ev.delta } }] }, finish_reason: null }]);
-      else if (ev.type === 'finish') send([{ index: 0, delta: {}, finish_reason: ev.reason }]);
-      else if (ev.type === 'usage' && m.includeUsage) send([], { usage: chatUsage(ev.usage) });
+      if (ev.type === 'text') yield chunk([{ index: 0, delta: { content: ev.delta }, finish_reason: null }]);
+      else if (ev.type === 'tool_call_start') yield chunk([{ index: 0, delta: { tool_calls: [{ index: ev.index, id: ev.id, type: 'function', function: { name: ev.name, arguments: '' } }] }, finish_reason: null }]);
+      else if (ev.type === 'tool_call_delta') yield chunk([{ index: 0, delta: { tool_calls: [{ index: ev.index, function: { arguments: ev.delta } }] }, finish_reason: null }]);
+      else if (ev.type === 'finish') yield chunk([{ index: 0, delta: {}, finish_reason: chatFinish(ev.reason) }]);
+      else if (ev.type === 'usage' && m.includeUsage) yield chunk([], { usage: chatUsage(ev.usage) });
     }
-    res.write('data: [DONE]\n\n');
+    yield 'data: [DONE]\n\n';
   } catch (err) {
     const message = err instanceof Error ? err.message : 'generation failed';
-    if (!res.destroyed) res.write(`data: ${JSON.stringify({ error: { message, type: 'server_error', param: null, code: 'upstream_error' } })}\n\n`);
+    yield `data: ${JSON.stringify({ error: { message, type: 'server_error', param: null, code: 'upstream_error' } })}\n\n`;
   }
-  res.end();
 }

@@ -33,8 +33,11 @@ export interface CompletionParams extends SamplingOptions {
 }
 
 export interface CompletionResult {
-  /** 'abort' when the signal fired; the caller decides how to report it. */
-  reason: 'stop' | 'length' | 'abort';
+  /**
+   * 'length': `maxTokens` were generated; 'context_length': the context window filled first (a limit
+   * of the server, not of the request); 'abort' when the signal fired; the caller decides how to report it.
+   */
+  reason: 'stop' | 'length' | 'context_length' | 'abort';
   text: string;
   inputTokens: number;
   cachedTokens: number;
@@ -90,6 +93,9 @@ export async function runCompletion(p: CompletionParams): Promise<CompletionResu
     : resolveStops(model, p.stopTriggers ?? []);
   const detector = new StopDetector<TokenLogprob>(stops.texts, grammar?.trimWhitespaceSuffix ?? false);
 
+  // A generated BOS starts a new document, so the reply is over: some models (stories260K, trained as
+  // llama2.c's are) end a text that way and never generate EOS.
+  const bos = model.tokens.bos;
   const generated: Token[] = [];
   let text = '';
   let carried: TokenLogprob[] = []; // logprobs of tokens whose text is empty, sent with the next delta
@@ -144,7 +150,7 @@ export async function runCompletion(p: CompletionParams): Promise<CompletionResu
         break;
       }
       const token = out.token;
-      if (stops.tokens.has(token)) break;
+      if (token === bos || stops.tokens.has(token)) break;
       generated.push(token);
 
       group.push(token);
@@ -168,7 +174,7 @@ export async function runCompletion(p: CompletionParams): Promise<CompletionResu
         break;
       }
       if (sequence.nextTokenIndex >= contextSize - 1) {
-        reason = 'length';
+        reason = 'context_length';
         break;
       }
     }

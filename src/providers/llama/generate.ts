@@ -7,7 +7,7 @@
 // what was generated so far and `finish` with reason 'stop', and ends. Nothing is thrown for aborts.
 // Real failures (bad request, missing model, llama.cpp errors) end the iterator with a ProviderError.
 
-import { ProviderError, type GenerateEvent, type GenerateRequest, type Usage } from '../types.js';
+import { ProviderError, type FinishReason, type GenerateEvent, type GenerateRequest, type Usage } from '../types.js';
 import { EventChannel } from './channel.js';
 import { runCompletion } from './completion.js';
 import { renderPrompt } from './prompt.js';
@@ -61,7 +61,7 @@ async function produce(
   signal: CancelSignal,
   push: (e: GenerateEvent) => void,
 ): Promise<void> {
-  const finish = (usage: Usage, reason: 'stop' | 'length' | 'tool_calls') => {
+  const finish = (usage: Usage, reason: FinishReason) => {
     push({ type: 'usage', usage });
     push({ type: 'finish', reason });
   };
@@ -113,7 +113,7 @@ async function produce(
     });
     finish(
       { inputTokens: r.inputTokens, outputTokens: r.outputTokens, cachedTokens: r.cachedTokens },
-      r.reason === 'length' ? 'length' : 'stop',
+      r.reason === 'abort' ? 'stop' : r.reason,
     );
   } finally {
     m.pool.release(sequence);

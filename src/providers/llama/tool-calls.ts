@@ -40,7 +40,7 @@ export function forcedTools(req: GenerateRequest): FunctionToolDef[] | undefined
 
 export interface ToolCallOutcome {
   /** 'abort' when the request signal fired part-way. */
-  reason: 'tool_calls' | 'length' | 'abort';
+  reason: 'tool_calls' | 'length' | 'context_length' | 'abort';
   inputTokens: number;
   cachedTokens: number;
   outputTokens: number;
@@ -99,7 +99,7 @@ export async function generateToolCall(
   });
   outputTokens += args.outputTokens;
   return {
-    reason: args.reason === 'abort' ? 'abort' : args.reason === 'length' ? 'length' : 'tool_calls',
+    reason: args.reason === 'stop' ? 'tool_calls' : args.reason,
     inputTokens: first?.inputTokens ?? args.inputTokens,
     cachedTokens: first?.cachedTokens ?? args.cachedTokens,
     outputTokens,

@@ -35,6 +35,8 @@ export type ResponseFormat =
   | { type: 'json_object' }
   | { type: 'json_schema'; name: string; schema: Record<string, unknown>; strict?: boolean | null };
 
+export type ReasoningEffort = 'none' | 'minimal' | 'low' | 'medium' | 'high' | 'xhigh';
+
 export interface GenerateRequest {
   /** Provider-local model name (the part after `provider:`). */
   model: string;
@@ -48,6 +50,8 @@ export interface GenerateRequest {
   frequencyPenalty?: number;
   maxOutputTokens?: number;
   responseFormat?: ResponseFormat;
+  /** How hard a reasoning model thinks (chat-completions `reasoning_effort`); only when the client set it. */
+  reasoningEffort?: ReasoningEffort;
   /** When true, text deltas carry token logprobs with up to `topLogprobs` alternatives. */
   logprobs?: boolean;
   topLogprobs?: number;

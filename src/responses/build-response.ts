@@ -2,6 +2,7 @@
 // concrete defaults where OpenAI would say null but the Open Responses schema requires a value.
 import type { CreateResponseBody } from '../http/schemas/responses.js';
 import { errors } from '../http/errors.js';
+import type { Sampling } from './runner.js';
 import type { Item, ResponseObject } from './types.js';
 
 const FUNCTION_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
@@ -102,4 +103,16 @@ export function buildInitialResponse(body: CreateResponseBody, id: string, creat
     usage: null,
     user: body.user ?? null,
   };
+}
+
+/** The model settings of the request as the client sent them, for the upstream (no defaults added). */
+export function sentSampling(body: CreateResponseBody): Sampling {
+  const s: Sampling = {};
+  if (body.temperature != null) s.temperature = body.temperature;
+  if (body.top_p != null) s.top_p = body.top_p;
+  if (body.presence_penalty != null) s.presence_penalty = body.presence_penalty;
+  if (body.frequency_penalty != null) s.frequency_penalty = body.frequency_penalty;
+  if (body.parallel_tool_calls != null) s.parallel_tool_calls = body.parallel_tool_calls;
+  if (body.reasoning?.effort != null) s.reasoning_effort = body.reasoning.effort as Sampling['reasoning_effort'];
+  return s;
 }

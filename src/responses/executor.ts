@@ -10,7 +10,7 @@ import type { ChainToolState } from '../tools/chain.js';
 import { SleepRegistry } from '../tools/sleep/registry.js';
 import type { Flusher } from './flusher.js';
 import { LiveLog } from './live-log.js';
-import { finalize, runResponse, type AbortReason } from './runner.js';
+import { finalize, runResponse, type AbortReason, type Sampling } from './runner.js';
 import type { ResponseObject } from './types.js';
 import { Cancel } from '../util/cancel.js';
 
@@ -18,6 +18,8 @@ import { Cancel } from '../util/cancel.js';
 export interface RunRequest {
   include: string[];
   messages: ChatMessage[];
+  /** The model settings the client sent (not the echoed defaults). */
+  sampling?: Sampling;
   /** MCP list cache and approval answers of the chain (no credentials: those stay in memory). */
   tools?: ChainToolState;
   /** MCP servers whose headers were given; the run fails clearly if they are no longer in memory. */
@@ -80,7 +82,7 @@ export class Executor {
       resolved ??= await this.router.resolve(log.state.model);
       await runResponse({
         log, provider: resolved.provider, model: resolved.model, messages: req.messages,
-        include: req.include, signal: controller.signal,
+        include: req.include, sampling: req.sampling, signal: controller.signal,
         tools: req.tools, credentialLabels: req.credentialLabels, sleepers: this.sleepers,
       });
     } catch (err) {

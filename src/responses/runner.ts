@@ -7,7 +7,7 @@
 // response (the client answers with function_call_output), while built-in calls (MCP, sleep) run here
 // and the model is called again with their results, until `max_tool_calls` built-in calls have run;
 // after that the model is called without tools and must answer.
-import type { ChatMessage, FunctionToolDef, GenerateEvent, GenerateRequest, Provider, ToolCall, ToolChoice, Usage } from '../providers/types.js';
+import type { ChatMessage, FunctionToolDef, GenerateEvent, GenerateRequest, Provider, ReasoningEffort, ToolCall, ToolChoice, Usage } from '../providers/types.js';
 import { ProviderError } from '../providers/types.js';
 import type { ChainToolState } from '../tools/chain.js';
 import { credentialVault } from '../tools/mcp/credentials.js';
@@ -19,6 +19,20 @@ import { TurnOutput } from './turn-output.js';
 import { emptyUsage, type ErrorObject, type ResponseObject, type UsageObject } from './types.js';
 import type { CancelSignal } from '../util/cancel.js';
 
+/**
+ * The model settings the client actually sent. The echoed Response fills in defaults (temperature 1…);
+ * the upstream must get only what was sent, so its own defaults apply otherwise. Plain JSON: a
+ * background job stores it.
+ */
+export interface Sampling {
+  temperature?: number;
+  top_p?: number;
+  presence_penalty?: number;
+  frequency_penalty?: number;
+  parallel_tool_calls?: boolean;
+  reasoning_effort?: ReasoningEffort;
+}
+
 export interface RunInput {
   log: LiveLog;
   provider: Provider;
@@ -26,6 +40,8 @@ export interface RunInput {
   model: string;
   messages: ChatMessage[];
   include: string[];
+  /** Absent in a job queued before it was stored: see echoedSampling. */
+  sampling?: Sampling;
   signal: CancelSignal;
   /** Tool state of the chain, computed at create (see tools/chain.ts). */
   tools?: ChainToolState;
@@ -47,6 +63,18 @@ function responseFormat(r: ResponseObject): GenerateRequest['responseFormat'] {
   return undefined;
 }
 
+/** A job stored without `sampling`: what differs from the echoed defaults must have been sent. */
+function echoedSampling(r: ResponseObject): Sampling {
+  const s: Sampling = {};
+  if (r.temperature !== 1) s.temperature = r.temperature;
+  if (r.top_p !== 1) s.top_p = r.top_p;
+  if (r.presence_penalty) s.presence_penalty = r.presence_penalty;
+  if (r.frequency_penalty) s.frequency_penalty = r.frequency_penalty;
+  if (!r.parallel_tool_calls) s.parallel_tool_calls = false;
+  if (r.reasoning.effort) s.reasoning_effort = r.reasoning.effort as ReasoningEffort;
+  return s;
+}
+
 export function finalize(log: LiveLog, type: string, patch: Partial<ResponseObject>): void {
   log.append({ type, response: { ...log.state, completed_at: now(), ...patch } });
 }
@@ -63,6 +91,7 @@ class Run {
   readonly r: ResponseObject;
   readonly usage = emptyUsage();
   readonly withLogprobs: boolean;
+  readonly sampling: Sampling;
   /** The turn being generated, so a failure can close its open message. */
   current: TurnOutput | undefined;
   builtinCalls = 0;
@@ -70,20 +99,22 @@ class Run {
   constructor(readonly input: RunInput, readonly tools: ToolSession) {
     this.r = input.log.state;
     this.withLogprobs = input.include.includes('message.output_text.logprobs');
+    this.sampling = input.sampling ?? echoedSampling(this.r);
   }
 
   private request(messages: ChatMessage[], tools: FunctionToolDef[], choice: ToolChoice | undefined): GenerateRequest {
-    const { r, input } = this;
+    const { r, input, sampling: s } = this;
     return {
       model: input.model,
       messages,
       tools: tools.length ? tools : undefined,
       toolChoice: tools.length ? choice : undefined,
-      parallelToolCalls: tools.length ? r.parallel_tool_calls : undefined,
-      temperature: r.temperature,
-      topP: r.top_p,
-      presencePenalty: r.presence_penalty || undefined,
-      frequencyPenalty: r.frequency_penalty || undefined,
+      parallelToolCalls: tools.length ? s.parallel_tool_calls : undefined,
+      temperature: s.temperature,
+      topP: s.top_p,
+      presencePenalty: s.presence_penalty,
+      frequencyPenalty: s.frequency_penalty,
+      reasoningEffort: s.reasoning_effort,
       maxOutputTokens: r.max_output_tokens ?? undefined,
       responseFormat: responseFormat(r),
       logprobs: this.withLogprobs || undefined,

@@ -10,7 +10,7 @@ import type { Owner, PageQuery, ResponseRecord, Store } from '../store/types.js'
 import { credentialVault } from '../tools/mcp/credentials.js';
 import { prepareTools, type ToolPolicy } from '../tools/prepare.js';
 import { isSleeping } from '../tools/sleep/tool.js';
-import { buildInitialResponse } from './build-response.js';
+import { buildInitialResponse, sentSampling } from './build-response.js';
 import { Executor, type RunRequest } from './executor.js';
 import { newId, RESPONSE_ID } from './ids.js';
 import { presentResponse, presentStoredResponse } from './include.js';
@@ -121,7 +121,7 @@ export class ResponsesService {
       provider: resolved.provider, model: resolved.model, truncation: initial.truncation, instructions: initial.instructions,
       history, input: newInput, tools: initial.tools, maxOutputTokens: initial.max_output_tokens,
     });
-    const run: RunRequest = { include, messages, tools: tools.chain, credentialLabels: tools.credentialLabels };
+    const run: RunRequest = { include, messages, sampling: sentSampling(body), tools: tools.chain, credentialLabels: tools.credentialLabels };
     credentialVault.set(id, tools.headers);
 
     const record = store ? {

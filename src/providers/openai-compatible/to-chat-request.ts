@@ -108,6 +108,7 @@ export function toChatRequest(req: GenerateRequest, stream = true): Json {
     body.logprobs = true;
     if (req.topLogprobs !== undefined) body.top_logprobs = req.topLogprobs;
   }
+  if (req.reasoningEffort !== undefined) body.reasoning_effort = req.reasoningEffort;
   if (req.user !== undefined) body.user = req.user;
   return body;
 }

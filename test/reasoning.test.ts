@@ -5,19 +5,23 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type OpenAI from 'openai';
-import { startMockUpstream, type MockUpstream } from './support/mock-upstream.js';
+import { startMcpServer, type TestMcpServer } from './support/mcp-server.js';
+import { startMockUpstream, type MockUpstream, type ScriptSpec } from './support/mock-upstream.js';
+import { openResponsesAvailable, validateComponent, validateResponseObject, validateStreamEvent } from './support/openresponses.js';
 import { startServer, type TestServer } from './support/server.js';
 
 let server: TestServer;
 let upstream: MockUpstream;
+let mcp: TestMcpServer;
 
 before(async () => {
-  upstream = await startMockUpstream();
-  server = await startServer({ env: { OPENAI_BASE_URL: upstream.url } });
+  [upstream, mcp] = await Promise.all([startMockUpstream(), startMcpServer()]);
+  // mock-script takes its reasoning back (like gpt-oss); every other model of the upstream does not.
+  server = await startServer({ env: { OPENAI_BASE_URL: upstream.url, OPENAI_REASONING_INPUT: 'mock-script', MCP_ALLOW_PRIVATE: '1' } });
 });
 after(async () => {
   await server?.stop();
-  await upstream?.close();
+  await Promise.all([upstream?.close(), mcp?.close()]);
 });
 
 let nonce = 0;
@@ -106,5 +110,135 @@ describe('only what the client sent reaches the upstream', () => {
     await client.responses.create({ model: 'openai:mock-text', input: b, tools: [tool], parallel_tool_calls: false });
     assert.equal('parallel_tool_calls' in upstreamBody(a), false);
     assert.equal(upstreamBody(b).parallel_tool_calls, false);
+  });
+});
+
+const script = (spec: ScriptSpec) => JSON.stringify({ ...spec, nonce: nonce++ });
+
+/**
+ * Every event validates against the Open Responses schema. It names OpenAI's reasoning_text events
+ * `response.reasoning.delta/.done` (same fields); those are checked against its definitions.
+ */
+function conforms(events: any[]): void {
+  if (!openResponsesAvailable) return;
+  for (const ev of events) {
+    const renamed = { 'response.reasoning_text.delta': 'response.reasoning.delta', 'response.reasoning_text.done': 'response.reasoning.done' }[ev.type as string];
+    const errs = renamed
+      ? validateComponent(renamed === 'response.reasoning.delta' ? 'ResponseReasoningDeltaStreamingEvent' : 'ResponseReasoningDoneStreamingEvent', { ...ev, type: renamed })
+      : validateStreamEvent(ev);
+    assert.deepEqual(errs, [], `${ev.type}: ${errs.join('; ')}`);
+  }
+}
+
+function responseConforms(r: unknown): void {
+  if (openResponsesAvailable) assert.deepEqual(validateResponseObject(r), []);
+}
+
+async function streamed(body: Record<string, unknown>, key?: string, endUser?: string): Promise<{ events: any[]; response: any }> {
+  const stream = await server.client(key, endUser).responses.create({ ...body, stream: true } as any) as unknown as AsyncIterable<any>;
+  const events: any[] = [];
+  for await (const ev of stream) events.push(ev);
+  const last = events.at(-1);
+  assert.equal(last.type, 'response.completed', JSON.stringify(last));
+  return { events, response: last.response };
+}
+
+/** The reasoning item's events in order, as a client sees them. */
+function reasoningEvents(events: any[], outputIndex: number): string[] {
+  return events.filter((e) => e.output_index === outputIndex).map((e) => e.type);
+}
+
+describe('reasoning from upstreams', () => {
+  const THOUGHT = 'The user greets me. I should answer briefly and kindly.';
+
+  for (const field of ['reasoning_content', 'reasoning'] as const) {
+    it(`streamed \`${field}\` becomes a reasoning item before the message, with its events in order`, async () => {
+      const { events, response } = await streamed({ model: 'openai:mock-script', input: script({ reasoning: { text: THOUGHT, field, tokens: 12 }, answer: 'hi' }) });
+      conforms(events);
+      responseConforms(response);
+      assert.deepEqual(response.output.map((i: any) => i.type), ['reasoning', 'message']);
+      const [rs, msg] = response.output;
+      assert.match(rs.id, /^rs_/);
+      assert.deepEqual(rs.content, [{ type: 'reasoning_text', text: THOUGHT }]);
+      assert.deepEqual(rs.summary, []);
+      assert.equal(rs.status, 'completed');
+      assert.equal('encrypted_content' in rs, false);
+      assert.equal(msg.content[0].text, 'hi: ');
+      assert.equal(response.output_text, 'hi: ');
+      assert.equal(response.usage.output_tokens_details.reasoning_tokens, 12);
+
+      const seq = reasoningEvents(events, 0);
+      const deltas = seq.filter((t) => t === 'response.reasoning_text.delta').length;
+      assert.ok(deltas >= 5, `expected streamed deltas, got ${deltas}`);
+      assert.deepEqual(seq, [
+        'response.output_item.added', 'response.content_part.added',
+        ...Array(deltas).fill('response.reasoning_text.delta'),
+        'response.reasoning_text.done', 'response.content_part.done', 'response.output_item.done',
+      ]);
+      const added = events.find((e) => e.type === 'response.output_item.added' && e.output_index === 0);
+      assert.deepEqual({ ...added.item, id: 'x' }, { id: 'x', type: 'reasoning', status: 'in_progress', summary: [], content: [] });
+      assert.equal(events.filter((e) => e.type === 'response.reasoning_text.delta').map((e) => e.delta).join(''), THOUGHT);
+      assert.equal(events.find((e) => e.type === 'response.reasoning_text.done').text, THOUGHT);
+      // The message comes after the reasoning item is done.
+      const doneAt = events.findIndex((e) => e.type === 'response.output_item.done' && e.output_index === 0);
+      const msgAt = events.findIndex((e) => e.type === 'response.output_item.added' && e.output_index === 1);
+      assert.ok(doneAt < msgAt);
+      assert.equal(events.some((e) => e.type.startsWith('response.reasoning_summary')), false, 'no invented summary');
+
+      // Retrieve (stored) shows the same item.
+      const again = await server.client().responses.retrieve(response.id);
+      assert.deepEqual(again.output[0], rs);
+    });
+
+    it(`a blocking request (non-streamed upstream reply) takes message.${field} too`, async () => {
+      const input = script({ reasoning: { text: THOUGHT, field, tokens: 3 }, answer: 'ok' });
+      const r = await server.client().responses.create({ model: 'openai:mock-script', input, store: false });
+      assert.equal(upstreamBody(input).stream, undefined, 'the blocking path made a non-streamed call');
+      responseConforms(r);
+      assert.deepEqual(r.output.map((i) => i.type), ['reasoning', 'message']);
+      assert.deepEqual((r.output[0] as any).content, [{ type: 'reasoning_text', text: THOUGHT }]);
+      assert.equal(r.usage?.output_tokens_details.reasoning_tokens, 3);
+    });
+  }
+
+  it('reasoning again between built-in tool calls, in the order produced; the model gets its reasoning back across the calls', async () => {
+    const input = script({
+      calls: [{ name: 'add', arguments: '{"a":2,"b":3}' }],
+      reasoning: { text: 'I need to add two numbers.' },
+      answerReasoning: { text: 'The tool said 5.' },
+      answer: 'sum',
+    });
+    const tool = { type: 'mcp', server_label: 'calc', server_url: `${mcp.url}/mcp`, require_approval: 'never' };
+    const { events, response } = await streamed({ model: 'openai:mock-script', input, tools: [tool] });
+    // The schema knows function tools only: the reasoning events are what this test checks.
+    conforms(events.filter((e) => e.type.includes('reasoning') || e.item?.type === 'reasoning' || e.part?.type === 'reasoning_text'));
+    assert.deepEqual(response.output.map((i: any) => i.type), ['mcp_list_tools', 'reasoning', 'mcp_call', 'reasoning', 'message']);
+    assert.equal(response.output[1].content[0].text, 'I need to add two numbers.');
+    assert.equal(response.output[3].content[0].text, 'The tool said 5.');
+    // The second upstream call carries the first turn's reasoning on the assistant message with the call.
+    const calls = upstream.requests.filter((x) => JSON.stringify(x.body?.messages ?? []).includes(JSON.stringify(input)));
+    assert.equal(calls.length, 2);
+    const assistant = calls[1].body.messages.find((m: any) => m.role === 'assistant');
+    assert.equal(assistant.reasoning_content, 'I need to add two numbers.');
+    assert.equal(assistant.tool_calls.length, 1);
+  });
+
+  it('a summary from the provider becomes summary parts (and is not taken for reasoning text)', async () => {
+    const { events, response } = await streamed({
+      model: 'openai:mock-script', input: script({ reasoning: { summary: 'Greeting; answer briefly.' }, answer: 'hi' }), reasoning: { summary: 'auto' },
+    });
+    conforms(events);
+    responseConforms(response);
+    const rs = response.output[0];
+    assert.equal(rs.type, 'reasoning');
+    assert.deepEqual(rs.summary, [{ type: 'summary_text', text: 'Greeting; answer briefly.' }]);
+    assert.deepEqual(rs.content, []);
+    assert.deepEqual(response.reasoning, { effort: null, summary: 'auto' });
+    const seq = reasoningEvents(events, 0).filter((t) => t !== 'response.reasoning_summary_text.delta');
+    assert.deepEqual(seq, [
+      'response.output_item.added', 'response.reasoning_summary_part.added',
+      'response.reasoning_summary_text.done', 'response.reasoning_summary_part.done', 'response.output_item.done',
+    ]);
+    assert.equal(events.some((e) => e.type === 'response.reasoning_text.delta'), false);
   });
 });

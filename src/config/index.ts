@@ -6,6 +6,7 @@ import { basename, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { resolveDefaultModelPath } from '../setup/ensure-model.js';
 import { DEFAULT_COMMIT_INTERVAL_MS } from '../responses/flusher.js';
+import { parseReasoningKeys, type ReasoningKey } from '../responses/sealed-reasoning.js';
 
 export interface LlamaProviderConfig {
   type: 'llama';
@@ -28,6 +29,8 @@ export interface UpstreamProviderConfig {
   models?: string[];
   timeoutMs?: number;
   maxRetries?: number;
+  /** Models that take their earlier reasoning back: all (true), none (false, the default) or those named. */
+  reasoningInput?: boolean | string[];
 }
 
 export type ProviderConfig = LlamaProviderConfig | UpstreamProviderConfig;
@@ -53,6 +56,8 @@ export interface Config {
   allowPrivateMcp: boolean;
   /** Single instance: longest wait of streamed events for their group commit (ms); see responses/flusher.ts. */
   commitIntervalMs: number;
+  /** Keys that seal encrypted reasoning (the first seals); unset: generated once into dataDir. */
+  reasoningKeys?: ReasoningKey[];
 }
 
 export class ConfigError extends Error {}
@@ -69,6 +74,17 @@ function nonNegative(v: unknown, what: string): number {
   const n = Number(v);
   if (typeof v === 'boolean' || !Number.isFinite(n) || n < 0) throw new ConfigError(`${what} must be a number ≥ 0`);
   return n;
+}
+
+/** `reasoning_input`: true / false, or a list of model names (YAML/JSON list, or comma-separated text). */
+function reasoningInput(v: unknown, what: string): boolean | string[] | undefined {
+  if (v === undefined || v === null || v === '') return undefined;
+  if (typeof v === 'boolean') return v;
+  if (v === 'true' || v === '1') return true;
+  if (v === 'false' || v === '0') return false;
+  const list = Array.isArray(v) ? v : typeof v === 'string' ? v.split(',') : undefined;
+  if (!list || !list.every((m) => typeof m === 'string')) throw new ConfigError(`${what} must be true, false or a list of model names`);
+  return list.map((m) => m.trim()).filter(Boolean);
 }
 
 function readProviderFile(path: string, env: NodeJS.ProcessEnv) {
@@ -99,6 +115,7 @@ function readProviderFile(path: string, env: NodeJS.ProcessEnv) {
         models: Array.isArray(p.models) ? p.models.map(String) : undefined,
         timeoutMs: p.timeout_ms ? Number(p.timeout_ms) : undefined,
         maxRetries: p.max_retries !== undefined ? Number(p.max_retries) : undefined,
+        reasoningInput: reasoningInput(p.reasoning_input, `${path}: provider '${id}' reasoning_input`),
       });
     } else {
       throw new ConfigError(`${path}: provider '${id}' has unknown type '${String(type)}'`);
@@ -134,6 +151,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       type: 'openai-compatible', id: 'openai', baseUrl: env.OPENAI_BASE_URL.replace(/\/+$/, ''),
       apiKeyEnv: 'OPENAI_API_KEY', apiKey: env.OPENAI_API_KEY || undefined,
       timeoutMs: env.OPENAI_TIMEOUT_MS ? int(env, 'OPENAI_TIMEOUT_MS', 600_000, 1) : undefined,
+      reasoningInput: reasoningInput(env.OPENAI_REASONING_INPUT, 'OPENAI_REASONING_INPUT'),
     });
   }
   const llama = providers.find((p): p is LlamaProviderConfig => p.type === 'llama');
@@ -141,6 +159,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     || (llama ? `${llama.id}:${basename(llama.modelPath).replace(/\.gguf$/i, '')}` : undefined);
 
   const rlRequests = int(env, 'RATE_LIMIT_REQUESTS', 0);
+  let reasoningKeys: ReasoningKey[] | undefined;
+  try {
+    reasoningKeys = env.REASONING_KEYS ? parseReasoningKeys(env.REASONING_KEYS) : undefined;
+  } catch (err) {
+    throw new ConfigError(`REASONING_KEYS: ${(err as Error).message}`);
+  }
   const apiKeys = env.API_KEYS ? env.API_KEYS.split(',').map((k) => k.trim()).filter(Boolean) : undefined;
   return {
     host: env.HOST || '127.0.0.1',
@@ -164,5 +188,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     retentionDays: env.RETENTION_DAYS ? int(env, 'RETENTION_DAYS', 0, 1) : undefined,
     allowPrivateMcp: env.MCP_ALLOW_PRIVATE === '1' || env.MCP_ALLOW_PRIVATE === 'true',
     commitIntervalMs: int(env, 'COMMIT_INTERVAL_MS', DEFAULT_COMMIT_INTERVAL_MS, 1),
+    reasoningKeys,
   };
 }

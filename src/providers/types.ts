@@ -18,7 +18,8 @@ export interface ToolCall {
 export type ChatMessage =
   | { role: 'system' | 'developer'; content: string }
   | { role: 'user'; content: string | ContentPart[] }
-  | { role: 'assistant'; content: string | null; toolCalls?: ToolCall[] }
+  /** `reasoning`: what the model thought before this turn's answer, given back where the model takes it (see ModelCapabilities.reasoningInput). */
+  | { role: 'assistant'; content: string | null; toolCalls?: ToolCall[]; reasoning?: string }
   | { role: 'tool'; toolCallId: string; content: string };
 
 export interface FunctionToolDef {
@@ -80,6 +81,10 @@ export type FinishReason = 'stop' | 'length' | 'tool_calls' | 'content_filter';
 /** What a provider yields while generating. Tool calls are identified by their index in the turn. */
 export type GenerateEvent =
   | { type: 'text'; delta: string; logprobs?: TokenLogprob[] }
+  /** The model's own reasoning text (chain of thought), before or between its answers. */
+  | { type: 'reasoning'; delta: string }
+  /** A summary of the reasoning, only when the backend itself gives one. */
+  | { type: 'reasoning_summary'; delta: string }
   | { type: 'tool_call_start'; index: number; id: string; name: string }
   | { type: 'tool_call_delta'; index: number; delta: string }
   | { type: 'usage'; usage: Usage }
@@ -98,6 +103,11 @@ export interface ModelCapabilities {
   files: boolean;
   /** The provider can enforce a JSON schema exactly (grammar or upstream support). */
   jsonSchema: boolean;
+  /**
+   * The model takes its earlier reasoning back (an assistant message's `reasoning`), e.g. gpt-oss across
+   * tool calls. When false, earlier reasoning is not sent: several servers reject it.
+   */
+  reasoningInput?: boolean;
 }
 
 /** Raw pass-through result for OpenAI-compatible chat-completions proxying. */

@@ -15,7 +15,7 @@ import { McpSetupError } from '../tools/mcp/runtime.js';
 import { ToolSession } from '../tools/session.js';
 import type { SleepRegistry } from '../tools/sleep/registry.js';
 import type { LiveLog } from './live-log.js';
-import { TurnOutput } from './turn-output.js';
+import { TurnOutput, type SealReasoning } from './turn-output.js';
 import { emptyUsage, type ErrorObject, type ResponseObject, type UsageObject } from './types.js';
 import type { CancelSignal } from '../util/cancel.js';
 
@@ -47,6 +47,8 @@ export interface RunInput {
   tools?: ChainToolState;
   credentialLabels?: string[];
   sleepers: SleepRegistry;
+  /** Set when the client asked for `reasoning.encrypted_content`. */
+  sealReasoning?: SealReasoning;
 }
 
 /** Why a run was aborted: a user cancel, a client that left a foreground stream, or shutdown. */
@@ -92,6 +94,7 @@ class Run {
   readonly usage = emptyUsage();
   readonly withLogprobs: boolean;
   readonly sampling: Sampling;
+  readonly reasoningInput: boolean;
   /** The turn being generated, so a failure can close its open message. */
   current: TurnOutput | undefined;
   builtinCalls = 0;
@@ -100,6 +103,7 @@ class Run {
     this.r = input.log.state;
     this.withLogprobs = input.include.includes('message.output_text.logprobs');
     this.sampling = input.sampling ?? echoedSampling(this.r);
+    this.reasoningInput = input.provider.capabilities(input.model).reasoningInput ?? false;
   }
 
   private request(messages: ChatMessage[], tools: FunctionToolDef[], choice: ToolChoice | undefined): GenerateRequest {
@@ -148,6 +152,8 @@ class Run {
   private take(ev: GenerateEvent, out: TurnOutput): void {
     switch (ev.type) {
       case 'text': out.text(ev.delta, ev.logprobs); break;
+      case 'reasoning': out.reasoning(ev.delta); break;
+      case 'reasoning_summary': out.reasoningSummary(ev.delta); break;
       case 'tool_call_start':
         // parallel_tool_calls false: at most one call per turn, whatever the backend does.
         if (!this.r.parallel_tool_calls && out.callCount >= 1) break;
@@ -171,7 +177,7 @@ class Run {
       const offered = exhausted ? [] : tools.offered(this.builtinCalls < r.max_tool_calls);
       // A forced tool_choice holds until a built-in call has run (a retried turn is still forced).
       const { defs, choice } = tools.choice(offered, this.builtinCalls === 0);
-      const out = (this.current = new TurnOutput(input.log, this.withLogprobs));
+      const out = (this.current = new TurnOutput(input.log, this.withLogprobs, input.sealReasoning));
       const finish = await this.turn(this.request(messages, defs, choice), out);
       if (signal.aborted) return 'aborted';
       if (finish === 'length' || finish === 'content_filter') return finish;
@@ -210,8 +216,10 @@ class Run {
         results.push({ role: 'tool', toolCallId: call.callId, content: res.resultText });
       }
       if (endsResponse) return 'completed';
-      if (ran.length) messages.push({ role: 'assistant', content: text || null, toolCalls: ran }, ...results);
-      else if (text) messages.push({ role: 'assistant', content: text });
+      // The model's reasoning goes back with its calls where it takes it (gpt-oss needs it across calls).
+      const reasoning = this.reasoningInput && out.reasoningText ? { reasoning: out.reasoningText } : {};
+      if (ran.length) messages.push({ role: 'assistant', content: text || null, toolCalls: ran, ...reasoning }, ...results);
+      else if (text) messages.push({ role: 'assistant', content: text, ...reasoning });
     }
   }
 }

@@ -4,11 +4,15 @@
 // sent back with store: false, and reasoning items in chains.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type OpenAI from 'openai';
 import { startMcpServer, type TestMcpServer } from './support/mcp-server.js';
 import { startMockUpstream, type MockUpstream, type ScriptSpec } from './support/mock-upstream.js';
 import { openResponsesAvailable, validateComponent, validateResponseObject, validateStreamEvent } from './support/openresponses.js';
-import { startServer, type TestServer } from './support/server.js';
+import { KEY_B, startServer, type TestServer } from './support/server.js';
 
 let server: TestServer;
 let upstream: MockUpstream;
@@ -242,3 +246,202 @@ describe('reasoning from upstreams', () => {
     assert.equal(events.some((e) => e.type === 'response.reasoning_text.delta'), false);
   });
 });
+
+/** Every byte of every file under `dir` (the SQLite database, its WAL, the key file…). */
+function filesContain(dir: string, needle: string): string[] {
+  const hits: string[] = [];
+  for (const name of readdirSync(dir, { recursive: true }) as string[]) {
+    const path = join(dir, name);
+    if (statSync(path).isFile() && readFileSync(path).includes(needle)) hits.push(name);
+  }
+  return hits;
+}
+
+const WEATHER_TOOL = { type: 'function' as const, name: 'get_weather', strict: false, parameters: { type: 'object', properties: { city: { type: 'string' } } } };
+
+describe('encrypted reasoning', () => {
+  /** Turn 1 with store: false: reasoning, then a function call the client runs. */
+  async function firstTurn(thought: string, key?: string, endUser?: string) {
+    const input = script({ calls: [{ name: 'get_weather', arguments: '{"city":"Paris"}' }], reasoning: { text: thought }, answer: 'weather' });
+    const { events, response } = await streamed({
+      model: 'openai:mock-script', input, tools: [WEATHER_TOOL], store: false, include: ['reasoning.encrypted_content'],
+    }, key, endUser);
+    return { input, events, response };
+  }
+  /** Turn 2 as a store:false client sends it: the whole context again, reasoning item included. */
+  const secondTurn = (input: string, reasoning: Record<string, unknown>, call: any) => ({
+    model: 'openai:mock-script', store: false, include: ['reasoning.encrypted_content'], tools: [WEATHER_TOOL],
+    input: [
+      { role: 'user', content: input },
+      reasoning,
+      { type: 'function_call', call_id: call.call_id, name: call.name, arguments: call.arguments },
+      { type: 'function_call_output', call_id: call.call_id, output: '18°C and sunny' },
+    ],
+  });
+
+  it('with the include, each reasoning item carries encrypted_content; sent back with store: false the upstream receives the reasoning', async () => {
+    const thought = `Paris weather needs a tool call ${randomBytes(6).toString('hex')}.`;
+    const { input, events, response } = await firstTurn(thought);
+    conforms(events);
+    const [rs, call] = response.output;
+    assert.equal(rs.type, 'reasoning');
+    assert.equal(call.type, 'function_call');
+    assert.equal(typeof rs.encrypted_content, 'string');
+    assert.ok(!rs.encrypted_content.includes(thought) && !Buffer.from(rs.encrypted_content, 'base64').includes(thought), 'the blob does not show the text');
+    const done = events.find((e) => e.type === 'response.output_item.done' && e.item.type === 'reasoning');
+    assert.equal(done.item.encrypted_content, rs.encrypted_content, 'the streamed item carries it too');
+    // Sealed twice, the same text gives different blobs (a fresh nonce each time).
+    const again = await firstTurn(thought);
+    assert.notEqual(again.response.output[0].encrypted_content, rs.encrypted_content);
+
+    // Only the sealed text comes back (no content): what the upstream gets must come from the blob.
+    const turn2 = await server.client().responses.create(secondTurn(input, { type: 'reasoning', id: rs.id, summary: [], encrypted_content: rs.encrypted_content }, call) as any);
+    assert.equal(turn2.status, 'completed');
+    assert.equal(turn2.output_text, 'weather: 18°C and sunny');
+    const sent = upstream.requests.filter((x) => JSON.stringify(x.body?.messages ?? []).includes('18°C and sunny')).at(-1)!.body;
+    const assistant = sent.messages.find((m: any) => m.role === 'assistant');
+    assert.equal(assistant.reasoning_content, thought);
+    assert.equal(assistant.tool_calls[0].function.name, 'get_weather');
+
+    // store: false throughout: neither the text nor the blob was written anywhere, nor logged.
+    assert.deepEqual(filesContain(server.dataDir, thought), []);
+    assert.deepEqual(filesContain(server.dataDir, rs.encrypted_content.slice(0, 40)), []);
+    assert.equal(server.logs.some((l) => l.includes(thought) || l.includes(rs.encrypted_content.slice(0, 40))), false);
+  });
+
+  it('a model that does not take reasoning back gets none (the blob is still checked)', async () => {
+    const thought = `private thought ${randomBytes(6).toString('hex')}`;
+    const { response } = await firstTurn(thought);
+    const input = unique('echo me');
+    const r = await server.client().responses.create({
+      model: 'openai:mock-echo', store: false,
+      input: [{ role: 'user', content: 'q' }, { type: 'reasoning', summary: [], encrypted_content: response.output[0].encrypted_content }, { role: 'assistant', content: 'a' }, { role: 'user', content: input }],
+    } as any);
+    assert.equal(r.status, 'completed');
+    const body = upstreamBody(input);
+    assert.equal(JSON.stringify(body).includes(thought), false);
+    assert.equal(body.messages.find((m: any) => m.role === 'assistant').reasoning_content, undefined);
+  });
+
+  it('a tampered, truncated, foreign or garbage blob is a 400 naming the input item, never a 500', async () => {
+    const { input, response } = await firstTurn('Think before calling.', undefined, 'alice');
+    const [rs, call] = response.output;
+    const blob: string = rs.encrypted_content;
+    const raw = Buffer.from(blob, 'base64');
+    const flipped = Buffer.from(raw);
+    flipped[flipped.length - 20] ^= 1;
+    const cases: Array<[string, string, string | undefined, string | undefined]> = [
+      ['tampered', flipped.toString('base64'), undefined, 'alice'],
+      ['truncated', raw.subarray(0, raw.length - 5).toString('base64'), undefined, 'alice'],
+      ['cut to its header', raw.subarray(0, 8).toString('base64'), undefined, 'alice'],
+      ['another tenant', blob, KEY_B, 'alice'],
+      ['another end user', blob, undefined, 'bob'],
+      ['no end user', blob, undefined, undefined],
+      ['garbage', 'not a blob at all', undefined, 'alice'],
+      ['empty', '', undefined, 'alice'],
+    ];
+    for (const [what, encrypted, key, endUser] of cases) {
+      const res = await server.fetch('/responses', {
+        method: 'POST', key, endUser,
+        body: JSON.stringify(secondTurn(input, { type: 'reasoning', summary: [], encrypted_content: encrypted }, call)),
+      });
+      const body = await res.json() as any;
+      assert.equal(res.status, 400, `${what}: ${JSON.stringify(body)}`);
+      assert.equal(body.error.param, 'input[1].encrypted_content', what);
+      assert.equal(body.error.code, 'invalid_encrypted_content', what);
+      assert.equal(body.error.type, 'invalid_request_error', what);
+    }
+    // The genuine blob, for the user it was sealed for, opens.
+    const ok = await server.client(undefined, 'alice').responses.create(secondTurn(input, { type: 'reasoning', summary: [], encrypted_content: blob }, call) as any);
+    assert.equal(ok.status, 'completed');
+    // A malformed item is a 400 too.
+    const res = await server.fetch('/responses', { method: 'POST', body: JSON.stringify(secondTurn(input, { type: 'reasoning', summary: [], encrypted_content: 42 }, call)) });
+    assert.equal(res.status, 400);
+    assert.equal(((await res.json()) as any).error.param, 'input[1].encrypted_content');
+  });
+
+  it("Codex's request: store false, the include, reasoning sent back without ids; the reasoning reaches the model on every turn", async () => {
+    // The body codex-rs sends (ResponsesApiRequest; ResponseItem serialisation: no ids, content null or
+    // reasoning_text parts, encrypted_content), to a model that takes reasoning back.
+    const task = script({ calls: [{ name: 'shell', arguments: '{"command":["ls"]}' }], reasoning: { text: 'List the files first.' }, answerReasoning: { text: 'Two files; say so.' }, answer: 'done' });
+    const shell = { type: 'function', name: 'shell', description: 'Runs a shell command.', strict: false, parameters: { type: 'object', properties: { command: { type: 'array', items: { type: 'string' } } }, required: ['command'], additionalProperties: false } };
+    const base = {
+      model: 'openai:mock-script', instructions: 'You are a coding agent.', tools: [shell], tool_choice: 'auto', parallel_tool_calls: false,
+      reasoning: { effort: 'medium', summary: 'auto' }, store: false, stream: true, include: ['reasoning.encrypted_content'], prompt_cache_key: 'c0dex-session',
+    };
+    const user = { type: 'message', role: 'user', content: [{ type: 'input_text', text: task }] };
+    const turn = async (input: unknown[]) => {
+      const res = await server.fetch('/responses', { method: 'POST', body: JSON.stringify({ ...base, input }) });
+      assert.equal(res.status, 200);
+      const evs = (await readSseEvents(res)).filter((e) => e.type === 'response.output_item.done').map((e) => e.item);
+      return evs;
+    };
+    const codexItem = (it: any) => {
+      if (it.type === 'reasoning') return { type: 'reasoning', summary: it.summary, content: it.content?.length ? it.content : null, encrypted_content: it.encrypted_content ?? null };
+      if (it.type === 'function_call') return { type: 'function_call', name: it.name, arguments: it.arguments, call_id: it.call_id };
+      return { type: 'message', role: it.role, content: it.content.map((p: any) => ({ type: 'output_text', text: p.text })) };
+    };
+    const first = await turn([user]);
+    assert.deepEqual(first.map((i) => i.type), ['reasoning', 'function_call']);
+    assert.equal(typeof first[0].encrypted_content, 'string');
+    const history = [user, ...first.map(codexItem), { type: 'function_call_output', call_id: first[1].call_id, output: 'a.txt\nb.txt' }];
+    const second = await turn(history);
+    assert.deepEqual(second.map((i) => i.type), ['reasoning', 'message']);
+    // Turn 3: a new user message after the whole history; both earlier reasonings go back.
+    const third = await turn([...history, ...second.map(codexItem), { type: 'message', role: 'user', content: [{ type: 'input_text', text: task }] }]);
+    assert.ok(third.length >= 1);
+    const calls = upstream.requests.filter((x) => JSON.stringify(x.body?.messages ?? []).includes(JSON.stringify(task)));
+    assert.equal(calls.length, 3);
+    assert.equal(calls[0].body.reasoning_effort, 'medium');
+    assert.equal('temperature' in calls[0].body, false);
+    const assistants = (i: number) => calls[i].body.messages.filter((m: any) => m.role === 'assistant');
+    assert.deepEqual(assistants(1).map((m: any) => m.reasoning_content), ['List the files first.']);
+    assert.deepEqual(assistants(2).map((m: any) => m.reasoning_content), ['List the files first.', 'Two files; say so.']);
+  });
+
+  it('keys: generated once into the data folder (0600) and reused after a restart; REASONING_KEYS rotates (old blobs open, the first key seals)', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'respd-reasoning-keys-'));
+    const env = { OPENAI_BASE_URL: upstream.url, OPENAI_REASONING_INPUT: 'true' };
+    const run = async (s: TestServer, blob?: string) => {
+      const input = script({ reasoning: { text: 'rotating thoughts' }, answer: 'k' });
+      const body: any = { model: 'openai:mock-script', store: false, include: ['reasoning.encrypted_content'], input: [{ role: 'user', content: input }] };
+      if (blob) body.input.push({ type: 'reasoning', summary: [], encrypted_content: blob }, { role: 'assistant', content: 'earlier' }, { role: 'user', content: input });
+      const res = await s.fetch('/responses', { method: 'POST', body: JSON.stringify(body) });
+      return { status: res.status, body: await res.json() as any };
+    };
+    let s = await startServer({ dataDir, env });
+    try {
+      const file = join(dataDir, 'reasoning-keys.json');
+      assert.equal(statSync(file).mode & 0o777, 0o600);
+      const sealed = (await run(s)).body.output[0].encrypted_content;
+      await s.stop();
+      s = await startServer({ dataDir, env });
+      assert.equal((await run(s, sealed)).status, 200, 'the generated key survives a restart');
+      await s.stop();
+      // Rotation: the generated key becomes an old key; a new one seals from now on.
+      const old = JSON.parse(readFileSync(file, 'utf8')).keys[0];
+      const fresh = randomBytes(32).toString('base64');
+      s = await startServer({ dataDir, env: { ...env, REASONING_KEYS: `new:${fresh},${old.id}:${old.key}` } });
+      assert.equal((await run(s, sealed)).status, 200, 'a blob of the old key opens');
+      const resealed = (await run(s)).body.output[0].encrypted_content;
+      assert.equal(Buffer.from(resealed, 'base64').subarray(2, 5).toString(), 'new');
+      await s.stop();
+      // Without the old key, its blobs are refused (400), the new key's open.
+      s = await startServer({ dataDir, env: { ...env, REASONING_KEYS: `new:${fresh}` } });
+      const refused = await run(s, sealed);
+      assert.equal(refused.status, 400);
+      assert.equal(refused.body.error.code, 'invalid_encrypted_content');
+      assert.equal((await run(s, resealed)).status, 200);
+    } finally {
+      await s.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+    await assert.rejects(startServer({ env: { REASONING_KEYS: 'short:AAAA' } }), /REASONING_KEYS/);
+  });
+});
+
+/** Parsed `data:` of each SSE event (raw framing). */
+async function readSseEvents(res: Response): Promise<any[]> {
+  const text = await res.text();
+  return text.split('\n\n').map((b) => b.split('\n').find((l) => l.startsWith('data: '))).filter(Boolean).map((l) => JSON.parse(l!.slice(6)));
+}

@@ -5,8 +5,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type OpenAI from 'openai';
 import { startMcpServer, type TestMcpServer } from './support/mcp-server.js';
@@ -399,44 +398,115 @@ describe('encrypted reasoning', () => {
     assert.deepEqual(assistants(2).map((m: any) => m.reasoning_content), ['List the files first.', 'Two files; say so.']);
   });
 
-  it('keys: generated once into the data folder (0600) and reused after a restart; REASONING_KEYS rotates (old blobs open, the first key seals)', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'respd-reasoning-keys-'));
-    const env = { OPENAI_BASE_URL: upstream.url, OPENAI_REASONING_INPUT: 'true' };
-    const run = async (s: TestServer, blob?: string) => {
-      const input = script({ reasoning: { text: 'rotating thoughts' }, answer: 'k' });
-      const body: any = { model: 'openai:mock-script', store: false, include: ['reasoning.encrypted_content'], input: [{ role: 'user', content: input }] };
-      if (blob) body.input.push({ type: 'reasoning', summary: [], encrypted_content: blob }, { role: 'assistant', content: 'earlier' }, { role: 'user', content: input });
-      const res = await s.fetch('/responses', { method: 'POST', body: JSON.stringify(body) });
-      return { status: res.status, body: await res.json() as any };
-    };
-    let s = await startServer({ dataDir, env });
+  it('keys: another instance with the same key (in REASONING_KEYS, after a new one) opens the blobs; the new key seals, and an instance without it refuses them', async () => {
+    // The running server generated its key into its data folder (0600); a second instance is given it
+    // as an old key behind a new one, as during a rotation (or a scale-out deployment sharing keys).
+    const file = join(server.dataDir, 'reasoning-keys.json');
+    assert.equal(statSync(file).mode & 0o777, 0o600);
+    const old = JSON.parse(readFileSync(file, 'utf8')).keys[0];
+    const other = await startServer({ env: {
+      OPENAI_BASE_URL: upstream.url, OPENAI_REASONING_INPUT: 'true', REASONING_KEYS: `new:${randomBytes(32).toString('base64')},${old.id}:${old.key}`,
+    } });
     try {
-      const file = join(dataDir, 'reasoning-keys.json');
-      assert.equal(statSync(file).mode & 0o777, 0o600);
-      const sealed = (await run(s)).body.output[0].encrypted_content;
-      await s.stop();
-      s = await startServer({ dataDir, env });
-      assert.equal((await run(s, sealed)).status, 200, 'the generated key survives a restart');
-      await s.stop();
-      // Rotation: the generated key becomes an old key; a new one seals from now on.
-      const old = JSON.parse(readFileSync(file, 'utf8')).keys[0];
-      const fresh = randomBytes(32).toString('base64');
-      s = await startServer({ dataDir, env: { ...env, REASONING_KEYS: `new:${fresh},${old.id}:${old.key}` } });
-      assert.equal((await run(s, sealed)).status, 200, 'a blob of the old key opens');
-      const resealed = (await run(s)).body.output[0].encrypted_content;
-      assert.equal(Buffer.from(resealed, 'base64').subarray(2, 5).toString(), 'new');
-      await s.stop();
-      // Without the old key, its blobs are refused (400), the new key's open.
-      s = await startServer({ dataDir, env: { ...env, REASONING_KEYS: `new:${fresh}` } });
-      const refused = await run(s, sealed);
-      assert.equal(refused.status, 400);
+      const turn = async (s: TestServer, blob?: string) => {
+        const input = script({ reasoning: { text: 'rotating thoughts' }, answer: 'k' });
+        const body: any = { model: 'openai:mock-script', store: false, include: ['reasoning.encrypted_content'], input: [{ role: 'user', content: input }] };
+        if (blob) body.input.push({ type: 'reasoning', summary: [], encrypted_content: blob }, { role: 'assistant', content: 'earlier' }, { role: 'user', content: input });
+        const res = await s.fetch('/responses', { method: 'POST', body: JSON.stringify(body) });
+        return { status: res.status, body: await res.json() as any };
+      };
+      const sealedHere = (await turn(server)).body.output[0].encrypted_content;
+      assert.equal((await turn(other, sealedHere)).status, 200, "the old key opens the first instance's blob");
+      const sealedThere = (await turn(other)).body.output[0].encrypted_content;
+      assert.equal(Buffer.from(sealedThere, 'base64').subarray(2, 5).toString(), 'new', 'the first key seals');
+      const refused = await turn(server, sealedThere);
+      assert.equal(refused.status, 400, 'an instance without the new key');
       assert.equal(refused.body.error.code, 'invalid_encrypted_content');
-      assert.equal((await run(s, resealed)).status, 200);
     } finally {
-      await s.stop();
-      rmSync(dataDir, { recursive: true, force: true });
+      await other.stop();
     }
-    await assert.rejects(startServer({ env: { REASONING_KEYS: 'short:AAAA' } }), /REASONING_KEYS/);
+  });
+});
+
+describe('reasoning in chains', () => {
+  const upstreamCallsWith = (text: string) => upstream.requests.filter((x) => JSON.stringify(x.body?.messages ?? []).includes(JSON.stringify(text).slice(1, -1)));
+  const assistantReasoning = (body: any) => body.messages.filter((m: any) => m.role === 'assistant').map((m: any) => m.reasoning_content);
+
+  it('previous_response_id: stored reasoning goes back to a model that takes it, not to one that does not', async () => {
+    const client = server.client();
+    const input = script({ calls: [{ name: 'get_weather', arguments: '{"city":"Oslo"}' }], reasoning: { text: 'Oslo needs the tool.' }, answerReasoning: { text: 'Now answer.' }, answer: 'w' });
+    const r1 = await client.responses.create({ model: 'openai:mock-script', input, tools: [WEATHER_TOOL] });
+    assert.deepEqual(r1.output.map((i) => i.type), ['reasoning', 'function_call']);
+    const call = r1.output[1] as any;
+    const r2 = await client.responses.create({
+      model: 'openai:mock-script', previous_response_id: r1.id, tools: [WEATHER_TOOL],
+      input: [{ type: 'function_call_output', call_id: call.call_id, output: 'cold' }],
+    });
+    assert.deepEqual(r2.output.map((i) => i.type), ['reasoning', 'message']);
+    assert.equal((r2.output[0] as any).content[0].text, 'Now answer.');
+    assert.deepEqual(assistantReasoning(upstreamCallsWith(input).at(-1)!.body), ['Oslo needs the tool.']);
+    // The same chain continued on a model that does not take reasoning back.
+    const echo = unique('echo');
+    await client.responses.create({ model: 'openai:mock-echo', previous_response_id: r2.id, input: echo });
+    assert.equal(JSON.stringify(upstreamBody(echo)).includes('reasoning_content'), false);
+    // Retrieve and the chain's input items show the reasoning item like any other item.
+    assert.deepEqual((await client.responses.retrieve(r1.id)).output[0], r1.output[0]);
+    const items = await client.responses.inputItems.list(r2.id);
+    assert.deepEqual(items.data.map((i) => i.type), ['function_call_output']);
+  });
+
+  it('a blob sent back with store: true is stored as sent (never its text) and is opened again for the next turn of the chain', async () => {
+    const thought = `kept sealed ${randomBytes(6).toString('hex')}`;
+    const first = await streamed({
+      model: 'openai:mock-script', input: script({ calls: [{ name: 'get_weather', arguments: '{}' }], reasoning: { text: thought } }),
+      tools: [WEATHER_TOOL], store: false, include: ['reasoning.encrypted_content'],
+    });
+    const [rs, call] = first.response.output;
+    const input = script({ answerReasoning: { text: 'fine' }, answer: 'stored' });
+    const client = server.client();
+    const sentItem = { type: 'reasoning', id: rs.id, summary: [], encrypted_content: rs.encrypted_content };
+    const r1 = await client.responses.create({
+      model: 'openai:mock-script', tools: [WEATHER_TOOL],
+      input: [{ role: 'user', content: input }, sentItem, { type: 'function_call', call_id: call.call_id, name: call.name, arguments: call.arguments }, { type: 'function_call_output', call_id: call.call_id, output: 'ok' }],
+    } as any);
+    assert.equal(r1.status, 'completed');
+    const listed = (await client.responses.inputItems.list(r1.id)).data as any[];
+    assert.deepEqual(listed.find((i) => i.type === 'reasoning'), sentItem);
+    const r2 = await client.responses.create({ model: 'openai:mock-script', previous_response_id: r1.id, input });
+    assert.equal(r2.status, 'completed');
+    const sent = upstreamCallsWith(input).at(-1)!.body;
+    assert.deepEqual(assistantReasoning(sent), [thought, 'fine']);
+    await client.responses.retrieve(r2.id); // finished and committed
+    assert.deepEqual(filesContain(server.dataDir, thought), []);
+  });
+
+  it('conversations keep reasoning items and give them back; /responses/compact takes them like any item', async () => {
+    const client = server.client();
+    const conv = await client.conversations.create({});
+    const input = script({ reasoning: { text: 'Think in the conversation.' }, answer: 'c' });
+    const r1 = await client.responses.create({ model: 'openai:mock-script', conversation: conv.id, input });
+    assert.deepEqual(r1.output.map((i) => i.type), ['reasoning', 'message']);
+    const items: any[] = [];
+    for await (const it of client.conversations.items.list(conv.id, { order: 'asc' })) items.push(it);
+    assert.deepEqual(items.map((i) => i.type), ['message', 'reasoning', 'message']);
+    const { response_id: from, ...stored } = items[1];
+    assert.equal(from, r1.id);
+    assert.deepEqual(stored, r1.output[0]);
+    await client.responses.create({ model: 'openai:mock-script', conversation: conv.id, input });
+    assert.deepEqual(assistantReasoning(upstreamCallsWith(input).at(-1)!.body), ['Think in the conversation.']);
+
+    const before = upstream.requests.length;
+    const c = await client.responses.compact({ model: 'openai:mock-script', previous_response_id: r1.id } as any);
+    assert.equal(c.object, 'response.compaction');
+    const summaryCall = upstream.requests.slice(before).find((x) => x.path === '/v1/chat/completions')!.body;
+    assert.deepEqual(assistantReasoning(summaryCall), ['Think in the conversation.']);
+    // A bad blob in compact's input is the same 400.
+    const res = await server.fetch('/responses/compact', {
+      method: 'POST',
+      body: JSON.stringify({ model: 'openai:mock-script', input: [{ role: 'user', content: 'x' }, { type: 'reasoning', summary: [], encrypted_content: 'AQ==' }] }),
+    });
+    assert.equal(res.status, 400);
+    assert.equal(((await res.json()) as any).error.param, 'input[1].encrypted_content');
   });
 });
 

@@ -204,6 +204,13 @@ describe('reasoning from upstreams', () => {
     });
   }
 
+  it("the client's stream helper (responses.stream) accumulates the reasoning item", async () => {
+    const stream = server.client().responses.stream({ model: 'openai:mock-script', input: script({ reasoning: { text: THOUGHT }, answer: 'hey' }) });
+    const final = await stream.finalResponse();
+    assert.deepEqual((final.output[0] as any).content, [{ type: 'reasoning_text', text: THOUGHT }]);
+    assert.equal(final.output_text, 'hey: ');
+  });
+
   it('reasoning again between built-in tool calls, in the order produced; the model gets its reasoning back across the calls', async () => {
     const input = script({
       calls: [{ name: 'add', arguments: '{"a":2,"b":3}' }],

@@ -9,6 +9,7 @@ import { createRouter, preload } from './providers/factory.js';
 import { Executor } from './responses/executor.js';
 import { Flusher } from './responses/flusher.js';
 import type { LiveLog } from './responses/live-log.js';
+import { ReasoningSealer } from './responses/sealed-reasoning.js';
 import { ResponsesService } from './responses/service.js';
 import { createStore } from './store/index.js';
 import { RateLimiter } from './http/rate-limit.js';
@@ -29,7 +30,11 @@ export async function startServer(config: Config, logger: Logger = pino({ level:
   const router = createRouter(config, print);
   await preload(router);
   const flusher = new Flusher(store, logger, (l) => hub.remove(l.id), hub, config.commitIntervalMs);
-  const executor = new Executor(store, hub, flusher, router, queue, control, logger);
+  if (!config.reasoningKeys && (config.redisUrl || config.databaseUrl?.startsWith('postgres'))) {
+    logger.warn('REASONING_KEYS is not set: this instance seals encrypted reasoning with a key of its own data folder, which other instances cannot open. Set the same REASONING_KEYS on every instance.');
+  }
+  const sealer = config.reasoningKeys ? new ReasoningSealer(config.reasoningKeys) : ReasoningSealer.fromDataDir(config.dataDir, print);
+  const executor = new Executor(store, hub, flusher, router, queue, control, logger, sealer);
   const responses = new ResponsesService(store, hub, executor, router, queue, control, { allowPrivateMcp: config.allowPrivateMcp });
   const recovered = await executor.recover();
   if (recovered.requeued || recovered.failed) logger.info(recovered, 'recovered unfinished responses');

@@ -103,7 +103,7 @@ describe('generate: streaming', () => {
               { type: 'file', filename: 'a.pdf', data: 'data:application/pdf;base64,JVBER' },
             ],
           },
-          { role: 'assistant', content: null, toolCalls: [{ id: 'call_1', name: 'lookup', arguments: '{"q":"x"}' }] },
+          { role: 'assistant', content: null, toolCalls: [{ id: 'call_1', name: 'lookup', arguments: '{"q":"x"}' }], reasoning: 'look it up' },
           { role: 'tool', toolCallId: 'call_1', content: '{"answer":42}' },
           { role: 'user', content: 'thanks' },
         ],
@@ -121,6 +121,7 @@ describe('generate: streaming', () => {
         responseFormat: { type: 'json_schema', name: 'out', schema: { type: 'object' }, strict: true },
         logprobs: true,
         topLogprobs: 3,
+        reasoningEffort: 'low',
         user: 'u-1',
         signal: new AbortController().signal,
       }),
@@ -137,7 +138,7 @@ describe('generate: streaming', () => {
           { type: 'file', file: { filename: 'a.pdf', file_data: 'data:application/pdf;base64,JVBER' } },
         ],
       },
-      { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'lookup', arguments: '{"q":"x"}' } }] },
+      { role: 'assistant', content: null, reasoning_content: 'look it up', tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'lookup', arguments: '{"q":"x"}' } }] },
       { role: 'tool', tool_call_id: 'call_1', content: '{"answer":42}' },
       { role: 'user', content: 'thanks' },
     ]);
@@ -155,6 +156,7 @@ describe('generate: streaming', () => {
     assert.deepEqual(b.response_format, { type: 'json_schema', json_schema: { name: 'out', schema: { type: 'object' }, strict: true } });
     assert.equal(b.logprobs, true);
     assert.equal(b.top_logprobs, 3);
+    assert.equal(b.reasoning_effort, 'low');
     assert.equal(b.user, 'u-1');
   });
 
@@ -459,8 +461,15 @@ describe('models', () => {
       { id: 'b', created: 0, ownedBy: 'cfg' },
     ]);
     assert.equal(mock.requests.length, n);
-    assert.deepEqual(p.capabilities('a'), { images: true, files: true, jsonSchema: true, grammar: false });
+    assert.deepEqual(p.capabilities('a'), { images: true, files: true, jsonSchema: true, grammar: false, reasoningInput: false });
     await p.close();
+    // Which models take their reasoning back is declared: all, or the ones named.
+    const all = createOpenAICompatibleProvider({ id: 'cfg', baseUrl: mock.url, reasoningInput: true });
+    const named = createOpenAICompatibleProvider({ id: 'cfg', baseUrl: mock.url, reasoningInput: ['gpt-oss-20b'] });
+    assert.equal(all.capabilities('a').reasoningInput, true);
+    assert.equal(named.capabilities('gpt-oss-20b').reasoningInput, true);
+    assert.equal(named.capabilities('a').reasoningInput, false);
+    await Promise.all([all.close(), named.close()]);
   });
 });
 
@@ -547,6 +556,27 @@ describe('parseChatStream robustness', () => {
     };
   }
 
+  test('reasoning: reasoning_content or reasoning (one of them when both come), an OpenRouter summary is a summary', async () => {
+    const chunk = (delta: unknown) => `data: ${JSON.stringify({ choices: [{ index: 0, delta }] })}\n\n`;
+    const raw = chunk({ reasoning_content: 'a' }) + chunk({ reasoning: 'b' }) + chunk({ reasoning_content: 'c', reasoning: 'c' })
+      + chunk({ reasoning_content: null, reasoning: 'd' })
+      + chunk({ reasoning: 'S', reasoning_details: [{ type: 'reasoning.summary', summary: 'S', index: 0 }] })
+      + chunk({ reasoning: '', content: 'x' })
+      + `data: ${JSON.stringify({ choices: [], usage: { prompt_tokens: 3, completion_tokens: 9, completion_tokens_details: { reasoning_tokens: 5 } } })}\n\n`
+      + 'data: [DONE]\n\n';
+    const events = await collect(parseChatStream({ destroy() {}, async *[Symbol.asyncIterator]() { yield Buffer.from(raw); } }, () => false));
+    assert.deepEqual(events, [
+      { type: 'reasoning', delta: 'a' },
+      { type: 'reasoning', delta: 'b' },
+      { type: 'reasoning', delta: 'c' },
+      { type: 'reasoning', delta: 'd' },
+      { type: 'reasoning_summary', delta: 'S' },
+      { type: 'text', delta: 'x' },
+      { type: 'usage', usage: { inputTokens: 3, outputTokens: 9, reasoningTokens: 5 } },
+      { type: 'finish', reason: 'stop' },
+    ]);
+  });
+
   test('unknown/malformed chunks are skipped; split frames, CRLF, comments; finish without [DONE]', async () => {
     const chunk = (o: unknown) => `data: ${JSON.stringify(o)}\r\n\r\n`;
     const raw =
@@ -573,6 +603,7 @@ describe('parseChatStream robustness', () => {
     };
     const events = await collect(parseChatStream(it, () => false));
     assert.deepEqual(events, [
+      { type: 'reasoning', delta: 'hmm' },
       { type: 'text', delta: 'héllo', logprobs: [{ token: 'héllo', logprob: -1, bytes: [...Buffer.from('héllo')], top_logprobs: [] }] },
       { type: 'tool_call_start', index: 0, id: 'c1', name: 'f' },
       { type: 'tool_call_delta', index: 0, delta: '{"a":1}' },

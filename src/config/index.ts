@@ -7,6 +7,7 @@ import { Type, type Static, type TObject, type TSchema } from '@sinclair/typebox
 import { Value } from '@sinclair/typebox/value';
 import { parse as parseYaml } from 'yaml';
 import { resolveDefaultModelPath } from '../setup/ensure-model.js';
+import { parseReasoningKeys, type ReasoningKey } from './reasoning-keys.js';
 
 export interface LlamaProviderConfig {
   type: 'llama';
@@ -29,6 +30,8 @@ export interface UpstreamProviderConfig {
   models?: string[];
   timeoutMs?: number;
   maxRetries?: number;
+  /** Models that take their earlier reasoning back: all (true), none (false, the default) or those named. */
+  reasoningInput?: boolean | string[];
 }
 
 export type ProviderConfig = LlamaProviderConfig | UpstreamProviderConfig;
@@ -62,6 +65,8 @@ export interface Config {
   sqliteBusyTimeoutMs: number;
   /** On SIGTERM: how long in-flight responses may finish before they are failed (ms). */
   drainMs: number;
+  /** Keys that seal encrypted reasoning (the first seals); unset: generated once into dataDir. */
+  reasoningKeys?: ReasoningKey[];
 }
 
 /** Single instance: how long streamed events may wait for their group commit (see responses/flusher.ts). */
@@ -96,6 +101,7 @@ const UpstreamEntry = Type.Object({
   models: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'a list of model names' })),
   timeout_ms: Type.Optional(Type.Integer({ minimum: 1 })),
   max_retries: Type.Optional(Type.Integer({ minimum: 0 })),
+  reasoning_input: Type.Optional(Type.Union([Type.Boolean(), Type.Array(Type.String({ minLength: 1 }))], { description: 'true, false or a list of model names' })),
 }, { additionalProperties: false });
 
 const FileDoc = Type.Object({
@@ -128,6 +134,15 @@ function checkObject(schema: TObject, value: unknown, where: string): void {
   for (const [key, v] of Object.entries(value)) {
     if (!Value.Check(props[key]!, v)) throw new ConfigError(`${where}: '${key}' must be ${expected(props[key]!)}, got ${JSON.stringify(v) ?? String(v)}`);
   }
+}
+
+/** OPENAI_REASONING_INPUT: `true`/`false`, or a comma-separated list of the models that take reasoning back. */
+function reasoningInputEnv(env: NodeJS.ProcessEnv): boolean | string[] | undefined {
+  const raw = env.OPENAI_REASONING_INPUT;
+  if (raw === undefined || raw === '') return undefined;
+  if (raw === 'true' || raw === '1') return true;
+  if (raw === 'false' || raw === '0') return false;
+  return raw.split(',').map((m) => m.trim()).filter(Boolean);
 }
 
 function bool(env: NodeJS.ProcessEnv, name: string): boolean {
@@ -181,7 +196,7 @@ function readProviderFile(path: string, env: NodeJS.ProcessEnv, cwd: string) {
       providers.push({
         type: 'openai-compatible', id, baseUrl: u.base_url, apiKeyEnv: u.api_key_env,
         apiKey: u.api_key_env ? env[u.api_key_env] : undefined,
-        models: u.models, timeoutMs: u.timeout_ms, maxRetries: u.max_retries,
+        models: u.models, timeoutMs: u.timeout_ms, maxRetries: u.max_retries, reasoningInput: u.reasoning_input,
       });
     }
   }
@@ -212,6 +227,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       type: 'openai-compatible', id: 'openai', baseUrl: openaiBaseUrl.replace(/\/+$/, ''),
       apiKeyEnv: 'OPENAI_API_KEY', apiKey: env.OPENAI_API_KEY || undefined,
       timeoutMs: env.OPENAI_TIMEOUT_MS ? int(env, 'OPENAI_TIMEOUT_MS', 600_000, 1) : undefined,
+      reasoningInput: reasoningInputEnv(env),
     });
   }
   const llama = providers.find((p): p is LlamaProviderConfig => p.type === 'llama');
@@ -224,6 +240,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     throw new ConfigError(`${env.DEFAULT_PROVIDER ? 'DEFAULT_PROVIDER' : `${env.RESPD_CONFIG}: default_provider`} names provider '${defaultProvider}', which is not configured (configured: ${known})`);
   }
   const rlRequests = int(env, 'RATE_LIMIT_REQUESTS', 0);
+  let reasoningKeys: ReasoningKey[] | undefined;
+  try {
+    reasoningKeys = env.REASONING_KEYS ? parseReasoningKeys(env.REASONING_KEYS) : undefined;
+  } catch (err) {
+    throw new ConfigError(`REASONING_KEYS: ${(err as Error).message}`);
+  }
   const apiKeys = env.API_KEYS ? env.API_KEYS.split(',').map((k) => k.trim()).filter(Boolean) : undefined;
   return {
     host: env.HOST || '127.0.0.1',
@@ -251,5 +273,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     databaseSchema: env.DATABASE_SCHEMA || undefined,
     sqliteBusyTimeoutMs: int(env, 'SQLITE_BUSY_TIMEOUT_MS', 5000),
     drainMs: int(env, 'DRAIN_MS', 10_000),
+    reasoningKeys,
   };
 }

@@ -18,7 +18,8 @@ export interface ToolCall {
 export type ChatMessage =
   | { role: 'system' | 'developer'; content: string }
   | { role: 'user'; content: string | ContentPart[] }
-  | { role: 'assistant'; content: string | null; toolCalls?: ToolCall[] }
+  /** `reasoning`: what the model thought before this turn's answer, given back where the model takes it (see ModelCapabilities.reasoningInput). */
+  | { role: 'assistant'; content: string | null; toolCalls?: ToolCall[]; reasoning?: string }
   | { role: 'tool'; toolCallId: string; content: string };
 
 export interface FunctionToolDef {
@@ -40,6 +41,8 @@ export type ResponseFormat =
   | { type: 'json_object' }
   | { type: 'json_schema'; name: string; schema: Record<string, unknown>; strict?: boolean | null };
 
+export type ReasoningEffort = 'none' | 'minimal' | 'low' | 'medium' | 'high' | 'xhigh';
+
 export interface GenerateRequest {
   /** Provider-local model name (the part after `provider:`). */
   model: string;
@@ -53,6 +56,8 @@ export interface GenerateRequest {
   frequencyPenalty?: number;
   maxOutputTokens?: number;
   responseFormat?: ResponseFormat;
+  /** How hard a reasoning model thinks (chat-completions `reasoning_effort`); only when the client set it. */
+  reasoningEffort?: ReasoningEffort;
   /** When true, text deltas carry token logprobs with up to `topLogprobs` alternatives. */
   logprobs?: boolean;
   topLogprobs?: number;
@@ -82,6 +87,10 @@ export type FinishReason = 'stop' | 'length' | 'context_length' | 'tool_calls' |
 /** What a provider yields while generating. Tool calls are identified by their index in the turn. */
 export type GenerateEvent =
   | { type: 'text'; delta: string; logprobs?: TokenLogprob[] }
+  /** The model's own reasoning text (chain of thought), before or between its answers. */
+  | { type: 'reasoning'; delta: string }
+  /** A summary of the reasoning, only when the backend itself gives one. */
+  | { type: 'reasoning_summary'; delta: string }
   | { type: 'tool_call_start'; index: number; id: string; name: string }
   | { type: 'tool_call_delta'; index: number; delta: string }
   | { type: 'usage'; usage: Usage }
@@ -105,6 +114,11 @@ export interface ModelCapabilities {
    * constructs a grammar cannot express is refused at create time (an upstream enforces its own way).
    */
   grammar: boolean;
+  /**
+   * The model takes its earlier reasoning back (an assistant message's `reasoning`), e.g. gpt-oss across
+   * tool calls. When false, earlier reasoning is not sent: several servers reject it.
+   */
+  reasoningInput?: boolean;
 }
 
 /** Raw pass-through result for OpenAI-compatible chat-completions proxying. */

@@ -4,6 +4,7 @@ import type { CreateResponseBody } from '../wire/schemas/responses.js';
 import { errors } from '../wire/errors.js';
 import { isLocalShell } from '../tools/client-tools.js';
 import type { Item, ResponseObject } from '../wire/types.js';
+import type { Sampling } from './runner.js';
 
 const FUNCTION_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
 
@@ -194,4 +195,16 @@ export function buildInitialResponse(body: CreateResponseBody, id: string, creat
     usage: null,
     user: body.user ?? null,
   };
+}
+
+/** The model settings of the request as the client sent them, for the upstream (no defaults added). */
+export function sentSampling(body: CreateResponseBody): Sampling {
+  const s: Sampling = {};
+  if (body.temperature != null) s.temperature = body.temperature;
+  if (body.top_p != null) s.top_p = body.top_p;
+  if (body.presence_penalty != null) s.presence_penalty = body.presence_penalty;
+  if (body.frequency_penalty != null) s.frequency_penalty = body.frequency_penalty;
+  if (body.parallel_tool_calls != null) s.parallel_tool_calls = body.parallel_tool_calls;
+  if (body.reasoning?.effort != null) s.reasoning_effort = body.reasoning.effort as Sampling['reasoning_effort'];
+  return s;
 }

@@ -7,6 +7,7 @@ import type { ProviderRouter } from '../providers/router.js';
 import { ProviderError } from '../providers/types.js';
 import { newId, RESPONSE_ID } from '../wire/ids.js';
 import { normalizeInput } from '../wire/input.js';
+import { openHistoryReasoning, openInputReasoning } from './reasoning.js';
 import type { ResponsesService } from '../responses/service.js';
 import { fitContext } from '../responses/truncate.js';
 import { emptyUsage, type Item, type UsageObject } from '../wire/types.js';
@@ -36,7 +37,11 @@ export async function compact(
   }
   const resolved = await deps.router.resolve(body.model);
   const history = body.previous_response_id ? await deps.responses.chainItems(owner, body.previous_response_id) : [];
-  const input = normalizeInput(body.input).items.map((it, i) => {
+  const given = normalizeInput(body.input).items;
+  // Encrypted reasoning is opened as for a response (a 400 naming the item when it does not open).
+  openInputReasoning(given, owner, deps.responses.executor.sealer);
+  openHistoryReasoning(history, owner, deps.responses.executor.sealer);
+  const input = given.map((it, i) => {
     if (it.type !== 'item_reference') return it;
     const found = history.find((h) => h.id === it.id);
     if (!found) throw errors.invalid(`Item reference '${it.id}' does not name an item of the previous responses.`, `input[${i}].id`);

@@ -4,6 +4,7 @@ import type { ChatMessage, ContentPart, ToolCall } from '../providers/types.js';
 import { historyCall, historyResult } from '../tools/client-tools.js';
 import { builtinCall, deniedApproval } from '../tools/history.js';
 import type { Item } from '../wire/types.js';
+import { reasoningTextOf } from './reasoning.js';
 
 function textOf(content: unknown): string {
   if (typeof content === 'string') return content;
@@ -22,12 +23,22 @@ function userParts(content: unknown): string | ContentPart[] {
   return parts.length === 1 && parts[0].type === 'text' ? parts[0].text : parts;
 }
 
-/** `approvalRequests` is shared across calls so an approval answered in the input finds its request in history. */
-export function itemsToMessages(items: Item[], approvalRequests = new Map<string, Item>()): ChatMessage[] {
+/**
+ * `approvalRequests` is shared across calls so an approval answered in the input finds its request in
+ * history. `withReasoning`: reasoning items become the `reasoning` of the assistant message that follows
+ * them (the model's own turn), for models that take it back; else they are left out.
+ */
+export function itemsToMessages(items: Item[], approvalRequests = new Map<string, Item>(), withReasoning = false): ChatMessage[] {
   const out: ChatMessage[] = [];
   let pendingCalls: ToolCall[] | null = null;
+  let reasoning = '';
+  const assistant = (m: Extract<ChatMessage, { role: 'assistant' }>) => {
+    if (reasoning) m.reasoning = reasoning;
+    reasoning = '';
+    out.push(m);
+  };
   const flushCalls = () => {
-    if (pendingCalls) out.push({ role: 'assistant', content: null, toolCalls: pendingCalls });
+    if (pendingCalls) assistant({ role: 'assistant', content: null, toolCalls: pendingCalls });
     pendingCalls = null;
   };
   for (const it of items) {
@@ -50,9 +61,16 @@ export function itemsToMessages(items: Item[], approvalRequests = new Map<string
     }
     switch (it.type) {
       case 'message':
+        if (it.role === 'assistant') {
+          assistant({ role: 'assistant', content: textOf(it.content) });
+          break;
+        }
+        reasoning = ''; // reasoning that led to no answer of its own stays out
         if (it.role === 'user') out.push({ role: 'user', content: userParts(it.content) });
-        else if (it.role === 'assistant') out.push({ role: 'assistant', content: textOf(it.content) });
         else out.push({ role: it.role === 'developer' ? 'developer' : 'system', content: textOf(it.content) });
+        break;
+      case 'reasoning':
+        if (withReasoning) reasoning += reasoningTextOf(it);
         break;
       case 'mcp_approval_request':
         approvalRequests.set(it.id!, it);
@@ -64,7 +82,7 @@ export function itemsToMessages(items: Item[], approvalRequests = new Map<string
         out.push({ role: 'system', content: `Summary of the earlier conversation: ${it.encrypted_content ?? ''}` });
         break;
       default:
-        // reasoning, mcp_list_tools, approvals and other bookkeeping items carry nothing the model reads.
+        // mcp_list_tools, approvals and other bookkeeping items carry nothing the model reads.
         break;
     }
   }
@@ -72,10 +90,10 @@ export function itemsToMessages(items: Item[], approvalRequests = new Map<string
   return out;
 }
 
-export function buildMessages(instructions: string | null, history: Item[], input: Item[]): ChatMessage[] {
+export function buildMessages(instructions: string | null, history: Item[], input: Item[], withReasoning = false): ChatMessage[] {
   const approvalRequests = new Map<string, Item>();
-  const msgs = itemsToMessages(history, approvalRequests);
-  const fresh = itemsToMessages(input, approvalRequests);
+  const msgs = itemsToMessages(history, approvalRequests, withReasoning);
+  const fresh = itemsToMessages(input, approvalRequests, withReasoning);
   // Built for every request: concatenated in place rather than spread into a third array.
   if (instructions) msgs.unshift({ role: 'system', content: instructions });
   for (const m of fresh) msgs.push(m);

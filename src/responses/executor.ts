@@ -4,14 +4,16 @@ import type { Logger } from 'pino';
 import type { ControlBus, EventHub, JobQueue } from '../bus/types.js';
 import type { ProviderRouter, ResolvedModel } from '../providers/router.js';
 import type { ChatMessage } from '../providers/types.js';
-import type { AppendBatch, Store } from '../store/types.js';
+import type { AppendBatch, Owner, Store } from '../store/types.js';
 import { isTerminalStatus } from '../wire/status.js';
 import type { ForegroundRun } from './handle.js';
 import type { ChainToolState } from '../tools/chain.js';
 import { SleepRegistry } from '../tools/sleep/registry.js';
 import type { Flusher } from './flusher.js';
 import { LiveLog } from './live-log.js';
-import { finalize, runResponse, type AbortReason } from './runner.js';
+import { finalize, runResponse, type AbortReason, type Sampling } from './runner.js';
+import { ENCRYPTED_REASONING } from '../wire/include.js';
+import type { ReasoningSealer } from './sealed-reasoning.js';
 import type { ResponseObject } from '../wire/types.js';
 import { Cancel } from '../util/cancel.js';
 
@@ -19,6 +21,10 @@ import { Cancel } from '../util/cancel.js';
 export interface RunRequest {
   include: string[];
   messages: ChatMessage[];
+  /** The model settings the client sent (not the echoed defaults). */
+  sampling?: Sampling;
+  /** Whom encrypted reasoning is sealed for (set when `include` asks for it). */
+  owner?: Owner;
   /** MCP list cache and approval answers of the chain (no credentials: those stay in memory). */
   tools?: ChainToolState;
   /** MCP servers whose headers were given; the run fails clearly if they are no longer in memory. */
@@ -38,6 +44,8 @@ export class Executor {
     private readonly queue: JobQueue,
     private readonly control: ControlBus,
     private readonly log: Logger,
+    /** Seals and opens encrypted reasoning (include `reasoning.encrypted_content`). */
+    readonly sealer: ReasoningSealer,
   ) {
     control.onMessage((m) => {
       if (m.kind === 'cancel') this.abort(m.id, 'cancelled');
@@ -88,9 +96,11 @@ export class Executor {
     this.running.set(log.id, controller);
     try {
       resolved ??= await this.router.resolve(log.state.model);
+      const { owner } = req;
       await runResponse({
+        sealReasoning: owner && req.include.includes(ENCRYPTED_REASONING) ? (text) => this.sealer.seal(text, owner) : undefined,
         log, provider: resolved.provider, model: resolved.model, messages: req.messages,
-        include: req.include, signal: controller.signal,
+        include: req.include, sampling: req.sampling, signal: controller.signal,
         tools: req.tools, credentialLabels: req.credentialLabels, sleepers: this.sleepers,
       });
     } catch (err) {

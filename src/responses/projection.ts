@@ -42,6 +42,22 @@ export function apply(state: ResponseObject, ev: ResponseEvent): ResponseObject 
       state.output_text += ev.delta;
       return state;
     }
+    case 'response.reasoning_text.delta': {
+      const part = state.output[ev.output_index as number]?.content?.[ev.content_index as number];
+      if (part) part.text += ev.delta as string;
+      return state;
+    }
+    case 'response.reasoning_summary_part.added':
+    case 'response.reasoning_summary_part.done': {
+      const item = state.output[ev.output_index as number];
+      if (item?.summary) item.summary[ev.summary_index as number] = ev.part;
+      return state;
+    }
+    case 'response.reasoning_summary_text.delta': {
+      const part = state.output[ev.output_index as number]?.summary?.[ev.summary_index as number];
+      if (part) part.text += ev.delta as string;
+      return state;
+    }
     case 'response.function_call_arguments.delta':
     case 'response.mcp_call_arguments.delta': {
       const item = state.output[ev.output_index];

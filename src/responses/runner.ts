@@ -7,7 +7,7 @@
 // response (the client answers with function_call_output), while built-in calls (MCP, sleep) run here
 // and the model is called again with their results, until `max_tool_calls` built-in calls have run;
 // after that the model is called without tools and must answer.
-import type { ChatMessage, FunctionToolDef, GenerateEvent, GenerateRequest, Provider, ToolCall, ToolChoice } from '../providers/types.js';
+import type { ChatMessage, FunctionToolDef, GenerateEvent, GenerateRequest, Provider, ReasoningEffort, ToolCall, ToolChoice } from '../providers/types.js';
 import { ProviderError } from '../providers/types.js';
 import type { ChainToolState } from '../tools/chain.js';
 import { credentialVault } from '../tools/mcp/credentials.js';
@@ -15,12 +15,26 @@ import { McpSetupError } from '../tools/mcp/runtime.js';
 import { ToolSession } from '../tools/session.js';
 import type { SleepRegistry } from '../tools/sleep/registry.js';
 import type { LiveLog } from './live-log.js';
-import { TurnOutput } from './turn-output.js';
+import { TurnOutput, type SealReasoning } from './turn-output.js';
 import { isErrorCode } from '../wire/errors.js';
 import { TERMINAL_EVENT, type TerminalStatus } from '../wire/status.js';
 import { emptyUsage, type ErrorObject, type ResponseObject } from '../wire/types.js';
 import { addUsage } from './usage.js';
 import type { CancelSignal } from '../util/cancel.js';
+
+/**
+ * The model settings the client actually sent. The echoed Response fills in defaults (temperature 1…);
+ * the upstream must get only what was sent, so its own defaults apply otherwise. Plain JSON: a
+ * background job stores it.
+ */
+export interface Sampling {
+  temperature?: number;
+  top_p?: number;
+  presence_penalty?: number;
+  frequency_penalty?: number;
+  parallel_tool_calls?: boolean;
+  reasoning_effort?: ReasoningEffort;
+}
 
 export interface RunInput {
   log: LiveLog;
@@ -29,11 +43,15 @@ export interface RunInput {
   model: string;
   messages: ChatMessage[];
   include: string[];
+  /** Absent in a job queued before it was stored: see echoedSampling. */
+  sampling?: Sampling;
   signal: CancelSignal;
   /** Tool state of the chain, computed at create (see tools/chain.ts). */
   tools?: ChainToolState;
   credentialLabels?: string[];
   sleepers: SleepRegistry;
+  /** Set when the client asked for `reasoning.encrypted_content`. */
+  sealReasoning?: SealReasoning;
 }
 
 /** Why a run was aborted: a user cancel, a client that left a foreground stream, or shutdown. */
@@ -52,6 +70,18 @@ function responseFormat(r: ResponseObject): GenerateRequest['responseFormat'] {
   return undefined;
 }
 
+/** A job stored without `sampling`: what differs from the echoed defaults must have been sent. */
+function echoedSampling(r: ResponseObject): Sampling {
+  const s: Sampling = {};
+  if (r.temperature !== 1) s.temperature = r.temperature;
+  if (r.top_p !== 1) s.top_p = r.top_p;
+  if (r.presence_penalty) s.presence_penalty = r.presence_penalty;
+  if (r.frequency_penalty) s.frequency_penalty = r.frequency_penalty;
+  if (!r.parallel_tool_calls) s.parallel_tool_calls = false;
+  if (r.reasoning.effort) s.reasoning_effort = r.reasoning.effort as ReasoningEffort;
+  return s;
+}
+
 /** Ends the response with the terminal event of `patch.status`. */
 export function finalize(log: LiveLog, patch: Partial<ResponseObject> & { status: TerminalStatus }): void {
   log.append({ type: TERMINAL_EVENT[patch.status], response: { ...log.state, completed_at: now(), ...patch } });
@@ -61,6 +91,8 @@ class Run {
   readonly r: ResponseObject;
   readonly usage = emptyUsage();
   readonly withLogprobs: boolean;
+  readonly sampling: Sampling;
+  readonly reasoningInput: boolean;
   /** The turn being generated, so a failure can close its open message. */
   current: TurnOutput | undefined;
   builtinCalls = 0;
@@ -68,20 +100,23 @@ class Run {
   constructor(readonly input: RunInput, readonly tools: ToolSession) {
     this.r = input.log.state;
     this.withLogprobs = input.include.includes('message.output_text.logprobs');
+    this.sampling = input.sampling ?? echoedSampling(this.r);
+    this.reasoningInput = input.provider.capabilities(input.model).reasoningInput ?? false;
   }
 
   private request(messages: ChatMessage[], tools: FunctionToolDef[], choice: ToolChoice | undefined): GenerateRequest {
-    const { r, input } = this;
+    const { r, input, sampling: s } = this;
     return {
       model: input.model,
       messages,
       tools: tools.length ? tools : undefined,
       toolChoice: tools.length ? choice : undefined,
-      parallelToolCalls: tools.length ? r.parallel_tool_calls : undefined,
-      temperature: r.temperature,
-      topP: r.top_p,
-      presencePenalty: r.presence_penalty || undefined,
-      frequencyPenalty: r.frequency_penalty || undefined,
+      parallelToolCalls: tools.length ? s.parallel_tool_calls : undefined,
+      temperature: s.temperature,
+      topP: s.top_p,
+      presencePenalty: s.presence_penalty,
+      frequencyPenalty: s.frequency_penalty,
+      reasoningEffort: s.reasoning_effort,
       maxOutputTokens: r.max_output_tokens ?? undefined,
       responseFormat: responseFormat(r),
       logprobs: this.withLogprobs || undefined,
@@ -115,6 +150,8 @@ class Run {
   private take(ev: GenerateEvent, out: TurnOutput): void {
     switch (ev.type) {
       case 'text': out.text(ev.delta, ev.logprobs); break;
+      case 'reasoning': out.reasoning(ev.delta); break;
+      case 'reasoning_summary': out.reasoningSummary(ev.delta); break;
       case 'tool_call_start':
         // parallel_tool_calls false: at most one call per turn, whatever the backend does.
         if (!this.r.parallel_tool_calls && out.callCount >= 1) break;
@@ -138,7 +175,7 @@ class Run {
       const offered = exhausted ? [] : tools.offered(this.builtinCalls < r.max_tool_calls);
       // A forced tool_choice holds until a built-in call has run (a retried turn is still forced).
       const { defs, choice } = tools.choice(offered, this.builtinCalls === 0);
-      const out = (this.current = new TurnOutput(input.log, this.withLogprobs));
+      const out = (this.current = new TurnOutput(input.log, this.withLogprobs, input.sealReasoning));
       const finish = await this.turn(this.request(messages, defs, choice), out);
       if (signal.aborted) return 'aborted';
       if (finish === 'length' || finish === 'context_length' || finish === 'content_filter') return finish;
@@ -177,8 +214,10 @@ class Run {
         results.push({ role: 'tool', toolCallId: call.callId, content: res.resultText });
       }
       if (endsResponse) return 'completed';
-      if (ran.length) messages.push({ role: 'assistant', content: text || null, toolCalls: ran }, ...results);
-      else if (text) messages.push({ role: 'assistant', content: text });
+      // The model's reasoning goes back with its calls where it takes it (gpt-oss needs it across calls).
+      const reasoning = this.reasoningInput && out.reasoningText ? { reasoning: out.reasoningText } : {};
+      if (ran.length) messages.push({ role: 'assistant', content: text || null, toolCalls: ran, ...reasoning }, ...results);
+      else if (text) messages.push({ role: 'assistant', content: text, ...reasoning });
     }
   }
 }

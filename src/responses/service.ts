@@ -10,13 +10,15 @@ import type { Owner, PageQuery, ResponseRecord, Store } from '../store/types.js'
 import { credentialVault } from '../tools/mcp/credentials.js';
 import { prepareTools, type ToolPolicy } from '../tools/prepare.js';
 import { isSleeping } from '../tools/sleep/tool.js';
-import { buildInitialResponse } from './build-response.js';
+import { buildInitialResponse, sentSampling } from './build-response.js';
 import { Executor, type RunRequest } from './executor.js';
 import { isTerminalStatus } from '../wire/status.js';
 import { newId, RESPONSE_ID } from '../wire/ids.js';
 import { ResponseHandle } from './handle.js';
 import { withMetadata } from './metadata.js';
 import { normalizeInput } from '../wire/input.js';
+import { ENCRYPTED_REASONING } from '../wire/include.js';
+import { openHistoryReasoning, openInputReasoning } from './reasoning.js';
 import type { LiveLog } from './live-log.js';
 import { finalize } from './runner.js';
 import { fitContext } from './truncate.js';
@@ -109,6 +111,9 @@ export class ResponsesService {
       throw errors.invalid(`The model '${body.model}' cannot enforce a JSON schema.`, 'text.format');
     }
     const history = body.previous_response_id ? await this.chainItems(owner, body.previous_response_id) : conv?.history ?? [];
+    // Encrypted reasoning sent back (store: false clients) is opened for the model, or a 400 naming it.
+    openInputReasoning(input.items, owner, this.executor.sealer);
+    openHistoryReasoning(history, owner, this.executor.sealer);
     const inputItems = this.resolveReferences(input.items, history);
     const newInput = conv ? newInputItems(history, inputItems) : inputItems;
     // Tools (issue 4): a 400 for what cannot run, the chain's tool state, credentials (memory only).
@@ -121,7 +126,10 @@ export class ResponsesService {
       provider: resolved.provider, model: resolved.model, truncation: initial.truncation, instructions: initial.instructions,
       history, input: newInput, tools: initial.tools, maxOutputTokens: initial.max_output_tokens,
     });
-    const run: RunRequest = { include, messages, tools: tools.chain, credentialLabels: tools.credentialLabels };
+    const run: RunRequest = {
+      include, messages, sampling: sentSampling(body), tools: tools.chain, credentialLabels: tools.credentialLabels,
+      owner: include.includes(ENCRYPTED_REASONING) ? owner : undefined,
+    };
     credentialVault.set(id, tools.headers);
 
     const record = store ? {

@@ -30,7 +30,10 @@ function estimateTokens(messages: ChatMessage[], tools?: FunctionToolDef[]): num
   for (const m of messages) {
     const c = m.content;
     chars += 16 + (typeof c === 'string' ? c.length : Array.isArray(c) ? c.reduce((n, p) => n + (p.type === 'text' ? p.text.length : 0), 0) : 0);
-    if (m.role === 'assistant') for (const t of m.toolCalls ?? []) chars += t.name.length + t.arguments.length;
+    if (m.role === 'assistant') {
+      for (const t of m.toolCalls ?? []) chars += t.name.length + t.arguments.length;
+      chars += m.reasoning?.length ?? 0;
+    }
   }
   return Math.ceil(chars / 4);
 }
@@ -54,9 +57,12 @@ function cutPoint(history: Item[], k: number): number {
   return k;
 }
 
+/** Earlier reasoning is given back only to models that take it (see ModelCapabilities.reasoningInput). */
+const withReasoning = (req: FitRequest) => req.provider.capabilities(req.model).reasoningInput ?? false;
+
 /** The prompt as messages, fitted to the window. Returned as is when the window is not known at once. */
 export function fitContext(req: FitRequest): ChatMessage[] | Promise<ChatMessage[]> {
-  const full = buildMessages(req.instructions, req.history, req.input);
+  const full = buildMessages(req.instructions, req.history, req.input, withReasoning(req));
   let window: number | undefined | Promise<number | undefined>;
   try {
     window = req.provider.contextWindow?.(req.model);
@@ -86,7 +92,7 @@ async function fitWithin(req: FitRequest, full: ChatMessage[], pending: number |
     );
   }
   const budget = hardLimit - reserve(req, window);
-  const at = (k: number) => buildMessages(req.instructions, req.history.slice(cutPoint(req.history, k)), req.input);
+  const at = (k: number) => buildMessages(req.instructions, req.history.slice(cutPoint(req.history, k)), req.input, withReasoning(req));
   const minimal = await count(at(req.history.length));
   if (minimal > hardLimit) {
     throw errors.invalid(

@@ -1,26 +1,89 @@
-// Turns one model turn's deltas into Responses output items and their stream events. Text streams live
-// into a message item with one output_text part. Tool calls are buffered until the turn ends: their
-// arguments must be complete to be validated (strict schemas) and to tell client function calls from
-// built-in tools, and an invalid call must never reach a client. The runner then emits each valid
-// function call with the argument fragments exactly as the model produced them.
+// Turns one model turn's deltas into Responses output items and their stream events. Reasoning streams
+// live into a reasoning item (one reasoning_text part, and a summary part only when the backend gives
+// a summary); text into a message item with one output_text part; each is closed when the other
+// begins, so items follow the order the model produced them. Tool calls are buffered until the turn
+// ends: their arguments must be complete to be validated (strict schemas) and to tell client function
+// calls from built-in tools, and an invalid call must never reach a client. The runner then emits each
+// valid function call with the argument fragments exactly as the model produced them.
 import type { TokenLogprob } from '../providers/types.js';
 import { callItem, ID_PREFIX, type ClientTool } from '../tools/client-tools.js';
 import type { BufferedCall } from '../tools/session.js';
 import { newId } from '../wire/ids.js';
 import type { LiveLog } from './live-log.js';
-import type { Item, OutputTextPart } from '../wire/types.js';
+import type { Item, OutputTextPart, ReasoningPart } from '../wire/types.js';
 
+/** Seals a reasoning item's text into its `encrypted_content` (include `reasoning.encrypted_content`). */
+export type SealReasoning = (text: string) => string;
 
 export class TurnOutput {
   private message: { outputIndex: number; id: string } | null = null;
+  private thinking: { outputIndex: number; id: string; text: string; content: boolean; summary: boolean } | null = null;
+  /** All reasoning text of this turn (given back to models that take it, see ModelCapabilities). */
+  reasoningText = '';
   /** Tool calls by their index in the turn (created on the first: most turns have none). */
   private buffered: Map<number, BufferedCall> | undefined;
   private text_ = '';
 
-  constructor(private readonly log: LiveLog, private readonly withLogprobs: boolean) {}
+  constructor(private readonly log: LiveLog, private readonly withLogprobs: boolean, private readonly seal?: SealReasoning) {}
+
+  reasoning(delta: string): void {
+    if (!delta) return;
+    const r = this.openReasoning();
+    if (!r.content) {
+      r.content = true;
+      this.log.append({ type: 'response.content_part.added', item_id: r.id, output_index: r.outputIndex, content_index: 0, part: { type: 'reasoning_text', text: '' } });
+    }
+    r.text += delta;
+    this.reasoningText += delta;
+    this.log.append({ type: 'response.reasoning_text.delta', item_id: r.id, output_index: r.outputIndex, content_index: 0, delta });
+  }
+
+  reasoningSummary(delta: string): void {
+    if (!delta) return;
+    const r = this.openReasoning();
+    const base = { item_id: r.id, output_index: r.outputIndex, summary_index: 0 };
+    if (!r.summary) {
+      r.summary = true;
+      this.log.append({ type: 'response.reasoning_summary_part.added', ...base, part: { type: 'summary_text', text: '' } });
+    }
+    this.log.append({ type: 'response.reasoning_summary_text.delta', ...base, delta });
+  }
+
+  private openReasoning(): NonNullable<TurnOutput['thinking']> {
+    if (this.thinking) return this.thinking;
+    this.closeMessage('completed');
+    const outputIndex = this.log.state.output.length;
+    const id = newId('rs');
+    const item: Item = { id, type: 'reasoning', status: 'in_progress', summary: [], content: [] };
+    this.thinking = { outputIndex, id, text: '', content: false, summary: false };
+    this.log.append({ type: 'response.output_item.added', output_index: outputIndex, item });
+    return this.thinking;
+  }
+
+  private closeReasoning(status: 'completed' | 'incomplete'): void {
+    const r = this.thinking;
+    if (!r) return;
+    this.thinking = null;
+    const current = this.log.state.output[r.outputIndex];
+    const base = { item_id: r.id, output_index: r.outputIndex };
+    if (r.summary) {
+      const part = current.summary[0];
+      this.log.append({ type: 'response.reasoning_summary_text.done', ...base, summary_index: 0, text: part.text });
+      this.log.append({ type: 'response.reasoning_summary_part.done', ...base, summary_index: 0, part });
+    }
+    const part: ReasoningPart = { type: 'reasoning_text', text: r.text };
+    if (r.content) {
+      this.log.append({ type: 'response.reasoning_text.done', ...base, content_index: 0, text: r.text });
+      this.log.append({ type: 'response.content_part.done', ...base, content_index: 0, part });
+    }
+    const done: Item = { ...current, status, content: r.content ? [part] : [] };
+    if (this.seal) done.encrypted_content = this.seal(r.text);
+    this.log.append({ type: 'response.output_item.done', output_index: r.outputIndex, item: done });
+  }
 
   text(delta: string, logprobs?: TokenLogprob[]): void {
     if (!delta) return;
+    this.closeReasoning('completed');
     if (!this.message) {
       const outputIndex = this.log.state.output.length;
       const id = newId('msg');
@@ -38,9 +101,15 @@ export class TurnOutput {
     });
   }
 
-  /** Closes the message item, if any; returns this turn's text. */
+  /** Closes the open reasoning or message item, if any; returns this turn's text. */
   closeText(status: 'completed' | 'incomplete'): string {
-    if (!this.message) return this.text_;
+    this.closeReasoning(status);
+    this.closeMessage(status);
+    return this.text_;
+  }
+
+  private closeMessage(status: 'completed' | 'incomplete'): void {
+    if (!this.message) return;
     const { outputIndex, id: itemId } = this.message;
     const current = this.log.state.output[outputIndex];
     const part = current.content[0];
@@ -51,7 +120,6 @@ export class TurnOutput {
     this.log.append({ type: 'response.content_part.done', item_id: itemId, output_index: outputIndex, content_index: 0, part });
     this.log.append({ type: 'response.output_item.done', output_index: outputIndex, item: { ...current, status } });
     this.message = null;
-    return this.text_;
   }
 
   toolStart(index: number, callId: string, name: string): void {

@@ -41,6 +41,7 @@ export const CODES = {
   response_not_cancellable: bad,
   model_not_found: bad,
   context_length_exceeded: bad,
+  invalid_encrypted_content: bad,
   // Who is asking, and what exists.
   invalid_api_key: { status: 401, type: 'authentication_error' },
   not_found: { status: 404, type: 'not_found_error' },

@@ -3,7 +3,7 @@
 // The projection folds exactly these, so a new kind of event is added here first.
 import type { ErrorCode } from './errors.js';
 import { LEGACY_CANCELLED_EVENT, TERMINAL_EVENT, type TerminalEventType } from './status.js';
-import type { Item, OutputTextPart, ResponseObject } from './types.js';
+import type { Item, OutputTextPart, ReasoningPart, ResponseObject } from './types.js';
 
 export type LifecycleEventType = 'response.created' | 'response.queued' | 'response.in_progress' | TerminalEventType;
 
@@ -28,7 +28,49 @@ export interface ContentPartEvent {
   item_id: string;
   output_index: number;
   content_index: number;
-  part: OutputTextPart;
+  part: OutputTextPart | ReasoningPart;
+}
+
+/** A reasoning item's text, as the model produces it. */
+export interface ReasoningTextDeltaEvent {
+  type: 'response.reasoning_text.delta';
+  item_id: string;
+  output_index: number;
+  content_index: number;
+  delta: string;
+}
+
+export interface ReasoningTextDoneEvent {
+  type: 'response.reasoning_text.done';
+  item_id: string;
+  output_index: number;
+  content_index: number;
+  text: string;
+}
+
+/** A summary the provider gave of its reasoning (never one respd writes). */
+export interface ReasoningSummaryPartEvent {
+  type: 'response.reasoning_summary_part.added' | 'response.reasoning_summary_part.done';
+  item_id: string;
+  output_index: number;
+  summary_index: number;
+  part: ReasoningPart;
+}
+
+export interface ReasoningSummaryTextDeltaEvent {
+  type: 'response.reasoning_summary_text.delta';
+  item_id: string;
+  output_index: number;
+  summary_index: number;
+  delta: string;
+}
+
+export interface ReasoningSummaryTextDoneEvent {
+  type: 'response.reasoning_summary_text.done';
+  item_id: string;
+  output_index: number;
+  summary_index: number;
+  text: string;
 }
 
 export interface TextDeltaEvent {
@@ -116,6 +158,11 @@ export type ResponseEvent =
   | ContentPartEvent
   | TextDeltaEvent
   | TextDoneEvent
+  | ReasoningTextDeltaEvent
+  | ReasoningTextDoneEvent
+  | ReasoningSummaryPartEvent
+  | ReasoningSummaryTextDeltaEvent
+  | ReasoningSummaryTextDoneEvent
   | ArgumentsDeltaEvent
   | ArgumentsDoneEvent
   | CustomToolInputDeltaEvent

@@ -7,6 +7,7 @@ import type { Item, ResponseObject } from '../wire/types.js';
 const ALLOWED = new Set<string>(INCLUDABLE);
 export const LOGPROBS = 'message.output_text.logprobs';
 export const INPUT_IMAGE_URL = 'message.input_image.image_url';
+export const ENCRYPTED_REASONING = 'reasoning.encrypted_content';
 
 /** Accepts repeated `include`, `include[]` and comma-separated forms. */
 export function parseInclude(...values: Array<string[] | string | undefined>): string[] {

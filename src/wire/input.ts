@@ -104,6 +104,24 @@ function clientCallOutput(raw: Record<string, any>, type: string, param: string)
   return { ...raw, type, id, call_id: callId, status: raw.status ?? 'completed' } as Item;
 }
 
+/** A reasoning item sent back (Codex sends every one it got): summary and text parts, the sealed text as is. */
+function normalizeReasoning(raw: Record<string, any>, param: string): Item {
+  const parts = (v: unknown, key: string, type: string): Array<{ type: string; text: string }> => {
+    if (!Array.isArray(v)) bad(`${param}.${key}`, `'${param}.${key}' must be an array.`);
+    return v.map((p: unknown, j: number) => {
+      if (!isObj(p) || p.type !== type || !isStr(p.text)) bad(`${param}.${key}[${j}]`, `'${param}.${key}[${j}]' must be {"type":"${type}","text":"…"}.`);
+      return { type, text: p.text };
+    });
+  };
+  const item: Item = { type: 'reasoning', id: raw.id ?? newId('rs'), summary: parts(raw.summary ?? [], 'summary', 'summary_text') };
+  if (raw.content != null) item.content = parts(raw.content, 'content', 'reasoning_text');
+  if (raw.encrypted_content != null) {
+    if (!isStr(raw.encrypted_content)) bad(`${param}.encrypted_content`, `'${param}.encrypted_content' must be a string.`);
+    item.encrypted_content = raw.encrypted_content;
+  }
+  return item;
+}
+
 function normalizeItem(raw: unknown, param: string, flags: NormalizedInput): Item {
   if (!isObj(raw)) bad(param, `Invalid item at '${param}': expected an object.`);
   const type = raw.type ?? (raw.role !== undefined ? 'message' : undefined);
@@ -155,7 +173,7 @@ function normalizeItem(raw: unknown, param: string, flags: NormalizedInput): Ite
       if (!isStr(raw.id)) bad(`${param}.id`, `'${param}.id' must be a string.`);
       return { type: 'item_reference', id: raw.id };
     case 'reasoning':
-      return { type: 'reasoning', id: raw.id ?? newId('rs'), summary: Array.isArray(raw.summary) ? raw.summary : [], ...(raw.content ? { content: raw.content } : {}) };
+      return normalizeReasoning(raw, param);
     case 'mcp_approval_response':
       if (!isStr(raw.approval_request_id)) bad(`${param}.approval_request_id`, `'${param}.approval_request_id' must be a string.`);
       if (typeof raw.approve !== 'boolean') bad(`${param}.approve`, `'${param}.approve' must be a boolean.`);

@@ -14,6 +14,12 @@ export interface OutputTextPart {
   logprobs?: unknown[];
 }
 
+/** A reasoning item's text part, or a part of its summary. */
+export interface ReasoningPart {
+  type: 'reasoning_text' | 'summary_text';
+  text: string;
+}
+
 export interface UsageObject {
   input_tokens: number;
   input_tokens_details: { cached_tokens: number };

@@ -59,3 +59,41 @@ export function usageObj(bodyBytes: number, completionTokens: number): Json {
   const prompt = Math.max(1, Math.ceil(bodyBytes / 4));
   return { prompt_tokens: prompt, completion_tokens: completionTokens, total_tokens: prompt + completionTokens };
 }
+
+/**
+ * What a reasoning model thinks before it answers, as an upstream sends it: in `reasoning_content`
+ * (vLLM, DeepSeek, llama.cpp server) or `reasoning` (Ollama, OpenRouter, newer vLLM). `summary`: an
+ * OpenRouter-style summary instead (`reasoning_details` of type reasoning.summary, repeated in `reasoning`).
+ */
+export interface ReasoningSpec {
+  text?: string;
+  field?: 'reasoning_content' | 'reasoning';
+  summary?: string;
+  /** Reported as usage.completion_tokens_details.reasoning_tokens. */
+  tokens?: number;
+}
+
+const pieces = (s: string) => s.match(/.{1,6}/gs) ?? [];
+
+/** The stream deltas of the reasoning, in order. */
+export function reasoningDeltas(r: ReasoningSpec | undefined): Json[] {
+  if (!r) return [];
+  const out: Json[] = pieces(r.text ?? '').map((p) => ({ [r.field ?? 'reasoning_content']: p }));
+  for (const p of pieces(r.summary ?? '')) {
+    out.push({ reasoning: p, reasoning_details: [{ type: 'reasoning.summary', summary: p, format: 'openai-responses-v1', index: 0 }] });
+  }
+  return out;
+}
+
+/** The reasoning fields of a non-streamed reply's message. */
+export function reasoningMessage(r: ReasoningSpec | undefined): Json {
+  if (!r?.text) return {};
+  return { [r.field ?? 'reasoning_content']: r.text };
+}
+
+/** Usage with reasoning tokens, when the spec reports them. */
+export function usageWithReasoning(bodyBytes: number, completionTokens: number, r: ReasoningSpec | undefined): Json {
+  const u = usageObj(bodyBytes, completionTokens + (r?.tokens ?? 0));
+  if (r?.tokens !== undefined) u.completion_tokens_details = { reasoning_tokens: r.tokens };
+  return u;
+}

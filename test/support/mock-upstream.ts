@@ -15,7 +15,8 @@
 //   mock-garbage         a non-JSON `data:` line in the middle of the stream
 //   mock-script          an agent driven by the last user message, a JSON script (see ScriptSpec):
 //                        it makes the scripted tool calls, and once the last message is a tool result
-//                        (or the request has no tools) answers `<answer>: <tool results>` in text
+//                        (or the request has no tools) answers `<answer>: <tool results>` in text;
+//                        each reply may begin with scripted reasoning (`reasoning_content` or `reasoning`)
 // Logprobs are added to content chunks whenever the request asks for them.
 //
 // The text hot path is pre-serialised and cached (the benchmark drives it): with delayMs 0 a
@@ -24,11 +25,16 @@
 
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { chunkObj, DONE, frame, ID, lastUserText, splitText, SSE_HEADERS, tokenLogprob, usageObj, type Json } from './mock-chat-frames.js';
+import {
+  chunkObj, DONE, frame, ID, lastUserText, reasoningDeltas, reasoningMessage, splitText, SSE_HEADERS, tokenLogprob, usageObj,
+  usageWithReasoning, type Json, type ReasoningSpec,
+} from './mock-chat-frames.js';
+
+export type { ReasoningSpec } from './mock-chat-frames.js';
 
 export type Scenario =
   | { kind: 'text'; chunks?: number; chunkSize?: number; delayMs?: number; text?: string }
-  | { kind: 'tool'; calls?: Array<{ name?: string; arguments: string }>; count?: number; fragmentSize?: number; delayMs?: number }
+  | { kind: 'tool'; calls?: Array<{ name?: string; arguments: string }>; count?: number; fragmentSize?: number; delayMs?: number; reasoning?: ReasoningSpec }
   | { kind: 'error'; status: number; message?: string; once?: boolean; retryAfter?: number }
   | { kind: 'drop'; afterChunks?: number }
   | { kind: 'hang' }
@@ -46,6 +52,9 @@ export interface ScriptSpec {
   loop?: boolean;
   /** Prefix of the final text answer (default "result"). */
   answer?: string;
+  /** Reasoning streamed before each reply (calls or answer); `answerReasoning` replaces it before the answer. */
+  reasoning?: ReasoningSpec;
+  answerReasoning?: ReasoningSpec;
 }
 
 export interface MockUpstreamOptions {
@@ -232,17 +241,21 @@ export async function startMockUpstream(opts: MockUpstreamOptions = {}): Promise
         choices: [
           {
             index: 0,
-            message: { role: 'assistant', content: null, tool_calls: calls.map((c) => ({ id: c.id, type: 'function', function: { name: c.name, arguments: c.arguments } })) },
+            message: {
+              role: 'assistant', content: null, ...reasoningMessage(s.reasoning),
+              tool_calls: calls.map((c) => ({ id: c.id, type: 'function', function: { name: c.name, arguments: c.arguments } })),
+            },
             logprobs: null,
             finish_reason: 'tool_calls',
           },
         ],
-        usage: usageObj(ctx.bodyBytes, calls.length * 10),
+        usage: usageWithReasoning(ctx.bodyBytes, calls.length * 10, s.reasoning),
       });
       return;
     }
     const size = s.fragmentSize ?? 5;
     const frames = [frame(chunkObj(created, ctx.model, { role: 'assistant', content: null }, null))];
+    for (const d of reasoningDeltas(s.reasoning)) frames.push(frame(chunkObj(created, ctx.model, d, null)));
     calls.forEach((c, index) => {
       frames.push(frame(chunkObj(created, ctx.model, { tool_calls: [{ index, id: c.id, type: 'function', function: { name: c.name, arguments: '' } }] }, null)));
       for (let i = 0; i < c.arguments.length; i += size) {
@@ -251,7 +264,28 @@ export async function startMockUpstream(opts: MockUpstreamOptions = {}): Promise
     });
     frames.push(frame(chunkObj(created, ctx.model, {}, 'tool_calls')));
     await writeFrames(ctx, frames, s.delayMs ?? 0);
-    if (!ctx.res.destroyed) ctx.res.end(usageFrame(ctx, calls.length * 10) + DONE);
+    const usage = ctx.includeUsage ? frame({ id: ID, object: 'chat.completion.chunk', created, model: ctx.model, choices: [], usage: usageWithReasoning(ctx.bodyBytes, calls.length * 10, s.reasoning) }) : '';
+    if (!ctx.res.destroyed) ctx.res.end(usage + DONE);
+  }
+
+  /** A text reply that begins with reasoning (mock-script). */
+  async function replyReasonedText(ctx: Ctx, text: string, r: ReasoningSpec): Promise<void> {
+    const chunks = text.match(/.{1,8}/gs) ?? [''];
+    if (!ctx.stream) {
+      sendJson(ctx.res, 200, {
+        id: ID, object: 'chat.completion', created, model: ctx.model,
+        choices: [{ index: 0, message: { role: 'assistant', content: text, ...reasoningMessage(r) }, logprobs: null, finish_reason: 'stop' }],
+        usage: usageWithReasoning(ctx.bodyBytes, chunks.length, r),
+      });
+      return;
+    }
+    const frames = [frame(chunkObj(created, ctx.model, { role: 'assistant', content: '' }, null))];
+    for (const d of reasoningDeltas(r)) frames.push(frame(chunkObj(created, ctx.model, d, null)));
+    for (const c of chunks) frames.push(frame(chunkObj(created, ctx.model, { content: c }, null)));
+    frames.push(frame(chunkObj(created, ctx.model, {}, 'stop')));
+    await writeFrames(ctx, frames, 0);
+    const usage = ctx.includeUsage ? frame({ id: ID, object: 'chat.completion.chunk', created, model: ctx.model, choices: [], usage: usageWithReasoning(ctx.bodyBytes, chunks.length, r) }) : '';
+    if (!ctx.res.destroyed) ctx.res.end(usage + DONE);
   }
 
   const scriptAttempts = new Map<string, number>();
@@ -272,11 +306,13 @@ export async function startMockUpstream(opts: MockUpstreamOptions = {}): Promise
     const calls = spec.attempts ? spec.attempts[Math.min(attempt, spec.attempts.length - 1)] : spec.calls;
     if (hasTools && calls?.length && (!afterTool || spec.loop)) {
       scriptAttempts.set(source, attempt + 1);
-      return replyTool(ctx, { kind: 'tool', calls, fragmentSize: 4 });
+      return replyTool(ctx, { kind: 'tool', calls, fragmentSize: 4, reasoning: spec.reasoning });
     }
     const results: string[] = [];
     for (let i = msgs.length - 1; i >= 0 && msgs[i]!.role === 'tool'; i--) results.unshift(String(msgs[i]!.content));
     const text = `${spec.answer ?? 'result'}: ${results.join(' | ')}`;
+    const reasoning = spec.answerReasoning ?? spec.reasoning;
+    if (reasoning) return replyReasonedText(ctx, text, reasoning);
     return replyText(ctx, textFrames(ctx, undefined, () => text.match(/.{1,8}/gs) ?? ['']), 0);
   }
 

@@ -138,7 +138,27 @@ export class ChunkMapper {
     out.push({ type: 'finish', reason });
   }
 
+  /**
+   * Reasoning arrives as `reasoning_content` (vLLM, DeepSeek, llama.cpp server) or `reasoning` (Ollama,
+   * OpenRouter, newer vLLM); servers in transition send both with the same text, so one is taken.
+   * OpenRouter marks a summary (rather than the thoughts themselves) in `reasoning_details`, and then
+   * `reasoning` repeats the summary: it is a summary, not reasoning text.
+   */
+  private reasoning(delta: Obj, out: GenerateEvent[]): void {
+    let summarised = false;
+    if (Array.isArray(delta.reasoning_details)) {
+      for (const d of delta.reasoning_details) {
+        if (!isObj(d) || d.type !== 'reasoning.summary' || typeof d.summary !== 'string') continue;
+        summarised = true;
+        if (d.summary) out.push({ type: 'reasoning_summary', delta: d.summary });
+      }
+    }
+    const text = typeof delta.reasoning_content === 'string' ? delta.reasoning_content : typeof delta.reasoning === 'string' && !summarised ? delta.reasoning : '';
+    if (text) out.push({ type: 'reasoning', delta: text });
+  }
+
   private content(delta: Obj, rawLogprobs: unknown, out: GenerateEvent[]): void {
+    if (delta.reasoning_content !== undefined || delta.reasoning !== undefined || delta.reasoning_details !== undefined) this.reasoning(delta, out);
     if (typeof delta.content !== 'string') return;
     const logprobs = rawLogprobs === undefined || rawLogprobs === null ? undefined : tokenLogprobs(rawLogprobs);
     if (delta.content.length === 0 && !logprobs) return;

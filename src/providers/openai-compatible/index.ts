@@ -30,6 +30,11 @@ export interface OpenAICompatibleProviderOptions {
   maxRetries?: number;
   /** Extra request headers (e.g. for gateways). */
   headers?: Record<string, string>;
+  /**
+   * Models that take their earlier reasoning back as the assistant message's `reasoning_content`: all
+   * (true), none (false, the default: DeepSeek, for one, rejects it) or the models named.
+   */
+  reasoningInput?: boolean | string[];
 }
 
 const CAPABILITIES: ModelCapabilities = { images: true, files: true, jsonSchema: true, grammar: false };
@@ -51,8 +56,9 @@ export function createOpenAICompatibleProvider(opts: OpenAICompatibleProviderOpt
     listModels(): Promise<ModelInfo[]> {
       return catalog.list();
     },
-    capabilities(_model: string): ModelCapabilities {
-      return { ...CAPABILITIES };
+    capabilities(model: string): ModelCapabilities {
+      const r = opts.reasoningInput;
+      return { ...CAPABILITIES, reasoningInput: Array.isArray(r) ? r.includes(model) : r ?? false };
     },
     generate(req: GenerateRequest): AsyncIterable<GenerateEvent> {
       return generate(client, req);

@@ -38,6 +38,8 @@ function message(m: ChatMessage): Json {
       return { role: 'user', content: typeof m.content === 'string' ? m.content : m.content.map(contentPart) };
     case 'assistant': {
       const out: Json = { role: 'assistant', content: m.content };
+      // Only set when the provider declared that its models take reasoning back (see ModelCapabilities).
+      if (m.reasoning) out.reasoning_content = m.reasoning;
       if (m.toolCalls && m.toolCalls.length > 0) {
         out.tool_calls = m.toolCalls.map((tc) => ({
           id: tc.id,
@@ -108,6 +110,7 @@ export function toChatRequest(req: GenerateRequest, stream = true): Json {
     body.logprobs = true;
     if (req.topLogprobs !== undefined) body.top_logprobs = req.topLogprobs;
   }
+  if (req.reasoningEffort !== undefined) body.reasoning_effort = req.reasoningEffort;
   if (req.user !== undefined) body.user = req.user;
   return body;
 }

@@ -36,7 +36,11 @@ export async function startServer(opts: { env?: Record<string, string>; dataDir?
   });
   const logs: string[] = [];
   const url = await new Promise<string>((resolveUrl, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${logs.join('\n')}`)), 30_000);
+    const timer = setTimeout(() => {
+      // Never leave the process behind: a test file would otherwise wait for it forever.
+      proc.kill('SIGKILL');
+      reject(new Error(`server did not start:\n${logs.join('\n')}`));
+    }, 30_000);
     const onData = (d: Buffer) => {
       for (const line of d.toString().split('\n')) {
         if (!line) continue;

@@ -161,7 +161,11 @@ export function responsesSocket({ deps, validationError }: SocketDeps) {
         sendError(apiErrorOf(err, req.log));
       } finally {
         current = undefined;
-        if (!sawTerminal) busy = false;
+        if (!sawTerminal) {
+          // The socket closed before the end (possibly while the response was being created).
+          h.leave();
+          busy = false;
+        }
         release();
       }
     }

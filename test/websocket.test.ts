@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import WebSocket from 'ws';
 import { startMockUpstream, type MockUpstream } from './support/mock-upstream.js';
 import { KEY_A, KEY_B, readSse, startServer, type TestServer } from './support/server.js';
+import { answers, dropRedisPrefix, dropSchema, randomName } from './support/backends.js';
 import { validateComponent, validateResponseObject, validateStreamEvent } from './support/openresponses.js';
 import { waitFor } from './support/wait.js';
 
@@ -36,8 +37,8 @@ class Conn {
     });
   }
 
-  static open(key: string | null = KEY_A, headers: Record<string, string> = {}): Promise<Conn> {
-    const ws = new WebSocket(`${server.baseURL.replace(/^http/, 'ws')}/responses`, {
+  static open(key: string | null = KEY_A, headers: Record<string, string> = {}, on: TestServer = server): Promise<Conn> {
+    const ws = new WebSocket(`${on.baseURL.replace(/^http/, 'ws')}/responses`, {
       headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), ...headers },
     });
     return new Promise((resolve, reject) => {
@@ -288,5 +289,56 @@ describe('WebSocket mode', () => {
     }
     c.close();
     assert.equal(ok?.response?.status, 'completed');
+  });
+});
+
+describe('WebSocket mode across instances (PostgreSQL + Redis)', { timeout: 60_000 }, () => {
+  const PG_URL = process.env.TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
+  const REDIS_URL = process.env.TEST_REDIS_URL || 'redis://127.0.0.1:6379';
+  const schema = randomName('respd_ws');
+  const prefix = randomName('respd_ws');
+  let skip: string | undefined;
+  let a: TestServer;
+  let b: TestServer;
+
+  before(async () => {
+    const [pgUp, redisUp] = await Promise.all([answers('127.0.0.1', Number(new URL(PG_URL).port || 5432)), answers('127.0.0.1', Number(new URL(REDIS_URL).port || 6379))]);
+    if (!pgUp || !redisUp) {
+      if (process.env.CI) throw new Error('PostgreSQL and Redis must run in CI');
+      skip = 'needs PostgreSQL and Redis';
+      return;
+    }
+    const env = { OPENAI_BASE_URL: upstream.url, DATABASE_URL: PG_URL, DATABASE_SCHEMA: schema, REDIS_URL, REDIS_PREFIX: prefix };
+    a = await startServer({ env });
+    b = await startServer({ env });
+  });
+  after(async () => {
+    await Promise.allSettled([a?.stop(), b?.stop()]);
+    if (skip) return;
+    await dropSchema(PG_URL, schema);
+    await dropRedisPrefix(REDIS_URL, prefix);
+  });
+
+  it('a store:true response created over a socket on one instance is followed live, retrieved and continued on another', async (t) => {
+    if (skip) return t.skip(skip);
+    const c = await Conn.open(KEY_A, {}, a);
+    const from = c.messages.length;
+    c.ws.send(JSON.stringify({ type: 'response.create', model: 'openai:mock-slow', input: 'shared' }));
+    const created = await c.next(from, (m) => m.type === 'response.created');
+    // Instance b follows it while a's socket still streams it.
+    const live = await readSse(await b.fetch(`/responses/${created.response.id}?stream=true&starting_after=0`));
+    const done = await c.next(from, (m) => m.type === 'response.completed', 20_000);
+    c.close();
+    const sent = c.messages.slice(from);
+    assert.deepEqual(live.map((e) => e.event), sent.slice(1).map((m) => m.type));
+    assert.deepEqual(live.map((e) => (e.data as Msg).sequence_number), sent.slice(1).map((m) => m.sequence_number));
+    const got = (await (await b.fetch(`/responses/${done.response.id}`)).json()) as Msg;
+    assert.equal(text(got), text(done.response));
+    // A socket on b continues the chain from the shared store.
+    const d = await Conn.open(KEY_A, {}, b);
+    const next = await d.turn({ model: 'openai:mock-echo', previous_response_id: done.response.id, input: 'go on' });
+    d.close();
+    assert.equal(next.response?.status, 'completed', JSON.stringify(next.error));
+    assert.equal(next.response.previous_response_id, done.response.id);
   });
 });

@@ -86,7 +86,7 @@ const text = (r: Msg) => r.output.flatMap((o: Msg) => o.content ?? []).map((c: M
 
 before(async () => {
   upstream = await startMockUpstream();
-  server = await startServer({ env: { OPENAI_BASE_URL: upstream.url, RATE_LIMIT_REQUESTS: '100000', RATE_LIMIT_MAX_STREAMS: '2' } });
+  server = await startServer({ env: { OPENAI_BASE_URL: upstream.url, RATE_LIMIT_REQUESTS: '100000', RATE_LIMIT_MAX_STREAMS: '2', BODY_LIMIT: '262144' } });
 });
 after(async () => {
   await server?.stop();
@@ -254,6 +254,13 @@ describe('WebSocket mode', () => {
     const ok = await c.turn({ model: 'openai:mock-text', input: 'x', store: false });
     c.close();
     assert.equal(ok.response?.status, 'completed');
+  });
+
+  it('closes the connection (1009) on a message larger than BODY_LIMIT', async () => {
+    const c = await Conn.open();
+    const code = new Promise<number>((r) => c.ws.once('close', (n) => r(n)));
+    c.ws.send(JSON.stringify({ type: 'response.create', model: 'openai:mock-text', input: 'x'.repeat(300_000) }));
+    assert.equal(await code, 1009);
   });
 
   it('refuses a second response.create while one runs, and stops the response when the client leaves', async () => {

@@ -125,6 +125,8 @@ export function responsesSocket({ deps, validationError }: SocketDeps) {
     });
 
     async function turn(msg: Record<string, unknown>): Promise<void> {
+      // Queued behind the previous turn, and the client has gone since: nothing to start.
+      if (socket.readyState !== socket.OPEN) return;
       const { type: _type, ...body } = msg;
       const previous = typeof body.previous_response_id === 'string' ? body.previous_response_id : undefined;
       let release = noop;

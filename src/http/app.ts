@@ -1,6 +1,7 @@
 // The Fastify application: validation (two Ajv instances: bodies are never type-coerced, query strings
 // are), auth, request ids, the error catalogue, the OpenAPI document, and one plugin per resource.
 import swagger from '@fastify/swagger';
+import websocket from '@fastify/websocket';
 import { Ajv } from 'ajv';
 import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
@@ -13,6 +14,7 @@ import { compactRoutes } from './routes/compact.js';
 import { conversationsRoutes } from './routes/conversations.js';
 import { modelsRoutes } from './routes/models.js';
 import { responsesRoutes } from './routes/responses.js';
+import { responsesSocket } from './routes/responses-ws.js';
 import { wakeRoutes } from './routes/wake.js';
 import type { AppDeps } from './deps.js';
 import { isStorageUnavailable } from '../store/errors.js';
@@ -46,7 +48,7 @@ function mostTelling(errs: AjvError[]): AjvError | undefined {
   return best;
 }
 
-function validationError(err: FastifyError): ApiError {
+export function validationError(err: FastifyError): ApiError {
   const first = mostTelling((err.validation ?? []) as AjvError[]);
   if (!first) return errors.invalid(err.message);
   if (first.keyword === 'additionalProperties') {
@@ -110,6 +112,10 @@ export async function buildApp(deps: AppDeps, logger: Logger, keys: KeyRing, bod
     },
   });
 
+  // WebSocket mode (GET /responses with an Upgrade): the upgrade request passes the same onRequest hook
+  // (auth, rate limit) before the socket opens; a refused one is answered in HTTP.
+  await app.register(websocket, { options: { maxPayload: bodyLimit } });
+
   app.decorateRequest('owner', null as unknown as Owner);
   const publicPaths = new Set([`${API_PREFIX}/openapi.json`, '/healthz']);
   app.addHook('onRequest', async (req, reply) => {
@@ -158,7 +164,7 @@ export async function buildApp(deps: AppDeps, logger: Logger, keys: KeyRing, bod
   app.get('/healthz', { schema: { hide: true } }, async () => ({ ok: true }));
   await app.register(async (api) => {
     api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
-    await api.register(responsesRoutes(deps));
+    await api.register(responsesRoutes(deps, responsesSocket({ deps, validationError })));
     await api.register(wakeRoutes(deps));
     await api.register(modelsRoutes(deps));
     await api.register(chatCompletionsRoutes(deps));

@@ -34,12 +34,17 @@ export interface FrameOptions {
   rewrite?: (type: string, json: string) => string;
 }
 
-export function frame(seq: number, line: string, opts: FrameOptions): string {
-  const type = lineType(line);
+/** An event line's JSON as this reader gets it (any transport: SSE's `data:`, a WebSocket message). */
+export function eventJson(type: string, line: string, opts: FrameOptions): string {
   let json = lineJson(line);
   if (opts.rewrite) json = opts.rewrite(type, json);
   if (opts.obfuscate && DELTA_TYPES.has(type)) json = `${json.slice(0, -1)},"obfuscation":"${padding()}"}`;
-  return `id: ${seq}\nevent: ${type}\ndata: ${json}\n\n`;
+  return json;
+}
+
+export function frame(seq: number, line: string, opts: FrameOptions): string {
+  const type = lineType(line);
+  return `id: ${seq}\nevent: ${type}\ndata: ${eventJson(type, line, opts)}\n\n`;
 }
 
 export function writeSseHead(res: ServerResponse, requestId: string): void {

@@ -29,6 +29,17 @@ const owns = (rec: { tenant: string; endUser: string }, o: Owner) => rec.tenant 
 /** Longest `previous_response_id` chain a turn may build on. */
 const MAX_CHAIN = 10_000;
 
+/**
+ * Chains a caller holds in memory (a WebSocket connection's cache), so a `previous_response_id` it
+ * knows needs no store read, and a `store: false` chain can be continued at all.
+ */
+export interface ChainCache {
+  /** Every item of the chain ending at `id` (its turns' inputs and outputs), oldest first; undefined if not held. */
+  items(id: string): Item[] | undefined;
+  /** A new response `id` starts from `items` (its chain's earlier items, then its own input). */
+  started(id: string, items: Item[]): void;
+}
+
 export class ResponsesService {
   constructor(
     readonly store: Store,
@@ -86,7 +97,7 @@ export class ResponsesService {
    * Creates a response and starts it: a foreground run at once on this instance, a background one
    * through the job queue. The handle presents it to whichever transport asked.
    */
-  async create(owner: Owner, body: CreateResponseBody): Promise<ResponseHandle> {
+  async create(owner: Owner, body: CreateResponseBody, chain?: ChainCache): Promise<ResponseHandle> {
     const store = body.store ?? true;
     if (body.background && !store) throw errors.invalid('Background responses require store: true.', 'background');
     if (body.previous_response_id && body.conversation) {
@@ -94,7 +105,8 @@ export class ResponsesService {
     }
     if (body.conversation && !store) throw errors.invalid('A response on a conversation must be stored; remove store: false.', 'store');
     if (body.previous_response_id && !RESPONSE_ID.test(body.previous_response_id)) {
-      throw errors.invalid(`Invalid previous_response_id '${body.previous_response_id.slice(0, 100)}'.`, 'previous_response_id');
+      // No response ever had such an id: the same answer as for an id that does not exist.
+      throw errors.invalid(`Previous response with id '${body.previous_response_id.slice(0, 100)}' not found.`, 'previous_response_id', 'previous_response_not_found');
     }
     const resolved = await this.router.resolve(body.model);
     const input = normalizeInput(body.input);
@@ -110,11 +122,14 @@ export class ResponsesService {
     if (initial.text.format.type === 'json_schema' && !caps.jsonSchema) {
       throw errors.invalid(`The model '${body.model}' cannot enforce a JSON schema.`, 'text.format');
     }
-    const history = body.previous_response_id ? await this.chainItems(owner, body.previous_response_id) : conv?.history ?? [];
+    const prev = body.previous_response_id;
+    const chained = prev ? chain?.items(prev) ?? await this.chainItems(owner, prev) : undefined;
+    const history = chained ?? conv?.history ?? [];
     // Encrypted reasoning sent back (store: false clients) is opened for the model, or a 400 naming it.
     openInputReasoning(input.items, owner, this.executor.sealer);
     openHistoryReasoning(history, owner, this.executor.sealer);
     const inputItems = this.resolveReferences(input.items, history);
+    checkToolOutputs(inputItems, history);
     const newInput = conv ? newInputItems(history, inputItems) : inputItems;
     // Tools (issue 4): a 400 for what cannot run, the chain's tool state, credentials (memory only).
     const tools = await prepareTools({
@@ -131,6 +146,7 @@ export class ResponsesService {
       owner: include.includes(ENCRYPTED_REASONING) ? owner : undefined,
     };
     credentialVault.set(id, tools.headers);
+    chain?.started(id, chained ? [...chained, ...inputItems] : inputItems);
 
     const record = store ? {
       id, tenant: owner.tenant, endUser: owner.endUser, createdAt: initial.created_at, status: initial.status,
@@ -271,4 +287,16 @@ export class ResponsesService {
     const items = pending ? pageItems(pending.inputItems, oneMore) : await this.store.listInputItems(id, oneMore);
     return toListPage(items, q.limit, (it) => JSON.parse(it.json) as Item);
   }
+}
+
+/** A function tool's output must answer a call of the chain or of this input (as OpenAI requires). */
+function checkToolOutputs(input: Item[], history: Item[]): void {
+  let calls: Set<string> | undefined;
+  input.forEach((it, i) => {
+    if (it.type !== 'function_call_output') return;
+    calls ??= new Set([...history, ...input].filter((c) => c.type === 'function_call').map((c) => c.call_id as string));
+    if (!calls.has(it.call_id)) {
+      throw errors.invalid(`No tool call found for function call output with call_id '${String(it.call_id).slice(0, 100)}'.`, `input[${i}].call_id`);
+    }
+  });
 }

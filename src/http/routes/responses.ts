@@ -13,6 +13,7 @@ import type { AppDeps } from '../deps.js';
 import { pipeSse, writeSseHead, type FrameOptions } from '../sse.js';
 import { Cancel } from '../../util/cancel.js';
 import { onHangUp } from '../hang-up.js';
+import type { WebSocket } from 'ws';
 
 type IdReq = { Params: { response_id: string } };
 const noop = () => {};
@@ -47,7 +48,8 @@ const frameOptions = (include: string[], obfuscate: boolean): FrameOptions => ({
   rewrite: include.includes(LOGPROBS) ? undefined : logprobsStripper,
 });
 
-export const responsesRoutes = (deps: AppDeps): FastifyPluginAsync => async (app) => {
+/** `socket`: the WebSocket mode's presenter (routes/responses-ws.ts), served on GET /responses upgrades. */
+export const responsesRoutes = (deps: AppDeps, socket?: (ws: WebSocket, req: FastifyRequest) => void): FastifyPluginAsync => async (app) => {
   const svc = deps.responses;
   const openStream = (tenant: string) => deps.limiter?.openStream(tenant) ?? noop;
 
@@ -73,11 +75,16 @@ export const responsesRoutes = (deps: AppDeps): FastifyPluginAsync => async (app
     return reply.send(await h.settled());
   });
 
-  app.get<{ Querystring: Record<string, unknown> }>('/responses', {
+  // The same path with an Upgrade header is the WebSocket mode (after the same auth and rate-limit hook).
+  app.route<{ Querystring: Record<string, unknown> }>({
+    method: 'GET',
+    url: '/responses',
     schema: { querystring: ListResponsesQuery, summary: 'List responses', tags: ['responses'] },
-  }, async (req) => {
-    const q = req.query as { after?: string; before?: string; limit?: number; order?: 'asc' | 'desc' };
-    return svc.list(req.owner, { after: q.after, before: q.before, limit: q.limit ?? 20, order: q.order ?? 'desc' });
+    wsHandler: socket,
+    handler: async (req) => {
+      const q = req.query as { after?: string; before?: string; limit?: number; order?: 'asc' | 'desc' };
+      return svc.list(req.owner, { after: q.after, before: q.before, limit: q.limit ?? 20, order: q.order ?? 'desc' });
+    },
   });
 
   app.get<IdReq & { Querystring: RetrieveQueryT }>('/responses/:response_id', {

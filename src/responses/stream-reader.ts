@@ -7,13 +7,16 @@ import { TERMINAL_STATUSES, type Store } from '../store/types.js';
 import { isTerminalLine } from './event-line.js';
 import type { LiveLog } from './live-log.js';
 import type { CancelSignal } from '../util/cancel.js';
+import { patiently } from '../store/patience.js';
 
 export type SeqLine = [seq: number, line: string];
 
 const POLL_MS = 50;
+/** A stream under way waits this long for an unreachable store before it ends with an error. */
+export const STORE_PATIENCE_MS = 30_000;
 
 async function* fromStore(store: Store, id: string, afterSeq: number, untilSeq = Infinity): AsyncGenerator<SeqLine[]> {
-  const chunks = await store.readEvents(id, afterSeq);
+  const chunks = await patiently(() => store.readEvents(id, afterSeq), STORE_PATIENCE_MS);
   for (const c of chunks) {
     const lines = c.data.split('\n');
     const batch: SeqLine[] = [];
@@ -84,7 +87,7 @@ export async function* readResponseLines(
       if (isTerminalLine(b[b.length - 1][1])) sawTerminal = true;
     }
     if (sawTerminal) return;
-    const rec = await deps.store.getResponse(id);
+    const rec = await patiently(() => deps.store.getResponse(id), STORE_PATIENCE_MS, () => signal.aborted);
     if (!rec) return; // deleted meanwhile
     if (rec.lastSeq <= last && TERMINAL_STATUSES.has(rec.status)) return;
     // Not live here and not finished: it runs on another instance (or is queued). Follow it.

@@ -13,6 +13,8 @@ import type { AppDeps } from '../deps.js';
 import { pipeSse, writeSseHead, type FrameOptions } from '../sse.js';
 import { Cancel, type CancelSignal } from '../../util/cancel.js';
 import { cancelOnHangUp } from '../hang-up.js';
+import { errors } from '../errors.js';
+import { isStorageUnavailable } from '../../store/errors.js';
 
 type IdReq = { Params: { response_id: string } };
 const noop = () => {};
@@ -35,6 +37,12 @@ async function stream(req: FastifyRequest, reply: FastifyReply, lines: (signal: 
     await pipeSse(res, lines(ctl.signal), opts);
   } catch (err) {
     req.log.error({ err }, 'stream failed');
+    // Never a silent close: an `error` event (the SDK throws it) says why and that resuming may work.
+    const e = isStorageUnavailable(err)
+      ? errors.unavailable('The response store is unreachable; resume this stream with starting_after once it is back.', 'store_unavailable')
+      : errors.internal();
+    const { error } = e.toBody();
+    if (!res.destroyed) res.write(`event: error\ndata: ${JSON.stringify({ type: 'error', code: error.code, message: error.message, param: null, error })}\n\n`);
   } finally {
     finished = true;
     release();

@@ -202,9 +202,10 @@ export class ResponsesService {
       if (!now || Executor.isTerminal(now.status)) return now ? JSON.parse(now.snapshot) : this.current(rec);
       return this.endCancelled(this.executor.newLog(id, JSON.parse(now.snapshot), now.lastSeq + 1, true));
     }
-    // Running on another instance: ask it, then wait for the terminal state to reach the store.
-    await this.control.publish({ kind: 'cancel', id });
-    for (let i = 0; i < 100; i++) {
+    // Running on another instance: ask it, then wait for the terminal state to reach the store (not
+    // when the ask could not be sent: nobody will act on it).
+    const sent = await this.control.publish({ kind: 'cancel', id });
+    for (let i = 0; i < 100 && sent; i++) {
       const now = await this.store.getResponse(id);
       if (!now || Executor.isTerminal(now.status)) return now ? JSON.parse(now.snapshot) : this.current(rec);
       await new Promise((r) => setTimeout(r, 50));

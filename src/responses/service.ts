@@ -37,7 +37,8 @@ export class ResponsesService {
   async load(owner: Owner, id: string, param: string | null = null): Promise<ResponseRecord> {
     if (!RESPONSE_ID.test(id)) throw errors.invalid(`Invalid response id '${id.slice(0, 100)}': expected 'resp_' followed by letters and digits.`, param ?? 'response_id');
     // A foreground response is inserted by its first group commit: until then its record lives in memory.
-    const rec = (await this.store.getResponse(id)) ?? this.hub.local(id)?.pendingCreate?.record;
+    // The store is asked for the owner's response only, so another owner's id costs what an unknown one does.
+    const rec = (await this.store.getResponse(id, owner)) ?? this.hub.local(id)?.pendingCreate?.record;
     if (!rec || !owns(rec, owner)) throw errors.notFound('Response', id, param);
     return rec;
   }

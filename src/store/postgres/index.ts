@@ -138,8 +138,10 @@ export class PostgresStore implements Store {
     }
   }
 
-  async getResponse(id: string): Promise<ResponseRecord | undefined> {
-    const { rows } = await this.pool.query<Row>(`SELECT ${COLS} FROM responses WHERE id = $1`, [id]);
+  async getResponse(id: string, owner?: Owner): Promise<ResponseRecord | undefined> {
+    const { rows } = owner
+      ? await this.pool.query<Row>(`SELECT ${COLS} FROM responses WHERE id = $1 AND tenant = $2 AND end_user = $3`, [id, owner.tenant, owner.endUser])
+      : await this.pool.query<Row>(`SELECT ${COLS} FROM responses WHERE id = $1`, [id]);
     return rows[0] && toRecord(rows[0]);
   }
 

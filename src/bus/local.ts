@@ -11,7 +11,7 @@ export class LocalHub<L extends HubLog> implements EventHub<L> {
 
 export class LocalControlBus implements ControlBus {
   private handlers: Array<(m: ControlMessage) => void> = [];
-  async publish(msg: ControlMessage) { for (const h of this.handlers) h(msg); }
+  async publish(msg: ControlMessage) { for (const h of this.handlers) h(msg); return true; }
   onMessage(h: (m: ControlMessage) => void) { this.handlers.push(h); }
   async close() {}
 }

@@ -39,7 +39,8 @@ export type ControlMessage =
 
 /** Delivers cancel and wake to whichever instance runs the response. */
 export interface ControlBus {
-  publish(msg: ControlMessage): Promise<void>;
+  /** False when the message could not be sent (the bus is unreachable): no instance will act on it. */
+  publish(msg: ControlMessage): Promise<boolean>;
   onMessage(handler: (msg: ControlMessage) => void): void;
   close(): Promise<void>;
 }

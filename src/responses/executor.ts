@@ -125,7 +125,7 @@ export class Executor {
     // Registered before the first await, so a cancel arriving while the job loads is not lost.
     const controller = new Cancel();
     this.running.set(id, controller);
-    const onLost = () => controller.abort('shutdown');
+    const onLost = () => controller.abort('lease_lost');
     leaseLost?.addEventListener('abort', onLost);
     try {
       const rec = await this.store.getResponse(id);

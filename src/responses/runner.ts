@@ -54,8 +54,19 @@ export interface RunInput {
   sealReasoning?: SealReasoning;
 }
 
-/** Why a run was aborted: a user cancel, a client that left a foreground stream, or shutdown. */
-export type AbortReason = 'cancelled' | 'client_disconnected' | 'shutdown';
+/**
+ * Why a run was aborted: a user cancel, a client that left a foreground stream, shutdown, or the job
+ * queue being unreachable for longer than the job's lease (stopped so it cannot run twice).
+ */
+export type AbortReason = 'cancelled' | 'client_disconnected' | 'shutdown' | 'lease_lost';
+
+const FAILED_BY: Partial<Record<AbortReason, ErrorObject>> = {
+  shutdown: { code: 'server_shutdown', message: 'The server shut down while this response was running.' },
+  lease_lost: {
+    code: 'queue_unavailable',
+    message: 'The job queue could not be reached to renew this response\'s lease, so it was stopped rather than risk running twice.',
+  },
+};
 
 type Outcome = 'completed' | 'length' | 'context_length' | 'content_filter' | 'aborted' | { error: ErrorObject };
 // Why a response is incomplete: max_output_tokens only when that limit was the cause.
@@ -250,9 +261,8 @@ export async function runResponse(input: RunInput): Promise<void> {
   run?.current?.closeText(outcome === 'completed' ? 'completed' : 'incomplete');
 
   if (outcome === 'aborted') {
-    const reason = signal.reason as AbortReason;
-    const message = reason === 'shutdown' ? 'The server shut down while this response was running.' : undefined;
-    if (message) finalize(log, { status: 'failed', error: { code: 'server_shutdown', message }, usage });
+    const failed = FAILED_BY[signal.reason as AbortReason];
+    if (failed) finalize(log, { status: 'failed', error: failed, usage });
     else finalize(log, { status: 'cancelled', usage });
     return;
   }

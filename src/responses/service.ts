@@ -55,7 +55,8 @@ export class ResponsesService {
   async load(owner: Owner, id: string, param: string | null = null): Promise<ResponseRecord> {
     if (!RESPONSE_ID.test(id)) throw errors.invalid(`Invalid response id '${id.slice(0, 100)}': expected 'resp_' followed by letters and digits.`, param ?? 'response_id');
     // A foreground response is inserted by its first group commit: until then its record lives in memory.
-    const rec = (await this.store.getResponse(id)) ?? this.hub.local(id)?.pendingCreate?.record;
+    // The store is asked for the owner's response only, so another owner's id costs what an unknown one does.
+    const rec = (await this.store.getResponse(id, owner)) ?? this.hub.local(id)?.pendingCreate?.record;
     if (!rec || !owns(rec, owner)) throw errors.notFound('Response', id, param);
     return rec;
   }
@@ -227,9 +228,10 @@ export class ResponsesService {
       if (!now || isTerminalStatus(now.status)) return now ? JSON.parse(now.snapshot) : this.current(rec);
       return this.endCancelled(this.executor.newLog(id, JSON.parse(now.snapshot), now.lastSeq + 1, true));
     }
-    // Running on another instance: ask it, then wait for the terminal state to reach the store.
-    await this.control.publish({ kind: 'cancel', id });
-    for (let i = 0; i < 100; i++) {
+    // Running on another instance: ask it, then wait for the terminal state to reach the store (not
+    // when the ask could not be sent: nobody will act on it).
+    const sent = await this.control.publish({ kind: 'cancel', id });
+    for (let i = 0; i < 100 && sent; i++) {
       const now = await this.store.getResponse(id);
       if (!now || isTerminalStatus(now.status)) return now ? JSON.parse(now.snapshot) : this.current(rec);
       await new Promise((r) => setTimeout(r, 50));

@@ -10,12 +10,15 @@ import { isTerminalLine, type SeqLine } from '../wire/event-line.js';
 export type { SeqLine };
 import type { LiveLog } from './live-log.js';
 import type { CancelSignal } from '../util/cancel.js';
+import { patiently } from '../store/patience.js';
 
 
 const POLL_MS = 50;
+/** A stream under way waits this long for an unreachable store before it ends with an error. */
+export const STORE_PATIENCE_MS = 30_000;
 
 async function* fromStore(store: Store, id: string, afterSeq: number, untilSeq = Infinity): AsyncGenerator<SeqLine[]> {
-  const chunks = await store.readEvents(id, afterSeq);
+  const chunks = await patiently(() => store.readEvents(id, afterSeq), STORE_PATIENCE_MS);
   for (const c of chunks) {
     const lines = c.data.split('\n');
     const batch: SeqLine[] = [];
@@ -86,7 +89,7 @@ export async function* readResponseLines(
       if (isTerminalLine(b[b.length - 1][1])) sawTerminal = true;
     }
     if (sawTerminal) return;
-    const rec = await deps.store.getResponse(id);
+    const rec = await patiently(() => deps.store.getResponse(id), STORE_PATIENCE_MS, () => signal.aborted);
     if (!rec) return; // deleted meanwhile
     if (rec.lastSeq <= last && isTerminalStatus(rec.status)) return;
     // Not live here and not finished: it runs on another instance (or is queued). Follow it.

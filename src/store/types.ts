@@ -93,7 +93,8 @@ export interface Store {
 
   /** Inserts the response, its input items and its first events atomically. */
   createResponse(rec: ResponseRecord, inputItems: StoredItem[], firstEvents: string[]): Promise<void>;
-  getResponse(id: string): Promise<ResponseRecord | undefined>;
+  /** With `owner`, only a response of that owner: another owner's id costs the same as an unknown one. */
+  getResponse(id: string, owner?: Owner): Promise<ResponseRecord | undefined>;
   listResponses(owner: Owner, q: PageQuery): Promise<ResponseRecord[]>;
   /** Group commit: many batches (possibly of many responses) in one transaction. */
   appendEvents(batches: AppendBatch[]): Promise<void>;

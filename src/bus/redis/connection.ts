@@ -22,6 +22,12 @@ export class RedisKeys {
 }
 
 /**
+ * Deadline of one Redis command. A hung Redis (stopped, not refusing) never closes the connection:
+ * without a deadline a command would wait for as long as the hang lasts.
+ */
+export const COMMAND_TIMEOUT_MS = 2_000;
+
+/**
  * A connection that fails commands at once while Redis is unreachable instead of queueing them: the
  * callers all have a fallback (the store), and a queue of stale commands would only delay recovery.
  * RESP2 keeps reply shapes (XREAD) plain arrays.
@@ -32,6 +38,7 @@ export function connect(url: string, name: string, extra: RedisOptions = {}): Re
     connectionName: name,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
+    commandTimeout: COMMAND_TIMEOUT_MS,
     retryStrategy: (times) => Math.min(50 * times, 1000),
     ...extra,
   });

@@ -13,6 +13,8 @@ export class RedisControlBus implements ControlBus {
     private readonly sub: Redis,
     private readonly channel: string,
     private readonly log: Logger,
+    /** False while Redis is known not to answer (see RedisHub.reachable): publish gives up at once. */
+    private readonly reachable: () => boolean = () => true,
   ) {
     sub.on('message', (ch: string, raw: string) => {
       if (ch !== channel) return;
@@ -37,12 +39,15 @@ export class RedisControlBus implements ControlBus {
     await this.sub.subscribe(this.channel);
   }
 
-  async publish(msg: ControlMessage): Promise<void> {
+  async publish(msg: ControlMessage): Promise<boolean> {
     try {
+      if (!this.reachable()) throw new Error('Redis does not answer');
       await this.pub.publish(this.channel, JSON.stringify(msg));
+      return true;
     } catch (err) {
       // The caller waits for the effect in the store and answers "try again" if it never comes.
       this.log.warn({ err, kind: msg.kind, responseId: msg.id }, 'control message not sent: Redis unreachable');
+      return false;
     }
   }
 

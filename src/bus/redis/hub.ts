@@ -24,13 +24,20 @@ import type { SeqLine } from '../../wire/event-line.js';
 import type { AppendBatch } from '../../store/types.js';
 import { isTerminalStatus } from '../../wire/status.js';
 import type { EventHub, HubLog } from '../types.js';
-import type { RedisKeys } from './connection.js';
+import { within, type RedisKeys } from './connection.js';
 import type { CancelSignal } from '../../util/cancel.js';
 
 const MAXLEN = 10_000;
 const TERMINAL_TTL_MS = 5 * 60_000;
 const IDLE_TTL_MS = 60 * 60_000;
-const BLOCK_MS = 5_000;
+export const BLOCK_MS = 5_000;
+/**
+ * Health check: a PING this often, failed if unanswered within HEALTH_TIMEOUT_MS. A hung Redis keeps
+ * its connections open, so only an unanswered command tells it apart from a quiet one; while it does
+ * not answer, readers poll the store and callers skip Redis instead of waiting on it.
+ */
+const HEALTH_EVERY_MS = 250;
+const HEALTH_TIMEOUT_MS = 1_000;
 /** A remote reader with nothing new for this long ends, so the caller re-checks the store. */
 const TAIL_IDLE_MS = 10_000;
 
@@ -54,7 +61,11 @@ export class RedisHub<L extends HubLog> implements EventHub<L> {
   private generation = 0;
   private blkClientId: number | undefined;
   private refresher: NodeJS.Timeout;
+  private heartbeat: NodeJS.Timeout;
+  private pinging = false;
   private closed = false;
+  /** Whether Redis answered the last health check in time. */
+  reachable = true;
 
   constructor(
     /** Non-blocking commands: XADD, leases, CLIENT UNBLOCK. */
@@ -69,10 +80,34 @@ export class RedisHub<L extends HubLog> implements EventHub<L> {
   ) {
     this.refresher = setInterval(() => this.refreshLeases(), Math.max(100, Math.floor(leaseTtlMs / 3)));
     this.refresher.unref();
+    this.heartbeat = setInterval(() => this.checkHealth(), HEALTH_EVERY_MS);
+    this.heartbeat.unref();
     blk.on('close', () => { this.blkClientId = undefined; });
   }
 
   readonly commitGated = true;
+
+  private checkHealth(): void {
+    if (this.pinging || this.closed) return;
+    this.pinging = true;
+    within(this.cmd.ping().catch(() => 'failed'), HEALTH_TIMEOUT_MS, 'timeout')
+      .then((answer) => {
+        const up = answer === 'PONG';
+        if (up === this.reachable) return;
+        this.reachable = up;
+        if (up) {
+          this.log.info('Redis answers again');
+          return;
+        }
+        this.log.warn(`Redis did not answer within ${HEALTH_TIMEOUT_MS} ms; remote readers poll the store meanwhile`);
+        // Remote readers would wait on an XREAD that cannot answer: send them back to the store.
+        for (const set of this.tails.values()) for (const t of set) {
+          t.done = true;
+          t.wake?.();
+        }
+      })
+      .finally(() => { this.pinging = false; });
+  }
 
   local(id: string): L | undefined {
     return this.logs.get(id);
@@ -93,13 +128,14 @@ export class RedisHub<L extends HubLog> implements EventHub<L> {
   }
 
   private refreshLeases(): void {
-    if (this.cmd.status !== 'ready') return;
+    if (this.cmd.status !== 'ready' || !this.reachable) return;
     const p = this.cmd.pipeline();
     for (const l of this.logs.values()) if (l.persist) p.set(this.keys.lease(l.id), this.instanceId, 'PX', this.leaseTtlMs);
     if (p.length) p.exec().catch((err) => this.log.warn({ err }, 'run lease refresh failed'));
   }
 
   async claim(id: string): Promise<boolean> {
+    if (!this.reachable) return false;
     return (await this.cmd.set(this.keys.lease(id), this.instanceId, 'PX', this.leaseTtlMs, 'NX')) === 'OK';
   }
 
@@ -124,7 +160,7 @@ export class RedisHub<L extends HubLog> implements EventHub<L> {
 
   /** After each group commit: one stream entry per batch. Never waits for Redis (see Flusher). */
   async published(batches: AppendBatch[]): Promise<void> {
-    const p = this.cmd.status === 'ready' ? this.cmd.pipeline() : null;
+    const p = this.cmd.status === 'ready' && this.reachable ? this.cmd.pipeline() : null;
     for (const b of batches) {
       const last = b.firstSeq + b.lines.length - 1;
       if (p && !b.rejected && b.lines.length) {
@@ -152,7 +188,7 @@ export class RedisHub<L extends HubLog> implements EventHub<L> {
 
   remoteTail(id: string, afterSeq: number, signal: CancelSignal): AsyncIterable<SeqLine[]> | undefined {
     // Redis unreachable: the reader polls the store instead.
-    if (this.closed || this.cmd.status !== 'ready' || this.blk.status !== 'ready') return undefined;
+    if (this.closed || !this.reachable || this.cmd.status !== 'ready' || this.blk.status !== 'ready') return undefined;
     return this.follow(id, afterSeq, signal);
   }
 
@@ -280,6 +316,7 @@ export class RedisHub<L extends HubLog> implements EventHub<L> {
   async close(): Promise<void> {
     this.closed = true;
     clearInterval(this.refresher);
+    clearInterval(this.heartbeat);
     for (const set of this.tails.values()) for (const t of set) {
       t.done = true;
       t.wake?.();

@@ -6,9 +6,9 @@ import type { Logger } from 'pino';
 import type { Config } from '../../config/index.js';
 import type { Bus } from '../index.js';
 import type { HubLog } from '../types.js';
-import { connect, ready, RedisKeys } from './connection.js';
+import { COMMAND_TIMEOUT_MS, connect, ready, RedisKeys } from './connection.js';
 import { RedisControlBus } from './control.js';
-import { RedisHub } from './hub.js';
+import { BLOCK_MS, RedisHub } from './hub.js';
 import { BullJobQueue } from './queue.js';
 
 export async function createRedisBus<L extends HubLog>(config: Config, url: string, prefix: string, log: Logger): Promise<Bus<L>> {
@@ -16,8 +16,11 @@ export async function createRedisBus<L extends HubLog>(config: Config, url: stri
   const keys = new RedisKeys(prefix);
   const leaseMs = config.leaseSeconds * 1000;
   const cmd = connect(url, `respd-cmd:${instanceId}`);
-  const blk = connect(url, `respd-follow:${instanceId}`, { autoResendUnfulfilledCommands: false, maxRetriesPerRequest: 0 });
-  const sub = connect(url, `respd-control:${instanceId}`, { enableOfflineQueue: true, maxRetriesPerRequest: null });
+  const blk = connect(url, `respd-follow:${instanceId}`, {
+    autoResendUnfulfilledCommands: false, maxRetriesPerRequest: 0, commandTimeout: BLOCK_MS + COMMAND_TIMEOUT_MS,
+  });
+  // Subscriptions only (no caller waits on it), re-subscribed by ioredis after a reconnect.
+  const sub = connect(url, `respd-control:${instanceId}`, { enableOfflineQueue: true, maxRetriesPerRequest: null, commandTimeout: undefined });
   for (const [name, r] of [['cmd', cmd], ['follow', blk], ['control', sub]] as const) {
     // ioredis reconnects by itself; an unhandled 'error' event would end the process.
     r.on('error', (err) => log.debug({ err, connection: name }, 'redis connection error'));
@@ -33,7 +36,7 @@ export async function createRedisBus<L extends HubLog>(config: Config, url: stri
   // Run leases live 0.6 × the lease, like the queue's locks: a dead instance's foreground responses
   // are found by the sweep (every 0.2 × lease) and ended within the lease.
   const hub = new RedisHub<L>(cmd, blk, keys, instanceId, Math.round(leaseMs * 0.6), log);
-  const control = new RedisControlBus(cmd, sub, keys.control, log);
+  const control = new RedisControlBus(cmd, sub, keys.control, log, () => hub.reachable);
   await control.init();
   const queue = new BullJobQueue(url, prefix, config.backgroundConcurrency, leaseMs, hub, log);
   log.info({ instanceId, prefix }, 'scale-out bus on Redis');

@@ -14,7 +14,7 @@
 import { Queue, Worker, type ConnectionOptions } from 'bullmq';
 import type { Logger } from 'pino';
 import type { HubLog, JobQueue } from '../types.js';
-import { within } from './connection.js';
+import { COMMAND_TIMEOUT_MS, within } from './connection.js';
 import type { RedisHub } from './hub.js';
 
 const QUEUE_NAME = 'jobs';
@@ -48,13 +48,14 @@ export class BullJobQueue implements JobQueue {
   private connection(blocking: boolean): ConnectionOptions {
     return blocking
       ? { url: this.url, maxRetriesPerRequest: null }
-      : { url: this.url, maxRetriesPerRequest: 1, enableOfflineQueue: false };
+      : { url: this.url, maxRetriesPerRequest: 1, enableOfflineQueue: false, commandTimeout: COMMAND_TIMEOUT_MS };
   }
 
   async enqueue(id: string): Promise<void> {
     // Whichever instance takes the job runs it; the one that created it lets go of it first.
     await this.hub.handOver(id);
     try {
+      if (!this.hub.reachable) throw new Error('Redis does not answer');
       await this.queue.add('run', { id }, { jobId: id, removeOnComplete: true, removeOnFail: true });
     } catch (err) {
       this.log.warn({ err, responseId: id }, 'job not enqueued (Redis unreachable); the recovery sweep will enqueue it');
@@ -87,11 +88,13 @@ export class BullJobQueue implements JobQueue {
 
   async has(id: string): Promise<boolean> {
     // Unknown when Redis does not answer: say "held", so the sweep leaves the response alone for now.
+    if (!this.hub.reachable) return true;
     const state = await within(this.queue.getJobState(id).catch(() => 'active'), 2000, 'active');
     return HELD.has(state);
   }
 
   async withdraw(id: string): Promise<boolean> {
+    if (!this.hub.reachable) return false;
     try {
       const state = await within(this.queue.getJobState(id), 2000, 'unknown');
       if (state !== 'waiting' && state !== 'delayed' && state !== 'prioritized') return false;

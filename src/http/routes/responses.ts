@@ -14,6 +14,8 @@ import { pipeSse, writeSseHead, type FrameOptions } from '../sse.js';
 import { Cancel } from '../../util/cancel.js';
 import { onHangUp } from '../hang-up.js';
 import type { WebSocket } from 'ws';
+import { errors } from '../../wire/errors.js';
+import { isStorageUnavailable } from '../../store/errors.js';
 
 type IdReq = { Params: { response_id: string } };
 const noop = () => {};
@@ -36,6 +38,12 @@ async function stream(req: FastifyRequest, reply: FastifyReply, h: ResponseHandl
     await pipeSse(res, h.events(startingAfter, ctl.signal), opts);
   } catch (err) {
     req.log.error({ err }, 'stream failed');
+    // Never a silent close: an `error` event (the SDK throws it) says why and that resuming may work.
+    const e = isStorageUnavailable(err)
+      ? errors.unavailable('The response store is unreachable; resume this stream with starting_after once it is back.', 'store_unavailable')
+      : errors.internal();
+    const { error } = e.toBody();
+    if (!res.destroyed) res.write(`event: error\ndata: ${JSON.stringify({ type: 'error', code: error.code, message: error.message, param: null, error })}\n\n`);
   } finally {
     finished = true;
     release();

@@ -28,6 +28,13 @@ const toRecord = (r: Row): ResponseRecord => ({
 
 const COLS = 'id, tenant, end_user, created_at, status, background, previous_response_id, conversation_id, last_seq, snapshot, request, metadata';
 const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+// Deadlines: a hung server (stopped, not refusing) must cost a request a 503 store_unavailable, not a
+// hang. Connecting includes waiting for a free pooled connection. Migrations and retention deletes
+// may legitimately run long and get their own.
+const CONNECT_TIMEOUT_MS = 5_000;
+const QUERY_TIMEOUT_MS = 5_000;
+const LONG_QUERY_TIMEOUT_MS = 10 * 60_000;
+const long = (text: string, values?: unknown[]) => ({ text, values, query_timeout: LONG_QUERY_TIMEOUT_MS }) as pg.QueryConfig;
 
 /** Splits `?schema=NAME` off a postgres:// URL (pg would pass unknown parameters to the server). */
 export function parsePostgresUrl(url: string, envSchema?: string): { connectionString: string; schema?: string } {
@@ -55,7 +62,9 @@ export class PostgresStore implements Store {
       max: opts.max ?? 10,
       // Every connection resolves unqualified names in our schema only (set at connection start-up).
       options: schema ? `-c search_path=${schema}` : undefined,
-      connectionTimeoutMillis: 10_000,
+      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+      query_timeout: QUERY_TIMEOUT_MS,
+      keepAlive: true,
       idleTimeoutMillis: 30_000,
     });
     // An idle connection dropped by the server must not crash the process; the pool reconnects.
@@ -70,9 +79,13 @@ export class PostgresStore implements Store {
   async init(): Promise<void> {
     const c = await this.pool.connect();
     const lockKey = `respd_migrations:${this.schema ?? ''}`;
+    // The connection dropping between queries must fail init, not the process (see tx.ts).
+    const onError = (err: Error) => { broken = err; };
+    let broken: Error | undefined;
+    c.on('error', onError);
     try {
       // Instances starting together: one migrates, the others wait and then find nothing to do.
-      await c.query('SELECT pg_advisory_lock(hashtext($1))', [lockKey]);
+      await c.query(long('SELECT pg_advisory_lock(hashtext($1))', [lockKey]));
       if (this.schema) {
         await c.query(`CREATE SCHEMA IF NOT EXISTS "${this.schema}"`);
         await c.query(`SET search_path TO "${this.schema}"`);
@@ -84,7 +97,7 @@ export class PostgresStore implements Store {
         if (done.has(m.version)) continue;
         await c.query('BEGIN');
         try {
-          await c.query(m.sql);
+          await c.query(long(m.sql));
           await c.query('INSERT INTO schema_migrations (version) VALUES ($1)', [m.version]);
           await c.query('COMMIT');
         } catch (err) {
@@ -94,7 +107,8 @@ export class PostgresStore implements Store {
       }
     } finally {
       await c.query('SELECT pg_advisory_unlock(hashtext($1))', [lockKey]).catch(() => {});
-      c.release();
+      c.off('error', onError);
+      c.release(broken);
     }
   }
 
@@ -111,20 +125,24 @@ export class PostgresStore implements Store {
     });
   }
 
-  private async insertResponse(c: pg.PoolClient, rec: ResponseRecord, inputItems: StoredItem[]): Promise<void> {
-    await c.query(`INSERT INTO responses (${COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`, [
+  /** `again`: a group commit retried after an ambiguous failure may find the row already inserted. */
+  private async insertResponse(c: pg.PoolClient, rec: ResponseRecord, inputItems: StoredItem[], again = false): Promise<void> {
+    const onConflict = again ? ' ON CONFLICT DO NOTHING' : '';
+    await c.query(`INSERT INTO responses (${COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)${onConflict}`, [
       rec.id, rec.tenant, rec.endUser, rec.createdAt, rec.status, rec.background, rec.previousResponseId,
       rec.conversationId, rec.lastSeq, rec.snapshot, rec.request, rec.metadata,
     ]);
     if (inputItems.length) {
       await c.query(`INSERT INTO response_items (response_id, kind, idx, item_id, json)
-        SELECT $1, 'input', i - 1, t.item_id, t.json FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS t(item_id, json, i)`,
+        SELECT $1, 'input', i - 1, t.item_id, t.json FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS t(item_id, json, i)${onConflict}`,
       [rec.id, inputItems.map((it) => it.id), inputItems.map((it) => it.json)]);
     }
   }
 
-  async getResponse(id: string): Promise<ResponseRecord | undefined> {
-    const { rows } = await this.pool.query<Row>(`SELECT ${COLS} FROM responses WHERE id = $1`, [id]);
+  async getResponse(id: string, owner?: Owner): Promise<ResponseRecord | undefined> {
+    const { rows } = owner
+      ? await this.pool.query<Row>(`SELECT ${COLS} FROM responses WHERE id = $1 AND tenant = $2 AND end_user = $3`, [id, owner.tenant, owner.endUser])
+      : await this.pool.query<Row>(`SELECT ${COLS} FROM responses WHERE id = $1`, [id]);
     return rows[0] && toRecord(rows[0]);
   }
 
@@ -144,38 +162,70 @@ export class PostgresStore implements Store {
 
   async appendEvents(batches: AppendBatch[]): Promise<void> {
     if (!batches.length) return;
-    const items = batches.flatMap((b) => (b.outputItems ?? []).map((it, i) => [b.responseId, i, it.id, it.json] as const));
     const accepted = await this.tx(async (c) => {
-      for (const b of batches) if (b.create) await this.insertResponse(c, b.create.record, b.create.inputItems);
-      const { rows } = await c.query<{ id: string }>(`
-        WITH b AS (
-          SELECT * FROM unnest($1::text[], $2::int[], $3::int[], $4::text[], $5::text[], $6::text[])
-            AS b(id, first_seq, n, status, snapshot, data)
-        ), u AS (
-          UPDATE responses r SET status = b.status, snapshot = b.snapshot, last_seq = b.first_seq + b.n - 1
-          FROM b WHERE r.id = b.id AND r.last_seq = b.first_seq - 1 AND r.status IN ('queued', 'in_progress')
-          RETURNING r.id
-        ), ev AS (
-          INSERT INTO response_events (response_id, first_seq, data)
-          SELECT b.id, b.first_seq, b.data FROM b JOIN u ON u.id = b.id WHERE b.n > 0
-          ON CONFLICT DO NOTHING
-        ), it AS (
-          INSERT INTO response_items (response_id, kind, idx, item_id, json)
-          SELECT i.rid, 'output', i.idx, i.item_id, i.json
-          FROM unnest($7::text[], $8::int[], $9::text[], $10::text[]) AS i(rid, idx, item_id, json) JOIN u ON u.id = i.rid
-          ON CONFLICT DO NOTHING
-        )
-        SELECT id FROM u`, [
-        batches.map((b) => b.responseId), batches.map((b) => b.firstSeq), batches.map((b) => b.lines.length),
-        batches.map((b) => b.status), batches.map((b) => b.snapshot), batches.map((b) => b.lines.join('\n')),
-        items.map((i) => i[0]), items.map((i) => i[1]), items.map((i) => i[2]), items.map((i) => i[3]),
-      ]);
-      const ids = new Set(rows.map((r) => r.id));
-      // Conversations (issue 5): accepted terminal batches append their items in this same transaction.
-      await this.conversations.appendTurns(c, batches.filter((b) => b.outputItems && ids.has(b.responseId)));
+      for (const b of batches) if (b.create) await this.insertResponse(c, b.create.record, b.create.inputItems, true);
+      const ids = await this.write(c, batches);
+      // A refused batch may be one this writer already committed, in whole or in part: its COMMIT
+      // reached the server but the answer did not reach us (connection lost, deadline passed), and
+      // the flusher sends the lines again, with any appended since. Write only what is missing.
+      const rest: AppendBatch[] = [];
+      for (const b of batches) {
+        if (ids.has(b.responseId)) continue;
+        const stored = await this.storedPrefix(c, b);
+        if (stored === b.lines.length) ids.add(b.responseId);
+        else if (stored > 0) rest.push({ ...b, firstSeq: b.firstSeq + stored, lines: b.lines.slice(stored) });
+      }
+      if (rest.length) for (const id of await this.write(c, rest)) ids.add(id);
       return ids;
     });
     for (const b of batches) if (!accepted.has(b.responseId)) b.rejected = true;
+  }
+
+  /** Writes the batches that pass the fence; returns their response ids. */
+  private async write(c: pg.PoolClient, batches: AppendBatch[]): Promise<Set<string>> {
+    const items = batches.flatMap((b) => (b.outputItems ?? []).map((it, i) => [b.responseId, i, it.id, it.json] as const));
+    const { rows } = await c.query<{ id: string }>(`
+      WITH b AS (
+        SELECT * FROM unnest($1::text[], $2::int[], $3::int[], $4::text[], $5::text[], $6::text[])
+          AS b(id, first_seq, n, status, snapshot, data)
+      ), u AS (
+        UPDATE responses r SET status = b.status, snapshot = b.snapshot, last_seq = b.first_seq + b.n - 1
+        FROM b WHERE r.id = b.id AND r.last_seq = b.first_seq - 1 AND r.status IN ('queued', 'in_progress')
+        RETURNING r.id
+      ), ev AS (
+        INSERT INTO response_events (response_id, first_seq, data)
+        SELECT b.id, b.first_seq, b.data FROM b JOIN u ON u.id = b.id WHERE b.n > 0
+        ON CONFLICT DO NOTHING
+      ), it AS (
+        INSERT INTO response_items (response_id, kind, idx, item_id, json)
+        SELECT i.rid, 'output', i.idx, i.item_id, i.json
+        FROM unnest($7::text[], $8::int[], $9::text[], $10::text[]) AS i(rid, idx, item_id, json) JOIN u ON u.id = i.rid
+        ON CONFLICT DO NOTHING
+      )
+      SELECT id FROM u`, [
+      batches.map((b) => b.responseId), batches.map((b) => b.firstSeq), batches.map((b) => b.lines.length),
+      batches.map((b) => b.status), batches.map((b) => b.snapshot), batches.map((b) => b.lines.join('\n')),
+      items.map((i) => i[0]), items.map((i) => i[1]), items.map((i) => i[2]), items.map((i) => i[3]),
+    ]);
+    const ids = new Set(rows.map((r) => r.id));
+    // Conversations (issue 5): accepted terminal batches append their items in this same transaction.
+    await this.conversations.appendTurns(c, batches.filter((b) => b.outputItems && ids.has(b.responseId)));
+    return ids;
+  }
+
+  /** How many of the batch's lines are already stored exactly where it puts them (-1: other lines are). */
+  private async storedPrefix(c: pg.PoolClient, b: AppendBatch): Promise<number> {
+    if (!b.lines.length) return -1;
+    const { rows } = await c.query<{ first: number | null; last_seq: number; data: string | null }>(`
+      SELECT min(e.first_seq) AS first, r.last_seq, string_agg(e.data, E'\n' ORDER BY e.first_seq) AS data
+      FROM responses r JOIN response_events e ON e.response_id = r.id AND e.first_seq >= $2
+      WHERE r.id = $1 GROUP BY r.last_seq`, [b.responseId, b.firstSeq]);
+    const row = rows[0];
+    if (!row || row.first !== b.firstSeq || row.data === null) return -1;
+    const stored = row.data.split('\n');
+    if (stored.length > b.lines.length || row.last_seq !== b.firstSeq + stored.length - 1) return -1;
+    for (let i = 0; i < stored.length; i++) if (stored[i] !== b.lines[i]) return -1;
+    return stored.length;
   }
 
   async readEvents(responseId: string, afterSeq: number): Promise<EventChunk[]> {
@@ -233,11 +283,11 @@ export class PostgresStore implements Store {
   }
 
   async deleteOlderThan(unixSeconds: number): Promise<number> {
-    const { rows } = await this.pool.query<{ n: string }>(`
+    const { rows } = await this.pool.query<{ n: string }>(long(`
       WITH gone AS (DELETE FROM responses WHERE created_at < $1 RETURNING id),
       ev AS (DELETE FROM response_events WHERE response_id IN (SELECT id FROM gone)),
       it AS (DELETE FROM response_items WHERE response_id IN (SELECT id FROM gone))
-      SELECT count(*) AS n FROM gone`, [unixSeconds]);
+      SELECT count(*) AS n FROM gone`, [unixSeconds]));
     return Number(rows[0]?.n ?? 0);
   }
 }

@@ -72,6 +72,7 @@ export class SqliteStore implements Store {
       insertItem: db.prepare('INSERT INTO response_items (response_id, kind, idx, item_id, json) VALUES (?, ?, ?, ?, ?)'),
       insertChunk: db.prepare('INSERT INTO response_events (response_id, first_seq, data) VALUES (?, ?, ?)'),
       get: db.prepare(`SELECT ${COLS} FROM responses WHERE id = ?`),
+      getOwned: db.prepare(`SELECT ${COLS} FROM responses WHERE id = ? AND tenant = ? AND end_user = ?`),
       seqOf: db.prepare('SELECT seq FROM responses WHERE id = ? AND tenant = ? AND end_user = ?'),
       update: db.prepare('UPDATE responses SET status = ?, snapshot = ?, last_seq = ? WHERE id = ?'),
       updateMetadata: db.prepare('UPDATE responses SET metadata = ? WHERE id = ?'),
@@ -113,8 +114,8 @@ export class SqliteStore implements Store {
     return { links, items };
   }
 
-  async getResponse(id: string): Promise<ResponseRecord | undefined> {
-    const row = this.stmts.get.get(id) as Row | undefined;
+  async getResponse(id: string, owner?: Owner): Promise<ResponseRecord | undefined> {
+    const row = (owner ? this.stmts.getOwned.get(id, owner.tenant, owner.endUser) : this.stmts.get.get(id)) as Row | undefined;
     return row && toRecord(row);
   }
 

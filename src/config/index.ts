@@ -196,7 +196,8 @@ function readProviderFile(path: string, env: NodeJS.ProcessEnv, cwd: string) {
       providers.push({
         type: 'openai-compatible', id, baseUrl: u.base_url, apiKeyEnv: u.api_key_env,
         apiKey: u.api_key_env ? env[u.api_key_env] : undefined,
-        models: u.models, timeoutMs: u.timeout_ms, maxRetries: u.max_retries, reasoningInput: u.reasoning_input,
+        models: u.models, timeoutMs: u.timeout_ms, maxRetries: u.max_retries,
+        ...(u.reasoning_input !== undefined ? { reasoningInput: u.reasoning_input } : {}),
       });
     }
   }
@@ -227,7 +228,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       type: 'openai-compatible', id: 'openai', baseUrl: openaiBaseUrl.replace(/\/+$/, ''),
       apiKeyEnv: 'OPENAI_API_KEY', apiKey: env.OPENAI_API_KEY || undefined,
       timeoutMs: env.OPENAI_TIMEOUT_MS ? int(env, 'OPENAI_TIMEOUT_MS', 600_000, 1) : undefined,
-      reasoningInput: reasoningInputEnv(env),
+      ...(env.OPENAI_REASONING_INPUT ? { reasoningInput: reasoningInputEnv(env) } : {}),
     });
   }
   const llama = providers.find((p): p is LlamaProviderConfig => p.type === 'llama');

@@ -3,6 +3,7 @@
 // come from the store, live ones from the LiveLog in memory; a response running elsewhere (another
 // instance) is followed through the hub's remote tail, or by polling the store.
 import type { EventHub } from '../bus/types.js';
+import { PAGE_CHUNKS } from '../store/chunks.js';
 import { TERMINAL_STATUSES, type Store } from '../store/types.js';
 import { isTerminalLine } from './event-line.js';
 import type { LiveLog } from './live-log.js';
@@ -12,16 +13,26 @@ export type SeqLine = [seq: number, line: string];
 
 const POLL_MS = 50;
 
+// Pages through the stored log: the next page is read only once the consumer (pipeSse, which waits for
+// the socket to drain) asks for more, so a reader that never reads holds one page, not the whole log.
 async function* fromStore(store: Store, id: string, afterSeq: number, untilSeq = Infinity): AsyncGenerator<SeqLine[]> {
-  const chunks = await store.readEvents(id, afterSeq);
-  for (const c of chunks) {
-    const lines = c.data.split('\n');
-    const batch: SeqLine[] = [];
-    for (let i = 0; i < lines.length; i++) {
-      const seq = c.firstSeq + i;
-      if (seq > afterSeq && seq <= untilSeq) batch.push([seq, lines[i]]);
+  let last = afterSeq;
+  while (last < untilSeq) {
+    const before = last;
+    const chunks = await store.readEvents(id, last, PAGE_CHUNKS);
+    for (const c of chunks) {
+      const lines = c.data.split('\n');
+      const batch: SeqLine[] = [];
+      for (let i = 0; i < lines.length; i++) {
+        const seq = c.firstSeq + i;
+        if (seq > last && seq <= untilSeq) batch.push([seq, lines[i]]);
+      }
+      if (batch.length) {
+        last = batch[batch.length - 1][0];
+        yield batch;
+      }
     }
-    if (batch.length) yield batch;
+    if (chunks.length < PAGE_CHUNKS || last === before) return;
   }
 }
 

@@ -93,7 +93,7 @@ export const responsesRoutes = (deps: AppDeps): FastifyPluginAsync => async (app
   }, async (req, reply) => {
     const q = req.query;
     const include = parseInclude(q.include, q['include[]']);
-    const rec = await svc.load(req.owner, req.params.response_id);
+    let rec = await svc.load(req.owner, req.params.response_id);
     if (!q.stream) return reply.type('application/json; charset=utf-8').send(await svc.settledJson(rec, include));
     const live = svc.hub.local(rec.id);
     const finished = live ? live.terminal : TERMINAL_STATUSES.has(rec.status);
@@ -101,7 +101,11 @@ export const responsesRoutes = (deps: AppDeps): FastifyPluginAsync => async (app
     // A finished response with no resume point: just its terminal event, then close.
     const after = q.starting_after ?? (finished ? (live ? live.nextSeq : rec.lastSeq + 1) - 2 : -1);
     const release = openStream(req.owner.tenant);
-    await stream(req, reply, (signal) => readResponseLines(readDeps, rec.id, after, signal), opts, release);
+    // Only the id outlives this point: the record holds the stored snapshot (as large as the response),
+    // and this suspended frame, holding its locals, lives as long as the stream, stalled or not.
+    const id = rec.id;
+    rec = undefined as never;
+    await stream(req, reply, (signal) => readResponseLines(readDeps, id, after, signal), opts, release);
   });
 
   app.post<IdReq & { Body: { metadata: Record<string, string> | null } }>('/responses/:response_id', {

@@ -7,6 +7,7 @@ import type { AppendBatch, EventChunk, Owner, PageQuery, ResponseRecord, Store, 
 import { SqliteConversationStore } from './conversations.js';
 import { migrations } from './migrations.js';
 import { pageItems } from '../paging.js';
+import { toChunks } from '../chunks.js';
 
 interface Row {
   id: string; tenant: string; end_user: string; created_at: number; status: string; background: number;
@@ -66,7 +67,7 @@ export class SqliteStore implements Store {
       update: db.prepare('UPDATE responses SET status = ?, snapshot = ?, last_seq = ? WHERE id = ?'),
       updateSnapshot: db.prepare('UPDATE responses SET snapshot = ? WHERE id = ?'),
       readEvents: db.prepare(`SELECT first_seq, data FROM response_events WHERE response_id = @id AND first_seq >=
-        (SELECT IFNULL(MAX(first_seq), 0) FROM response_events WHERE response_id = @id AND first_seq <= @after + 1) ORDER BY first_seq`),
+        (SELECT IFNULL(MAX(first_seq), 0) FROM response_events WHERE response_id = @id AND first_seq <= @after + 1) ORDER BY first_seq LIMIT @limit`),
       items: db.prepare('SELECT item_id, json FROM response_items WHERE response_id = ? AND kind = ? ORDER BY idx'),
       delete: db.prepare('DELETE FROM responses WHERE id = ?'),
       deleteItems: db.prepare('DELETE FROM response_items WHERE response_id = ?'),
@@ -84,7 +85,7 @@ export class SqliteStore implements Store {
     const s = this.stmts;
     this.db.transaction(() => {
       this.insertResponse(rec, inputItems);
-      if (firstEvents.length) s.insertChunk.run(rec.id, 0, firstEvents.join('\n'));
+      for (const c of toChunks(0, firstEvents)) s.insertChunk.run(rec.id, c.firstSeq, c.data);
     })();
   }
 
@@ -121,7 +122,7 @@ export class SqliteStore implements Store {
         // updated (one row write, and a response that also ended here never enters the unfinished index).
         if (b.create) this.insertResponse({ ...b.create.record, status: b.status, snapshot: b.snapshot, lastSeq }, b.create.inputItems);
         else s.update.run(b.status, b.snapshot, lastSeq, b.responseId);
-        if (b.lines.length) s.insertChunk.run(b.responseId, b.firstSeq, b.lines.join('\n'));
+        for (const c of toChunks(b.firstSeq, b.lines)) s.insertChunk.run(b.responseId, c.firstSeq, c.data);
         b.outputItems?.forEach((it, i) => s.insertItem.run(b.responseId, 'output', i, it.id, it.json));
         // A terminal batch: a conversation response's items join its conversation in this same commit.
         if (b.outputItems) this.conversations.appendTurn(b.responseId, b.status, b.outputItems);
@@ -129,8 +130,8 @@ export class SqliteStore implements Store {
     })();
   }
 
-  async readEvents(responseId: string, afterSeq: number): Promise<EventChunk[]> {
-    return (this.stmts.readEvents.all({ id: responseId, after: afterSeq }) as Array<{ first_seq: number; data: string }>)
+  async readEvents(responseId: string, afterSeq: number, limit: number): Promise<EventChunk[]> {
+    return (this.stmts.readEvents.all({ id: responseId, after: afterSeq, limit }) as Array<{ first_seq: number; data: string }>)
       .map((r) => ({ firstSeq: r.first_seq, data: r.data }));
   }
 

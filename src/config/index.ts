@@ -6,6 +6,7 @@ import { basename, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { resolveDefaultModelPath } from '../setup/ensure-model.js';
 import { DEFAULT_COMMIT_INTERVAL_MS } from '../responses/flusher.js';
+import type { HttpLimits } from '../http/limits.js';
 
 export interface LlamaProviderConfig {
   type: 'llama';
@@ -53,6 +54,8 @@ export interface Config {
   allowPrivateMcp: boolean;
   /** Single instance: longest wait of streamed events for their group commit (ms); see responses/flusher.ts. */
   commitIntervalMs: number;
+  /** Request/header/keep-alive timeouts and connection caps (see http/limits.ts). */
+  http: HttpLimits;
 }
 
 export class ConfigError extends Error {}
@@ -164,5 +167,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     retentionDays: env.RETENTION_DAYS ? int(env, 'RETENTION_DAYS', 0, 1) : undefined,
     allowPrivateMcp: env.MCP_ALLOW_PRIVATE === '1' || env.MCP_ALLOW_PRIVATE === 'true',
     commitIntervalMs: int(env, 'COMMIT_INTERVAL_MS', DEFAULT_COMMIT_INTERVAL_MS, 1),
+    http: {
+      headersTimeoutMs: int(env, 'HTTP_HEADERS_TIMEOUT_MS', 10_000, 1),
+      requestTimeoutMs: int(env, 'HTTP_REQUEST_TIMEOUT_MS', 60_000, 1),
+      keepAliveTimeoutMs: int(env, 'HTTP_KEEPALIVE_TIMEOUT_MS', 72_000, 1),
+      maxConnections: int(env, 'MAX_CONNECTIONS', 10_000),
+      maxConnectionsPerAddress: int(env, 'MAX_CONNECTIONS_PER_ADDRESS', 512),
+    },
   };
 }

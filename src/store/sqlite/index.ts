@@ -28,6 +28,8 @@ export class SqliteStore implements Store {
   /** Conversations live in the same file and share the connection (so they share transactions). */
   readonly conversations: SqliteConversationStore;
   private stmts!: ReturnType<SqliteStore['prepare']>;
+  /** How long a write waits for a lock another process holds before failing with SQLITE_BUSY (503). */
+  private readonly busyMs = Number(process.env.SQLITE_BUSY_TIMEOUT_MS ?? 5000);
 
   constructor(readonly path: string) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -35,7 +37,7 @@ export class SqliteStore implements Store {
     this.db.pragma('journal_mode = WAL');
     // NORMAL is durable across process crashes in WAL mode; only an OS crash can lose the last commits.
     this.db.pragma('synchronous = NORMAL');
-    this.db.pragma(`busy_timeout = ${Number(process.env.SQLITE_BUSY_TIMEOUT_MS ?? 5000)}`);
+    this.db.pragma(`busy_timeout = ${this.busyMs}`);
     // Checkpoints are where WAL mode fsyncs: checkpoint less often (every ~16 MiB of WAL instead of
     // 4 MiB) so the cost is paid in fewer, larger steps. The WAL is truncated back after each.
     this.db.pragma('wal_autocheckpoint = 4096');
@@ -54,6 +56,26 @@ export class SqliteStore implements Store {
       })();
     }
     this.stmts = this.prepare();
+    // From here on a locked file never blocks the event loop (better-sqlite3 would wait inside the
+    // call): writes fail at once and `write` retries them with timers; reads never wait in WAL mode.
+    this.db.pragma('busy_timeout = 0');
+  }
+
+  /**
+   * Runs a write transaction (BEGIN IMMEDIATE, so a lock held elsewhere fails at its start), retrying
+   * with backoff while another process holds the write lock, up to busyMs; then SQLITE_BUSY.
+   */
+  private async write<T>(fn: () => T): Promise<T> {
+    const tx = this.db.transaction(fn);
+    const deadline = Date.now() + this.busyMs;
+    for (let wait = 2; ; wait = Math.min(wait * 2, 50)) {
+      try {
+        return tx.immediate();
+      } catch (err) {
+        if ((err as { code?: unknown }).code !== 'SQLITE_BUSY' || Date.now() >= deadline) throw err;
+      }
+      await new Promise((r) => setTimeout(r, wait));
+    }
   }
 
   private prepare() {
@@ -83,10 +105,10 @@ export class SqliteStore implements Store {
 
   async createResponse(rec: ResponseRecord, inputItems: StoredItem[], firstEvents: string[]): Promise<void> {
     const s = this.stmts;
-    this.db.transaction(() => {
+    await this.write(() => {
       this.insertResponse(rec, inputItems);
       for (const c of toChunks(0, firstEvents)) s.insertChunk.run(rec.id, c.firstSeq, c.data);
-    })();
+    });
   }
 
   private insertResponse(rec: ResponseRecord, inputItems: StoredItem[]): void {
@@ -115,7 +137,7 @@ export class SqliteStore implements Store {
 
   async appendEvents(batches: AppendBatch[]): Promise<void> {
     const s = this.stmts;
-    this.db.transaction(() => {
+    await this.write(() => {
       for (const b of batches) {
         const lastSeq = b.firstSeq + b.lines.length - 1;
         // Inserted by this commit: the row goes in as it stands now rather than as created and then
@@ -127,7 +149,7 @@ export class SqliteStore implements Store {
         // A terminal batch: a conversation response's items join its conversation in this same commit.
         if (b.outputItems) this.conversations.appendTurn(b.responseId, b.status, b.outputItems);
       }
-    })();
+    });
   }
 
   async readEvents(responseId: string, afterSeq: number, limit: number): Promise<EventChunk[]> {
@@ -136,7 +158,7 @@ export class SqliteStore implements Store {
   }
 
   async updateSnapshot(id: string, snapshot: string): Promise<void> {
-    this.stmts.updateSnapshot.run(snapshot, id);
+    await this.write(() => this.stmts.updateSnapshot.run(snapshot, id));
   }
 
   async listInputItems(responseId: string, q: PageQuery): Promise<StoredItem[]> {
@@ -154,11 +176,11 @@ export class SqliteStore implements Store {
 
   async deleteResponse(id: string): Promise<boolean> {
     const s = this.stmts;
-    return this.db.transaction(() => {
+    return this.write(() => {
       s.deleteEvents.run(id);
       s.deleteItems.run(id);
       return s.delete.run(id).changes > 0;
-    })();
+    });
   }
 
   async listUnfinished(): Promise<ResponseRecord[]> {

@@ -67,10 +67,26 @@ export interface Config {
   drainMs: number;
   /** Keys that seal encrypted reasoning (the first seals); unset: generated once into dataDir. */
   reasoningKeys?: ReasoningKey[];
+  /** Request/header/keep-alive timeouts and connection caps (see http/limits.ts). */
+  http: HttpLimits;
 }
 
 /** Single instance: how long streamed events may wait for their group commit (see responses/flusher.ts). */
 export const DEFAULT_COMMIT_INTERVAL_MS = 100;
+
+/** Request/header/keep-alive timeouts and connection caps, applied by http/limits.ts. */
+export interface HttpLimits {
+  /** Whole request head must arrive within this (ms). */
+  headersTimeoutMs: number;
+  /** Whole request, body included, must arrive within this (ms). */
+  requestTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this (ms). */
+  keepAliveTimeoutMs: number;
+  /** Open connections of the process; more are closed at once. 0 = no cap. */
+  maxConnections: number;
+  /** Open connections per remote address; more are closed at once. 0 = no cap. */
+  maxConnectionsPerAddress: number;
+}
 
 export class ConfigError extends Error {}
 
@@ -275,5 +291,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     sqliteBusyTimeoutMs: int(env, 'SQLITE_BUSY_TIMEOUT_MS', 5000),
     drainMs: int(env, 'DRAIN_MS', 10_000),
     reasoningKeys,
+    http: {
+      headersTimeoutMs: int(env, 'HTTP_HEADERS_TIMEOUT_MS', 10_000, 1),
+      requestTimeoutMs: int(env, 'HTTP_REQUEST_TIMEOUT_MS', 60_000, 1),
+      keepAliveTimeoutMs: int(env, 'HTTP_KEEPALIVE_TIMEOUT_MS', 72_000, 1),
+      maxConnections: int(env, 'MAX_CONNECTIONS', 10_000),
+      maxConnectionsPerAddress: int(env, 'MAX_CONNECTIONS_PER_ADDRESS', 512),
+    },
   };
 }

@@ -18,6 +18,7 @@ import { responsesSocket } from './routes/responses-ws.js';
 import { wakeRoutes } from './routes/wake.js';
 import type { AppDeps } from './deps.js';
 import { isStorageUnavailable } from '../store/errors.js';
+import { applyConnectionLimits, serverOptions } from './limits.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -68,6 +69,7 @@ export async function buildApp(deps: AppDeps, logger: Logger, keys: KeyRing, bod
     // Per-request log lines cost more than the requests on the hot path; errors are logged explicitly.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit,
+    ...serverOptions(deps.config.http),
     genReqId: (req) => {
       const h = req.headers['x-request-id'];
       return typeof h === 'string' && REQUEST_ID.test(h) ? h : randomUUID();
@@ -83,6 +85,8 @@ export async function buildApp(deps: AppDeps, logger: Logger, keys: KeyRing, bod
       void (reply as unknown as FastifyReply).code(e.status).send(e.toBody());
     },
   });
+
+  applyConnectionLimits(app.server, deps.config.http);
 
   const bodyAjv = new Ajv({ coerceTypes: false, useDefaults: false, removeAdditional: false, allErrors: false, strict: false });
   const queryAjv = new Ajv({ coerceTypes: 'array', useDefaults: true, removeAdditional: false, allErrors: false, strict: false });
@@ -152,6 +156,8 @@ export async function buildApp(deps: AppDeps, logger: Logger, keys: KeyRing, bod
       e = errors.internal();
     }
     if (reply.sent || reply.raw.headersSent) return;
+    // An unauthenticated client gets no keep-alive connection to hold on to.
+    if (e.status === 401) void reply.header('connection', 'close');
     void reply.code(e.status).headers(e.headers).send(e.toBody());
   });
 

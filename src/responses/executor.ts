@@ -67,6 +67,11 @@ export class Executor {
     return log;
   }
 
+  /** Commits are failing (see Flusher.failing). */
+  get storeFailing(): boolean {
+    return this.flusher.failing;
+  }
+
   isRunningHere(id: string): boolean {
     return this.running.has(id);
   }

@@ -44,6 +44,14 @@ export class Flusher {
     private readonly urgentMs = URGENT_COMMIT_MS,
   ) {}
 
+  /**
+   * The last commit failed and is being retried (store full, locked or unreachable): new stored work
+   * is refused with 503 meanwhile, rather than accepted and acknowledged while nothing can be stored.
+   */
+  get failing(): boolean {
+    return this.failures > 0;
+  }
+
   markDirty = (l: LiveLog): void => {
     this.dirty.add(l);
     this.schedule(this.delayFor(l));

@@ -27,7 +27,7 @@ export class ResponseHandle {
     private readonly deps: HandleDeps,
     readonly id: string,
     /** The stored record as read when the handle was made (absent for a response not stored). */
-    private readonly rec: ResponseRecord | undefined,
+    private rec: ResponseRecord | undefined,
     /** Its live log, when it runs (or is queued) on this instance. */
     private readonly live: LiveLog | undefined,
     /** `include` of the request that made the handle (create) or reads through it (retrieve). */
@@ -62,6 +62,10 @@ export class ResponseHandle {
   events(startingAfter: number | undefined, signal: CancelSignal): AsyncIterable<SeqLine[]> {
     const end = this.live ? this.live.nextSeq : this.rec!.lastSeq + 1;
     const after = startingAfter ?? (this.finished ? end - 2 : -1);
+    const metadata = this.metadata();
+    // A stream can outlive this call by hours (or stall): it must not keep the stored snapshot, which is
+    // as large as the response, alive with this handle. Events are all a stream reads from here on.
+    if (this.rec) this.rec = { ...this.rec, snapshot: '{}', request: '{}', metadata: metadata ? JSON.stringify(metadata) : null };
     const lines = readResponseLines(this.deps, this.id, after, signal);
     // Almost no response has its metadata updated: only those pay for the overlay. An update made while
     // this reader follows reaches the events still to come through the running log's state.

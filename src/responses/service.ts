@@ -101,6 +101,11 @@ export class ResponsesService {
   async create(owner: Owner, body: CreateResponseBody, chain?: ChainCache): Promise<ResponseHandle> {
     const store = body.store ?? true;
     if (body.background && !store) throw errors.invalid('Background responses require store: true.', 'background');
+    if (store && this.executor.storeFailing) {
+      const e = errors.unavailable('The response store cannot take writes right now (full, locked or unreachable); retry shortly.', 'store_unavailable');
+      e.headers['retry-after'] = '1';
+      throw e;
+    }
     if (body.previous_response_id && body.conversation) {
       throw errors.invalid('Use either conversation or previous_response_id, not both.', 'conversation');
     }

@@ -8,6 +8,7 @@ import { isTerminalStatus } from '../wire/status.js';
 import { isTerminalLine, type SeqLine } from '../wire/event-line.js';
 
 export type { SeqLine };
+import { PAGE_CHUNKS } from '../store/chunks.js';
 import type { LiveLog } from './live-log.js';
 import type { CancelSignal } from '../util/cancel.js';
 import { patiently } from '../store/patience.js';
@@ -17,16 +18,26 @@ const POLL_MS = 50;
 /** A stream under way waits this long for an unreachable store before it ends with an error. */
 export const STORE_PATIENCE_MS = 30_000;
 
+// Pages through the stored log: the next page is read only once the consumer (pipeSse, which waits for
+// the socket to drain) asks for more, so a reader that never reads holds one page, not the whole log.
 async function* fromStore(store: Store, id: string, afterSeq: number, untilSeq = Infinity): AsyncGenerator<SeqLine[]> {
-  const chunks = await patiently(() => store.readEvents(id, afterSeq), STORE_PATIENCE_MS);
-  for (const c of chunks) {
-    const lines = c.data.split('\n');
-    const batch: SeqLine[] = [];
-    for (let i = 0; i < lines.length; i++) {
-      const seq = c.firstSeq + i;
-      if (seq > afterSeq && seq <= untilSeq) batch.push([seq, lines[i]]);
+  let last = afterSeq;
+  while (last < untilSeq) {
+    const before = last;
+    const chunks = await patiently(() => store.readEvents(id, last, PAGE_CHUNKS), STORE_PATIENCE_MS);
+    for (const c of chunks) {
+      const lines = c.data.split('\n');
+      const batch: SeqLine[] = [];
+      for (let i = 0; i < lines.length; i++) {
+        const seq = c.firstSeq + i;
+        if (seq > last && seq <= untilSeq) batch.push([seq, lines[i]]);
+      }
+      if (batch.length) {
+        last = batch[batch.length - 1][0];
+        yield batch;
+      }
     }
-    if (batch.length) yield batch;
+    if (chunks.length < PAGE_CHUNKS || last === before) return;
   }
 }
 

@@ -98,7 +98,12 @@ export interface Store {
   listResponses(owner: Owner, q: PageQuery): Promise<ResponseRecord[]>;
   /** Group commit: many batches (possibly of many responses) in one transaction. */
   appendEvents(batches: AppendBatch[]): Promise<void>;
-  readEvents(responseId: string, afterSeq: number): Promise<EventChunk[]>;
+  /**
+   * One page of the log: at most `limit` chunks, from the one holding afterSeq + 1 on (its lines up to
+   * afterSeq included). The caller continues after the last sequence number it got; a page shorter than
+   * `limit` is the end of what is stored.
+   */
+  readEvents(responseId: string, afterSeq: number, limit: number): Promise<EventChunk[]>;
   updateMetadata(id: string, metadata: string): Promise<void>;
   listInputItems(responseId: string, q: PageQuery): Promise<StoredItem[]>;
   /**

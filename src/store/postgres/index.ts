@@ -10,6 +10,7 @@
 import pg from 'pg';
 import { inTransaction } from './tx.js';
 import { pageItems } from '../paging.js';
+import { toChunks } from '../chunks.js';
 import type { AppendBatch, EventChunk, Owner, PageQuery, ResponseRecord, Store, StoredItem } from '../types.js';
 import { PgConversationStore } from './conversations.js';
 import { migrations } from './migrations.js';
@@ -119,8 +120,10 @@ export class PostgresStore implements Store {
   async createResponse(rec: ResponseRecord, inputItems: StoredItem[], firstEvents: string[]): Promise<void> {
     await this.tx(async (c) => {
       await this.insertResponse(c, rec, inputItems);
-      if (firstEvents.length) {
-        await c.query('INSERT INTO response_events (response_id, first_seq, data) VALUES ($1, 0, $2)', [rec.id, firstEvents.join('\n')]);
+      const chunks = toChunks(0, firstEvents);
+      if (chunks.length) {
+        await c.query('INSERT INTO response_events (response_id, first_seq, data) SELECT $1, * FROM unnest($2::int[], $3::text[])',
+          [rec.id, chunks.map((k) => k.firstSeq), chunks.map((k) => k.data)]);
       }
     });
   }
@@ -184,17 +187,19 @@ export class PostgresStore implements Store {
   /** Writes the batches that pass the fence; returns their response ids. */
   private async write(c: pg.PoolClient, batches: AppendBatch[]): Promise<Set<string>> {
     const items = batches.flatMap((b) => (b.outputItems ?? []).map((it, i) => [b.responseId, i, it.id, it.json] as const));
+    const chunks = batches.flatMap((b) => toChunks(b.firstSeq, b.lines).map((k) => [b.responseId, k.firstSeq, k.data] as const));
     const { rows } = await c.query<{ id: string }>(`
       WITH b AS (
-        SELECT * FROM unnest($1::text[], $2::int[], $3::int[], $4::text[], $5::text[], $6::text[])
-          AS b(id, first_seq, n, status, snapshot, data)
+        SELECT * FROM unnest($1::text[], $2::int[], $3::int[], $4::text[], $5::text[])
+          AS b(id, first_seq, n, status, snapshot)
       ), u AS (
         UPDATE responses r SET status = b.status, snapshot = b.snapshot, last_seq = b.first_seq + b.n - 1
         FROM b WHERE r.id = b.id AND r.last_seq = b.first_seq - 1 AND r.status IN ('queued', 'in_progress')
         RETURNING r.id
       ), ev AS (
         INSERT INTO response_events (response_id, first_seq, data)
-        SELECT b.id, b.first_seq, b.data FROM b JOIN u ON u.id = b.id WHERE b.n > 0
+        SELECT k.rid, k.first_seq, k.data FROM unnest($6::text[], $11::int[], $12::text[]) AS k(rid, first_seq, data)
+        JOIN u ON u.id = k.rid
         ON CONFLICT DO NOTHING
       ), it AS (
         INSERT INTO response_items (response_id, kind, idx, item_id, json)
@@ -204,8 +209,9 @@ export class PostgresStore implements Store {
       )
       SELECT id FROM u`, [
       batches.map((b) => b.responseId), batches.map((b) => b.firstSeq), batches.map((b) => b.lines.length),
-      batches.map((b) => b.status), batches.map((b) => b.snapshot), batches.map((b) => b.lines.join('\n')),
+      batches.map((b) => b.status), batches.map((b) => b.snapshot), chunks.map((k) => k[0]),
       items.map((i) => i[0]), items.map((i) => i[1]), items.map((i) => i[2]), items.map((i) => i[3]),
+      chunks.map((k) => k[1]), chunks.map((k) => k[2]),
     ]);
     const ids = new Set(rows.map((r) => r.id));
     // Conversations (issue 5): accepted terminal batches append their items in this same transaction.
@@ -228,11 +234,11 @@ export class PostgresStore implements Store {
     return stored.length;
   }
 
-  async readEvents(responseId: string, afterSeq: number): Promise<EventChunk[]> {
+  async readEvents(responseId: string, afterSeq: number, limit: number): Promise<EventChunk[]> {
     const { rows } = await this.pool.query<{ first_seq: number; data: string }>(`
       SELECT first_seq, data FROM response_events WHERE response_id = $1 AND first_seq >=
         (SELECT COALESCE(MAX(first_seq), 0) FROM response_events WHERE response_id = $1 AND first_seq <= $2 + 1)
-      ORDER BY first_seq`, [responseId, afterSeq]);
+      ORDER BY first_seq LIMIT $3`, [responseId, afterSeq, limit]);
     return rows.map((r) => ({ firstSeq: r.first_seq, data: r.data }));
   }
 

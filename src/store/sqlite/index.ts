@@ -7,6 +7,7 @@ import type { AppendBatch, EventChunk, Owner, PageQuery, ResponseRecord, Store, 
 import { SqliteConversationStore } from './conversations.js';
 import { migrations } from './migrations.js';
 import { pageItems } from '../paging.js';
+import { toChunks } from '../chunks.js';
 
 interface Row {
   id: string; tenant: string; end_user: string; created_at: number; status: string; background: number;
@@ -36,15 +37,18 @@ export class SqliteStore implements Store {
   /** Conversations live in the same file and share the connection (so they share transactions). */
   readonly conversations: SqliteConversationStore;
   private stmts!: ReturnType<SqliteStore['prepare']>;
+  /** How long a write waits for a lock another process holds before failing with SQLITE_BUSY (503). */
+  private readonly busyMs: number;
 
   /** `busyTimeoutMs`: how long a write waits for a locked file (SQLITE_BUSY_TIMEOUT_MS). */
   constructor(readonly path: string, opts: { busyTimeoutMs?: number } = {}) {
+    this.busyMs = opts.busyTimeoutMs ?? 5000;
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     this.db = new Database(path);
     this.db.pragma('journal_mode = WAL');
     // NORMAL is durable across process crashes in WAL mode; only an OS crash can lose the last commits.
     this.db.pragma('synchronous = NORMAL');
-    this.db.pragma(`busy_timeout = ${opts.busyTimeoutMs ?? 5000}`);
+    this.db.pragma(`busy_timeout = ${this.busyMs}`);
     // Checkpoints are where WAL mode fsyncs: checkpoint less often (every ~16 MiB of WAL instead of
     // 4 MiB) so the cost is paid in fewer, larger steps. The WAL is truncated back after each.
     this.db.pragma('wal_autocheckpoint = 4096');
@@ -63,6 +67,26 @@ export class SqliteStore implements Store {
       })();
     }
     this.stmts = this.prepare();
+    // From here on a locked file never blocks the event loop (better-sqlite3 would wait inside the
+    // call): writes fail at once and `write` retries them with timers; reads never wait in WAL mode.
+    this.db.pragma('busy_timeout = 0');
+  }
+
+  /**
+   * Runs a write transaction (BEGIN IMMEDIATE, so a lock held elsewhere fails at its start), retrying
+   * with backoff while another process holds the write lock, up to busyMs; then SQLITE_BUSY.
+   */
+  private async write<T>(fn: () => T): Promise<T> {
+    const tx = this.db.transaction(fn);
+    const deadline = Date.now() + this.busyMs;
+    for (let wait = 2; ; wait = Math.min(wait * 2, 50)) {
+      try {
+        return tx.immediate();
+      } catch (err) {
+        if ((err as { code?: unknown }).code !== 'SQLITE_BUSY' || Date.now() >= deadline) throw err;
+      }
+      await new Promise((r) => setTimeout(r, wait));
+    }
   }
 
   private prepare() {
@@ -77,7 +101,7 @@ export class SqliteStore implements Store {
       update: db.prepare('UPDATE responses SET status = ?, snapshot = ?, last_seq = ? WHERE id = ?'),
       updateMetadata: db.prepare('UPDATE responses SET metadata = ? WHERE id = ?'),
       readEvents: db.prepare(`SELECT first_seq, data FROM response_events WHERE response_id = @id AND first_seq >=
-        (SELECT IFNULL(MAX(first_seq), 0) FROM response_events WHERE response_id = @id AND first_seq <= @after + 1) ORDER BY first_seq`),
+        (SELECT IFNULL(MAX(first_seq), 0) FROM response_events WHERE response_id = @id AND first_seq <= @after + 1) ORDER BY first_seq LIMIT @limit`),
       items: db.prepare('SELECT item_id, json FROM response_items WHERE response_id = ? AND kind = ? ORDER BY idx'),
       chainLinks: db.prepare(`${CHAIN} SELECT id, tenant, end_user, status, previous_response_id FROM chain ORDER BY depth`),
       chainItems: db.prepare(`${CHAIN} SELECT i.item_id, i.json FROM chain c JOIN response_items i ON i.response_id = c.id
@@ -96,10 +120,10 @@ export class SqliteStore implements Store {
 
   async createResponse(rec: ResponseRecord, inputItems: StoredItem[], firstEvents: string[]): Promise<void> {
     const s = this.stmts;
-    this.db.transaction(() => {
+    await this.write(() => {
       this.insertResponse(rec, inputItems);
-      if (firstEvents.length) s.insertChunk.run(rec.id, 0, firstEvents.join('\n'));
-    })();
+      for (const c of toChunks(0, firstEvents)) s.insertChunk.run(rec.id, c.firstSeq, c.data);
+    });
   }
 
   private insertResponse(rec: ResponseRecord, inputItems: StoredItem[]): void {
@@ -135,28 +159,28 @@ export class SqliteStore implements Store {
 
   async appendEvents(batches: AppendBatch[]): Promise<void> {
     const s = this.stmts;
-    this.db.transaction(() => {
+    await this.write(() => {
       for (const b of batches) {
         const lastSeq = b.firstSeq + b.lines.length - 1;
         // Inserted by this commit: the row goes in as it stands now rather than as created and then
         // updated (one row write, and a response that also ended here never enters the unfinished index).
         if (b.create) this.insertResponse({ ...b.create.record, status: b.status, snapshot: b.snapshot, lastSeq }, b.create.inputItems);
         else s.update.run(b.status, b.snapshot, lastSeq, b.responseId);
-        if (b.lines.length) s.insertChunk.run(b.responseId, b.firstSeq, b.lines.join('\n'));
+        for (const c of toChunks(b.firstSeq, b.lines)) s.insertChunk.run(b.responseId, c.firstSeq, c.data);
         b.outputItems?.forEach((it, i) => s.insertItem.run(b.responseId, 'output', i, it.id, it.json));
         // A terminal batch: a conversation response's items join its conversation in this same commit.
         if (b.outputItems) this.conversations.appendTurn(b.responseId, b.status, b.outputItems);
       }
-    })();
+    });
   }
 
-  async readEvents(responseId: string, afterSeq: number): Promise<EventChunk[]> {
-    return (this.stmts.readEvents.all({ id: responseId, after: afterSeq }) as Array<{ first_seq: number; data: string }>)
+  async readEvents(responseId: string, afterSeq: number, limit: number): Promise<EventChunk[]> {
+    return (this.stmts.readEvents.all({ id: responseId, after: afterSeq, limit }) as Array<{ first_seq: number; data: string }>)
       .map((r) => ({ firstSeq: r.first_seq, data: r.data }));
   }
 
   async updateMetadata(id: string, metadata: string): Promise<void> {
-    this.stmts.updateMetadata.run(metadata, id);
+    await this.write(() => this.stmts.updateMetadata.run(metadata, id));
   }
 
   async listInputItems(responseId: string, q: PageQuery): Promise<StoredItem[]> {
@@ -170,11 +194,11 @@ export class SqliteStore implements Store {
 
   async deleteResponse(id: string): Promise<boolean> {
     const s = this.stmts;
-    return this.db.transaction(() => {
+    return this.write(() => {
       s.deleteEvents.run(id);
       s.deleteItems.run(id);
       return s.delete.run(id).changes > 0;
-    })();
+    });
   }
 
   async listUnfinished(): Promise<ResponseRecord[]> {

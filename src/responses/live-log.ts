@@ -151,6 +151,11 @@ export class LiveLog {
     this.state.metadata = metadata;
   }
 
+  /** The store refused this log's lines: the response goes on elsewhere (readers follow it from the store). */
+  get refused(): boolean {
+    return this.refusedFrom !== null;
+  }
+
   /** Called by the flusher once every line up to the terminal one is committed. */
   markDurable(): void {
     const waiters = this.durableWaiters;

@@ -82,7 +82,7 @@ export async function* readResponseLines(
   let last = afterSeq;
   while (!signal.aborted) {
     const live = deps.hub.local(id);
-    if (live) {
+    if (live && !live.refused) {
       // Lines before the in-memory window (a response resumed after restart) are already stored.
       if (live.baseSeq > last + 1) {
         for await (const b of fromStore(deps.store, id, last, live.baseSeq - 1)) {
@@ -90,8 +90,14 @@ export async function* readResponseLines(
           last = b[b.length - 1][0];
         }
       }
-      for await (const b of fromLive(live, last, signal)) yield b;
-      return;
+      for await (const b of fromLive(live, last, signal)) {
+        yield b;
+        last = b[b.length - 1][0];
+      }
+      // The store refused this instance's lines (another instance took the response over): the log
+      // goes on there, so follow it from the store instead of ending without a terminal event.
+      if (!live.refused) return;
+      continue;
     }
     let sawTerminal = false;
     for await (const b of fromStore(deps.store, id, last)) {

@@ -6,8 +6,8 @@ import type { EventChunk } from './types.js';
 
 /** Target size of one stored chunk (characters of joined lines). */
 export const CHUNK_BYTES = 8 * 1024;
-/** Chunks per replay page: with CHUNK_BYTES, ~32 KB held per reader between two pages. */
-export const PAGE_CHUNKS = 4;
+/** Chunks per replay page: with CHUNK_BYTES, ~64 KB held per reader between two pages. */
+export const PAGE_CHUNKS = 8;
 
 /** Splits a batch of lines starting at `firstSeq` into chunks of at most CHUNK_BYTES (or one line). */
 export function toChunks(firstSeq: number, lines: string[], maxBytes = CHUNK_BYTES): EventChunk[] {

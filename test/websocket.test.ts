@@ -9,7 +9,7 @@ import WebSocket from 'ws';
 import { startMockUpstream, type MockUpstream } from './support/mock-upstream.js';
 import { KEY_A, KEY_B, readSse, startServer, type TestServer } from './support/server.js';
 import { answers, dropRedisPrefix, dropSchema, randomName } from './support/backends.js';
-import { validateComponent, validateResponseObject, validateStreamEvent } from './support/openresponses.js';
+import { openResponsesAvailable, validateComponent, validateResponseObject, validateStreamEvent } from './support/openresponses.js';
 import { waitFor } from './support/wait.js';
 
 let upstream: MockUpstream;
@@ -26,8 +26,11 @@ class Conn {
   constructor(readonly ws: WebSocket) {
     ws.on('message', (data) => {
       const m = JSON.parse(data.toString()) as Msg;
-      const errs = m.type === 'error' ? validateComponent('WebSocketErrorEvent', m) : validateStreamEvent(m);
-      assert.deepEqual(errs, [], `${m.type} does not validate: ${errs.join('; ')}`);
+      // Validated against the Open Responses schema where it is present (../shared; a public clone has none).
+      if (openResponsesAvailable) {
+        const errs = m.type === 'error' ? validateComponent('WebSocketErrorEvent', m) : validateStreamEvent(m);
+        assert.deepEqual(errs, [], `${m.type} does not validate: ${errs.join('; ')}`);
+      }
       this.messages.push(m);
       for (const w of this.waiters.splice(0)) w();
     });
@@ -103,7 +106,7 @@ describe('WebSocket mode', () => {
     assert.equal(t.events[0].type, 'response.created');
     assert.ok(t.events.some((e) => e.type === 'response.output_text.delta'));
     assert.equal(t.response.status, 'completed');
-    assert.deepEqual(validateResponseObject(t.response), []);
+    if (openResponsesAvailable) assert.deepEqual(validateResponseObject(t.response), []);
     assert.ok(text(t.response).length > 0);
   });
 

@@ -62,14 +62,16 @@ export class ResponseHandle {
   events(startingAfter: number | undefined, signal: CancelSignal): AsyncIterable<SeqLine[]> {
     const end = this.live ? this.live.nextSeq : this.rec!.lastSeq + 1;
     const after = startingAfter ?? (this.finished ? end - 2 : -1);
-    const metadata = this.metadata();
+    // Parsed once: a stored record's metadata cannot change under this reader.
+    const stored = this.live ? undefined : this.metadata();
+    const metadata = () => (this.live ? this.live.metadata : stored);
     // A stream can outlive this call by hours (or stall): it must not keep the stored snapshot, which is
     // as large as the response, alive with this handle. Events are all a stream reads from here on.
-    if (this.rec) this.rec = { ...this.rec, snapshot: '{}', request: '{}', metadata: metadata ? JSON.stringify(metadata) : null };
+    if (this.rec) this.rec = { ...this.rec, snapshot: '{}', request: '{}' };
     const lines = readResponseLines(this.deps, this.id, after, signal);
     // Almost no response has its metadata updated: only those pay for the overlay. An update made while
     // this reader follows reaches the events still to come through the running log's state.
-    return this.metadata() ? overlayMetadata(lines, () => this.metadata()) : lines;
+    return metadata() ? overlayMetadata(lines, metadata) : lines;
   }
 
   /**

@@ -2,17 +2,15 @@
 // stays what the run produced. Every read instead lays the current metadata over what it presents —
 // the snapshot, and each event that carries the whole Response — so JSON, streams and lists agree on
 // every instance, during the run and after it.
-import { lineJson, lineType, toLine } from '../wire/event-line.js';
+import { lineJson, lineType, toLine, type SeqLine } from '../wire/event-line.js';
 import { isLifecycleEvent } from '../wire/events.js';
 import type { ResponseObject } from '../wire/types.js';
-import type { SeqLine } from '../wire/event-line.js';
 
 export type Metadata = Record<string, string>;
 
 export function withMetadata(r: ResponseObject, metadata: Metadata | undefined): ResponseObject {
   return metadata ? { ...r, metadata } : r;
 }
-
 
 /** Event lines with `metadata()` laid over the Response of each lifecycle event (few per stream). */
 export async function* overlayMetadata(batches: AsyncIterable<SeqLine[]>, metadata: () => Metadata | undefined): AsyncGenerator<SeqLine[]> {

@@ -45,7 +45,7 @@ describe('chat completions', () => {
     const via = await server.fetch('/chat/completions', { method: 'POST', body: JSON.stringify({ ...body, model: 'openai:mock-text' }) });
     assert.equal(via.status, 200);
     assert.equal(await via.text(), direct);
-    assert.equal(upstream.requests[upstream.requests.length - 1].body.model, 'mock-text');
+    assert.equal(upstream.lastChat().body.model, 'mock-text');
     const json = await server.client().chat.completions.create({ model: 'openai:mock-text', messages: [{ role: 'user', content: 'hi' }] });
     assert.ok(json.choices[0].message.content!.length > 0);
   });

@@ -30,7 +30,7 @@ const json = async (body: unknown, headers?: Record<string, string>) => {
   assert.equal(res.status, 200, JSON.stringify(out));
   return out;
 };
-const lastChat = () => upstream.requests.filter((q) => q.path.endsWith('/chat/completions')).at(-1)!.body;
+const lastChat = () => upstream.lastChat().body;
 const MODEL = 'openai:mock-script';
 
 /** A request shaped like Codex CLI 0.171's (captured from `codex exec`), with a given prompt. */

@@ -380,14 +380,14 @@ describe('list, input items, update, chains', () => {
     const c = server.client();
     const first = await c.responses.create({ model: 'openai:mock-echo', input: 'first question', instructions: 'OLD INSTRUCTIONS' });
     await c.responses.create({ model: 'openai:mock-echo', input: 'second question', previous_response_id: first.id, instructions: 'NEW' });
-    const sent = upstream.requests[upstream.requests.length - 1].body;
+    const sent = upstream.lastChat().body;
     const contents = sent.messages.map((m: any) => `${m.role}:${typeof m.content === 'string' ? m.content : JSON.stringify(m.content)}`);
     assert.deepEqual(contents, ['system:NEW', 'user:first question', `assistant:${first.output_text}`, 'user:second question']);
   });
 
   it('a blocking response asks the upstream for one non-streamed completion; streams and background ones stream', async () => {
     const c = server.client();
-    const last = () => upstream.requests[upstream.requests.length - 1].body;
+    const last = () => upstream.lastChat().body;
     const streamed = await c.responses.create({ model: 'openai:mock-text', input: 'hi', stream: true });
     let streamedId = '';
     let deltas = 0;

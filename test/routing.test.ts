@@ -36,7 +36,7 @@ describe('provider config', () => {
         const r = await c.responses.create({ model: 'meetkai:mock-echo', input: 'ping pong' });
         assert.equal(r.output_text, 'ping pong');
         assert.equal(r.model, 'meetkai:mock-echo');
-        const last = upstream.requests[upstream.requests.length - 1];
+        const last = upstream.lastChat();
         assert.equal(last.headers.authorization, `Bearer ${secret}`);
         assert.equal(last.body.model, 'mock-echo');
         assert.equal((await c.responses.create({ model: 'mock-text', input: 'x' })).status, 'completed', 'bare name via default provider');

@@ -39,7 +39,7 @@ const json = async (body: unknown) => {
 };
 const events = async (body: unknown) => readSse(await post({ ...body as object, stream: true }));
 const types = (out: any[]) => out.map((i) => i.type);
-const lastRequest = () => upstream.requests[upstream.requests.length - 1]!.body;
+const lastRequest = () => upstream.lastChat().body;
 
 const WEATHER = {
   type: 'function', name: 'get_weather', description: 'Weather for a city.', strict: true,

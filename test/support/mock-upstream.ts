@@ -81,6 +81,8 @@ export interface MockUpstream {
   url: string;
   close(): Promise<void>;
   requests: RecordedRequest[];
+  /** The newest chat completion request (never the model catalogue's periodic GET /models listing). */
+  lastChat(): RecordedRequest;
   /** Requests whose client disconnected before the response completed. */
   readonly aborted: number;
   /** TCP connections accepted so far (to check that clients reuse keep-alive connections). */
@@ -430,6 +432,11 @@ export async function startMockUpstream(opts: MockUpstreamOptions = {}): Promise
   return {
     url: `http://127.0.0.1:${port}/v1`,
     requests,
+    lastChat() {
+      const r = requests.filter((q) => q.path.split('?')[0].endsWith('/chat/completions')).at(-1);
+      if (!r) throw new Error('the mock upstream has received no chat completion request');
+      return r;
+    },
     get aborted() {
       return aborted;
     },

@@ -98,7 +98,7 @@ describe('provider file', () => {
     });
     assert.equal(c.providers[1]?.type, 'llama');
     assert.deepEqual(c.providers[1], {
-      type: 'llama', id: 'local', modelPath: join(dir, 'models/my-model.gguf'), threads: 4, contextSize: 1024, parallel: 2, streamIntervalMs: 0,
+      type: 'llama', id: 'local', modelPath: join(dir, 'models/my-model.gguf'), threads: 4, contextSize: 1024, parallel: 2, streamIntervalMs: 0, chatWrapper: 'auto', reasoningInput: false,
     });
     assert.equal(c.providers.length, 2, 'the file declares a llama provider: no implicit `local` one');
     assert.equal(c.defaultProvider, 'meetkai');
@@ -108,7 +108,7 @@ describe('provider file', () => {
   it('accepts JSON, and llama defaults (threads 1, parallel 4)', () => {
     const { load } = withFile('ok.json', JSON.stringify({ providers: { l: { type: 'llama', model_path: '/m.gguf' } } }));
     const l = load().providers[0];
-    assert.deepEqual(l, { type: 'llama', id: 'l', modelPath: '/m.gguf', threads: 1, contextSize: undefined, parallel: 4, streamIntervalMs: undefined });
+    assert.deepEqual(l, { type: 'llama', id: 'l', modelPath: '/m.gguf', threads: 1, contextSize: undefined, parallel: 4, streamIntervalMs: undefined, chatWrapper: 'auto', reasoningInput: false });
   });
 
   const cases: Array<[string, string, RegExp]> = [

@@ -83,7 +83,7 @@ async function produce(
   // the embedded engine"); under a grammar the answer comes at once and nothing is split.
   const format = rendered.plain ? undefined : thoughtFormatOf(wrapper);
   const answerNow = candidates !== undefined || grammar !== undefined;
-  const start = format && thoughtStart(format, req.reasoningEffort, answerNow);
+  const start = format && thoughtStart(format, req.reasoningEffort, req.maxOutputTokens, answerNow);
   if (start) rendered.text = LlamaText([rendered.text, start.append]);
   const prompt = rendered.text.tokenize(m.model.tokenizer);
 

@@ -52,19 +52,24 @@ export function thoughtFormatOf(wrapper: ChatWrapper): ThoughtFormat | undefined
 
 /**
  * Thought tokens allowed per `reasoning.effort` before the engine closes the thought itself and the
- * model goes on with its answer (README "Reasoning on the embedded engine"). Unset: the model decides.
+ * model goes on with its answer (README "Reasoning on the embedded engine"). With max_output_tokens
+ * set, a thought also takes at most a share of them, so the answer always has room.
  */
-export const THOUGHT_BUDGETS: Record<Exclude<ReasoningEffort, 'none'>, number | undefined> = {
-  minimal: 128,
-  low: 512,
-  medium: 2048,
-  high: 8192,
-  xhigh: undefined,
+export const THOUGHT_BUDGETS: Record<Exclude<ReasoningEffort, 'none'>, { tokens?: number; share?: number }> = {
+  minimal: { tokens: 128, share: 1 / 8 },
+  low: { tokens: 512, share: 1 / 4 },
+  medium: { tokens: 2048, share: 1 / 2 },
+  high: { tokens: 8192, share: 3 / 4 },
+  xhigh: {},
 };
 
-export function thoughtBudget(effort: ReasoningEffort | undefined): number | undefined {
+/** The thought-token budget of a request; undefined: the model decides. */
+export function thoughtBudget(effort: ReasoningEffort | undefined, maxOutputTokens?: number): number | undefined {
   if (effort === undefined) return undefined;
-  return effort === 'none' ? 0 : THOUGHT_BUDGETS[effort];
+  if (effort === 'none') return 0;
+  const { tokens, share } = THOUGHT_BUDGETS[effort];
+  const ofMax = maxOutputTokens !== undefined && share !== undefined ? Math.max(1, Math.floor(maxOutputTokens * share)) : undefined;
+  return tokens === undefined ? ofMax : ofMax === undefined ? tokens : Math.min(tokens, ofMax);
 }
 
 /** Harmony's own effort levels (its system prompt says `Reasoning: low|medium|high`). */
@@ -105,8 +110,13 @@ export interface ThoughtStart {
  * Effort `none` does the same where the format can close a thought, and the splitter stays on in
  * case the model opens another (the budget of 0 closes it again).
  */
-export function thoughtStart(format: ThoughtFormat, effort: ReasoningEffort | undefined, answerNow: boolean): ThoughtStart | undefined {
-  const budget = thoughtBudget(effort);
+export function thoughtStart(
+  format: ThoughtFormat,
+  effort: ReasoningEffort | undefined,
+  maxOutputTokens: number | undefined,
+  answerNow: boolean,
+): ThoughtStart | undefined {
+  const budget = thoughtBudget(effort, maxOutputTokens);
   const canClose = format.close.values.length > 0;
   if ((answerNow || budget === 0) && canClose) {
     const append =

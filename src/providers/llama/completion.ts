@@ -171,8 +171,9 @@ export async function runCompletion(p: CompletionParams): Promise<CompletionResu
     },
   );
 
-  // A special token that ends a turn elsewhere (Harmony's `<|end|>`) may be a marker here.
-  const endsTurn = (token: Token) => token === bos || stops.tokens.has(token) || (yieldEog && model.isEogToken(token) && !thought?.markerTokens.has(token));
+  // An end-of-generation token that is also a marker (Harmony's `<|end|>`) ends a thought, not the turn.
+  const endsTurn = (token: Token) =>
+    token === bos || stops.tokens.has(token) || (yieldEog && model.isEogToken(token) && !(thought!.splitter.inThought && thought!.markerTokens.has(token)));
   let reason: CompletionResult['reason'] = 'stop';
   let feed: Token[] | undefined; // tokens to evaluate instead of the one just sampled
   try {

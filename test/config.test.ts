@@ -40,6 +40,7 @@ describe('environment variables', () => {
     const c = loadConfig({
       REDIS_PREFIX: 'tenant_a', DATABASE_SCHEMA: 'respd_a', SQLITE_BUSY_TIMEOUT_MS: '250', DRAIN_MS: '0',
       MODEL_PATH: 'm/model.gguf', LLAMA_THREADS: '3', MCP_ALLOW_PRIVATE: 'true', LOG_LEVEL: 'warn',
+      LLAMA_CHAT_WRAPPER: 'harmony', LLAMA_REASONING_INPUT: '1',
     }, dir);
     assert.equal(c.redisPrefix, 'tenant_a');
     assert.equal(c.databaseSchema, 'respd_a');
@@ -50,6 +51,13 @@ describe('environment variables', () => {
     assert.deepEqual(c.providers.map((p) => [p.id, p.type === 'llama' && p.modelPath, p.type === 'llama' && p.threads]),
       [['local', join(dir, 'm/model.gguf'), 3]], 'MODEL_PATH comes from the env given, not the process');
     assert.equal(c.autoModel, 'local:model');
+    assert.deepEqual(c.providers.map((p) => p.type === 'llama' && [p.chatWrapper, p.reasoningInput]), [['harmony', true]]);
+  });
+
+  it('refuses a chat format the embedded engine does not know, naming the known ones', () => {
+    refuses(() => loadConfig({ MODEL_PATH: 'm/model.gguf', LLAMA_CHAT_WRAPPER: 'chatml' }, dir),
+      /LLAMA_CHAT_WRAPPER must be one of auto, general, qwen, qwen3\.5, deepseek, harmony, got 'chatml'/);
+    refuses(() => loadConfig({ MODEL_PATH: 'm/model.gguf', LLAMA_REASONING_INPUT: 'yes' }, dir), /LLAMA_REASONING_INPUT must be 1, true, 0 or false/);
   });
 
   for (const [name, value, pattern] of [
@@ -98,7 +106,7 @@ describe('provider file', () => {
     });
     assert.equal(c.providers[1]?.type, 'llama');
     assert.deepEqual(c.providers[1], {
-      type: 'llama', id: 'local', modelPath: join(dir, 'models/my-model.gguf'), threads: 4, contextSize: 1024, parallel: 2, streamIntervalMs: 0,
+      type: 'llama', id: 'local', modelPath: join(dir, 'models/my-model.gguf'), threads: 4, contextSize: 1024, parallel: 2, streamIntervalMs: 0, chatWrapper: 'auto', reasoningInput: false,
     });
     assert.equal(c.providers.length, 2, 'the file declares a llama provider: no implicit `local` one');
     assert.equal(c.defaultProvider, 'meetkai');
@@ -108,7 +116,7 @@ describe('provider file', () => {
   it('accepts JSON, and llama defaults (threads 1, parallel 4)', () => {
     const { load } = withFile('ok.json', JSON.stringify({ providers: { l: { type: 'llama', model_path: '/m.gguf' } } }));
     const l = load().providers[0];
-    assert.deepEqual(l, { type: 'llama', id: 'l', modelPath: '/m.gguf', threads: 1, contextSize: undefined, parallel: 4, streamIntervalMs: undefined });
+    assert.deepEqual(l, { type: 'llama', id: 'l', modelPath: '/m.gguf', threads: 1, contextSize: undefined, parallel: 4, streamIntervalMs: undefined, chatWrapper: 'auto', reasoningInput: false });
   });
 
   const cases: Array<[string, string, RegExp]> = [
@@ -124,6 +132,8 @@ describe('provider file', () => {
       /provider 'up': unknown key 'toString'/],
     ['a key of the other provider type', 'providers:\n  up:\n    base_url: http://h/v1\n    threads: 2\n',
       /provider 'up': unknown key 'threads'/],
+    ['an unknown chat format', 'providers:\n  local:\n    type: llama\n    model_path: /m.gguf\n    chat_wrapper: chatml\n',
+      /provider 'local': 'chat_wrapper' must be one of auto, general, qwen, qwen3\.5, deepseek, harmony, got "chatml"/],
     ['a missing key', 'providers:\n  local:\n    type: llama\n',
       /provider 'local' needs 'model_path'/],
     ['a wrong type', 'providers:\n  up:\n    base_url: http://h/v1\n    models: mock\n',

@@ -9,6 +9,10 @@ import { parse as parseYaml } from 'yaml';
 import { resolveDefaultModelPath } from '../setup/ensure-model.js';
 import { parseReasoningKeys, type ReasoningKey } from './reasoning-keys.js';
 
+/** Chat formats the embedded engine can be told to use (LLAMA_CHAT_WRAPPER); see providers/llama/chat-wrappers.ts. */
+export const CHAT_WRAPPER_NAMES = ['auto', 'general', 'qwen', 'qwen3.5', 'deepseek', 'harmony'] as const;
+export type ChatWrapperName = (typeof CHAT_WRAPPER_NAMES)[number];
+
 export interface LlamaProviderConfig {
   type: 'llama';
   id: string;
@@ -18,6 +22,10 @@ export interface LlamaProviderConfig {
   parallel: number;
   /** Minimum ms between two streamed deltas (faster tokens are merged); undefined = the provider's default. */
   streamIntervalMs?: number;
+  /** The chat format; 'auto' = the one node-llama-cpp recognises from the file. */
+  chatWrapper: ChatWrapperName;
+  /** Earlier reasoning is given back in the prompt as the format's thought segment (default false). */
+  reasoningInput: boolean;
 }
 
 export interface UpstreamProviderConfig {
@@ -108,6 +116,8 @@ const LlamaEntry = Type.Object({
   context_size: Type.Optional(Type.Integer({ minimum: 64 })),
   parallel: Type.Optional(Type.Integer({ minimum: 1 })),
   stream_interval_ms: Type.Optional(Type.Number({ minimum: 0 })),
+  chat_wrapper: Type.Optional(Type.Union(CHAT_WRAPPER_NAMES.map((n) => Type.Literal(n)), { description: `one of ${CHAT_WRAPPER_NAMES.join(', ')}` })),
+  reasoning_input: Type.Optional(Type.Boolean({ description: 'true or false' })),
 }, { additionalProperties: false });
 
 const UpstreamEntry = Type.Object({
@@ -206,6 +216,7 @@ function readProviderFile(path: string, env: NodeJS.ProcessEnv, cwd: string) {
       providers.push({
         type: 'llama', id, modelPath: resolve(cwd, l.model_path), threads: l.threads ?? 1, contextSize: l.context_size,
         parallel: l.parallel ?? 4, streamIntervalMs: l.stream_interval_ms,
+        chatWrapper: l.chat_wrapper ?? 'auto', reasoningInput: l.reasoning_input ?? false,
       });
     } else {
       const u = p as Static<typeof UpstreamEntry>;
@@ -234,6 +245,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
         contextSize: env.LLAMA_CONTEXT_SIZE ? int(env, 'LLAMA_CONTEXT_SIZE', 2048, 64) : undefined,
         parallel: int(env, 'LLAMA_PARALLEL', 4, 1),
         streamIntervalMs: env.LLAMA_STREAM_INTERVAL_MS ? int(env, 'LLAMA_STREAM_INTERVAL_MS', 20, 0) : undefined,
+        chatWrapper: oneOf(env, 'LLAMA_CHAT_WRAPPER', CHAT_WRAPPER_NAMES, 'auto') as ChatWrapperName,
+        reasoningInput: bool(env, 'LLAMA_REASONING_INPUT'),
       });
     }
   }

@@ -9,7 +9,7 @@ export function createRouter(config: Config, log: (msg: string) => void): Provid
   const providers = new Map<string, Provider>();
   for (const p of config.providers) {
     if (p.type === 'llama') {
-      providers.set(p.id, createLlamaProvider({ id: p.id, modelPath: p.modelPath, threads: p.threads, contextSize: p.contextSize, parallel: p.parallel, streamIntervalMs: p.streamIntervalMs, log }));
+      providers.set(p.id, createLlamaProvider({ id: p.id, modelPath: p.modelPath, threads: p.threads, contextSize: p.contextSize, parallel: p.parallel, streamIntervalMs: p.streamIntervalMs, chatWrapper: p.chatWrapper, reasoningInput: p.reasoningInput, log }));
     } else {
       providers.set(p.id, createOpenAICompatibleProvider({ id: p.id, baseUrl: p.baseUrl, apiKey: p.apiKey, models: p.models, timeoutMs: p.timeoutMs, maxRetries: p.maxRetries, reasoningInput: p.reasoningInput }));
     }

@@ -4,7 +4,7 @@
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { newId } from '../../wire/ids.js';
-import type { ChatMessage, ContentPart, FinishReason, GenerateEvent, GenerateRequest, ProxyResult, ToolCall, Usage } from '../../providers/types.js';
+import type { ChatMessage, ContentPart, FinishReason, GenerateEvent, GenerateRequest, ProxyResult, ReasoningEffort, ToolCall, Usage } from '../../providers/types.js';
 import { ProviderError } from '../../providers/types.js';
 import { errors, fromBackend } from '../../wire/errors.js';
 import type { AppDeps } from '../deps.js';
@@ -13,6 +13,7 @@ import { cancelOnHangUp } from '../hang-up.js';
 import { writeStream } from '../stream-writer.js';
 
 const noop = () => {};
+const EFFORTS = ['none', 'minimal', 'low', 'medium', 'high', 'xhigh'] as const satisfies readonly ReasoningEffort[];
 
 const ChatBody = Type.Object({
   model: Type.String({ minLength: 1, maxLength: 256 }),
@@ -29,7 +30,11 @@ type Body = Record<string, any>;
 /** Chat completions has one finish reason for every token limit. */
 const chatFinish = (r: FinishReason) => (r === 'context_length' ? 'length' : r);
 
-function toMessages(raw: Body[]): ChatMessage[] {
+/**
+ * `withReasoning`: an assistant message's `reasoning_content` (the field this route answers with, and
+ * several servers' own) is given back to models that take it (ModelCapabilities.reasoningInput).
+ */
+function toMessages(raw: Body[], withReasoning: boolean): ChatMessage[] {
   return raw.map((m, i) => {
     const content = m.content;
     const text = typeof content === 'string' ? content : Array.isArray(content) ? content.map((p: any) => p?.text ?? '').join('') : '';
@@ -47,7 +52,8 @@ function toMessages(raw: Body[]): ChatMessage[] {
         const calls: ToolCall[] | undefined = Array.isArray(m.tool_calls)
           ? m.tool_calls.map((c: any) => ({ id: String(c.id), name: String(c.function?.name), arguments: String(c.function?.arguments ?? '{}') }))
           : undefined;
-        return { role: 'assistant', content: text || null, toolCalls: calls };
+        const reasoning = withReasoning && typeof m.reasoning_content === 'string' && m.reasoning_content ? { reasoning: m.reasoning_content } : {};
+        return { role: 'assistant', content: text || null, toolCalls: calls, ...reasoning };
       }
       case 'tool':
         return { role: 'tool', toolCallId: String(m.tool_call_id ?? ''), content: text };
@@ -59,10 +65,20 @@ function toMessages(raw: Body[]): ChatMessage[] {
 
 /** A turn's usage in Chat Completions' words. */
 function chatUsage(u: Usage) {
-  return { prompt_tokens: u.inputTokens, completion_tokens: u.outputTokens, total_tokens: u.inputTokens + u.outputTokens };
+  return {
+    prompt_tokens: u.inputTokens, completion_tokens: u.outputTokens, total_tokens: u.inputTokens + u.outputTokens,
+    ...(u.reasoningTokens !== undefined ? { completion_tokens_details: { reasoning_tokens: u.reasoningTokens } } : {}),
+  };
 }
 
-function toRequest(b: Body, model: string, signal: CancelSignal): GenerateRequest {
+/** Checked here, not in the body schema: a proxied upstream may take values of its own. */
+function reasoningEffort(v: unknown): ReasoningEffort | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (!(EFFORTS as readonly unknown[]).includes(v)) throw errors.invalid(`reasoning_effort must be one of ${EFFORTS.join(', ')}.`, 'reasoning_effort');
+  return v as ReasoningEffort;
+}
+
+function toRequest(b: Body, model: string, withReasoning: boolean, signal: CancelSignal): GenerateRequest {
   const tools = Array.isArray(b.tools) ? b.tools.filter((t: any) => t?.type === 'function').map((t: any) => ({
     name: t.function?.name, description: t.function?.description, parameters: t.function?.parameters, strict: t.function?.strict,
   })) : undefined;
@@ -70,7 +86,7 @@ function toRequest(b: Body, model: string, signal: CancelSignal): GenerateReques
   const rf = b.response_format;
   return {
     model,
-    messages: toMessages(b.messages),
+    messages: toMessages(b.messages, withReasoning),
     tools: tools?.length ? tools : undefined,
     toolChoice: typeof tc === 'string' ? tc as GenerateRequest['toolChoice'] : tc?.function?.name ? { name: tc.function.name } : undefined,
     parallelToolCalls: b.parallel_tool_calls ?? undefined,
@@ -81,6 +97,7 @@ function toRequest(b: Body, model: string, signal: CancelSignal): GenerateReques
       : rf?.type === 'json_object' ? { type: 'json_object' } : undefined,
     logprobs: b.logprobs ?? undefined,
     topLogprobs: b.top_logprobs ?? undefined,
+    reasoningEffort: reasoningEffort(b.reasoning_effort),
     signal,
   };
 }
@@ -124,7 +141,8 @@ export const chatCompletionsRoutes = (deps: AppDeps): FastifyPluginAsync => asyn
       }
       return;
     }
-    const gen = p.generate(toRequest(b, resolved.model, cancelOnHangUp(reply.raw).signal));
+    const withReasoning = p.capabilities(resolved.model).reasoningInput ?? false;
+    const gen = p.generate(toRequest(b, resolved.model, withReasoning, cancelOnHangUp(reply.raw).signal));
     const id = newId('chatcmpl');
     const created = Math.floor(Date.now() / 1000);
     const model = b.model;
@@ -136,11 +154,13 @@ export const chatCompletionsRoutes = (deps: AppDeps): FastifyPluginAsync => asyn
       }
     }
     let text = '';
+    let reasoning = '';
     const calls: Array<{ id: string; type: 'function'; function: { name: string; arguments: string } }> = [];
     let finish = 'stop';
     let usage = { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 };
     for await (const ev of gen) {
       if (ev.type === 'text') text += ev.delta;
+      else if (ev.type === 'reasoning') reasoning += ev.delta;
       else if (ev.type === 'tool_call_start') calls[ev.index] = { id: ev.id, type: 'function', function: { name: ev.name, arguments: '' } };
       else if (ev.type === 'tool_call_delta' && calls[ev.index]) calls[ev.index].function.arguments += ev.delta;
       else if (ev.type === 'usage') usage = chatUsage(ev.usage);
@@ -148,7 +168,7 @@ export const chatCompletionsRoutes = (deps: AppDeps): FastifyPluginAsync => asyn
     }
     return {
       id, object: 'chat.completion', created, model,
-      choices: [{ index: 0, message: { role: 'assistant', content: calls.length ? (text || null) : text, ...(calls.length ? { tool_calls: calls.filter(Boolean) } : {}), refusal: null }, finish_reason: finish, logprobs: null }],
+      choices: [{ index: 0, message: { role: 'assistant', content: calls.length ? (text || null) : text, ...(reasoning ? { reasoning_content: reasoning } : {}), ...(calls.length ? { tool_calls: calls.filter(Boolean) } : {}), refusal: null }, finish_reason: finish, logprobs: null }],
       usage,
     };
   });
@@ -170,6 +190,7 @@ async function* chatChunks(gen: AsyncIterable<GenerateEvent>, m: ChunkMeta): Asy
     yield chunk([{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }]);
     for await (const ev of gen) {
       if (ev.type === 'text') yield chunk([{ index: 0, delta: { content: ev.delta }, finish_reason: null }]);
+      else if (ev.type === 'reasoning') yield chunk([{ index: 0, delta: { reasoning_content: ev.delta }, finish_reason: null }]);
       else if (ev.type === 'tool_call_start') yield chunk([{ index: 0, delta: { tool_calls: [{ index: ev.index, id: ev.id, type: 'function', function: { name: ev.name, arguments: '' } }] }, finish_reason: null }]);
       else if (ev.type === 'tool_call_delta') yield chunk([{ index: 0, delta: { tool_calls: [{ index: ev.index, function: { arguments: ev.delta } }] }, finish_reason: null }]);
       else if (ev.type === 'finish') yield chunk([{ index: 0, delta: {}, finish_reason: chatFinish(ev.reason) }]);

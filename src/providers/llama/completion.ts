@@ -9,6 +9,7 @@ import { LlamaGrammarEvaluationState } from 'node-llama-cpp';
 import { ProviderError, type TokenLogprob } from '../types.js';
 import type { TokenInspector } from './logprobs.js';
 import { StopDetector, type Piece } from './stop-detector.js';
+import type { ThoughtSplitter } from './thought-splitter.js';
 import type { CancelSignal } from '../../util/cancel.js';
 
 export interface SamplingOptions {
@@ -30,6 +31,18 @@ export interface CompletionParams extends SamplingOptions {
   /** Up to this many alternatives per token when defined (0 = only the chosen token's logprob). */
   logprobs?: { top: number; inspector: TokenInspector };
   onText(delta: string, logprobs: TokenLogprob[] | undefined): void;
+  /** The chat format has a thought segment: its text goes to `onReasoning` instead of `onText`. */
+  thought?: ThoughtParams;
+}
+
+export interface ThoughtParams {
+  splitter: ThoughtSplitter<TokenLogprob>;
+  /** Thought tokens allowed; then the engine writes `closeTokens` itself and the answer follows. */
+  budget?: number;
+  closeTokens: Token[];
+  /** Special tokens that are part of a marker: rendered as text so the splitter can see them. */
+  markerTokens: ReadonlySet<Token>;
+  onReasoning(delta: string): void;
 }
 
 export interface CompletionResult {
@@ -42,6 +55,8 @@ export interface CompletionResult {
   inputTokens: number;
   cachedTokens: number;
   outputTokens: number;
+  /** Generated tokens that were part of a thought segment. */
+  reasoningTokens: number;
 }
 
 /** Splits stop triggers into plain-text markers and single special tokens (e.g. `<|im_end|>`). */
@@ -99,7 +114,7 @@ export async function runCompletion(p: CompletionParams): Promise<CompletionResu
   const generated: Token[] = [];
   let text = '';
   let carried: TokenLogprob[] = []; // logprobs of tokens whose text is empty, sent with the next delta
-  const emit = (pieces: Piece<TokenLogprob>[]) => {
+  const emitText = (pieces: Piece<TokenLogprob>[]) => {
     if (pieces.length === 0) return;
     const delta = pieces.map((x) => x.text).join('');
     const lps = p.logprobs ? [...carried, ...pieces.flatMap((x) => x.payload)] : undefined;
@@ -111,6 +126,18 @@ export async function runCompletion(p: CompletionParams): Promise<CompletionResu
     text += delta;
     p.onText(delta, lps);
   };
+  const thought = p.thought;
+  const emit = (pieces: Piece<TokenLogprob>[]) => {
+    if (!thought) return emitText(pieces);
+    for (const piece of pieces) route(thought.splitter.push(piece));
+  };
+  const route = (parts: ReturnType<ThoughtSplitter<TokenLogprob>['push']>) => {
+    for (const part of parts) {
+      if (part.kind === 'reasoning') thought!.onReasoning(part.text);
+      else emitText([part]);
+    }
+  };
+  let reasoningTokens = 0;
 
   // Tokens of a possibly incomplete UTF-8 character, decoded together once complete.
   let group: Token[] = [];
@@ -118,6 +145,7 @@ export async function runCompletion(p: CompletionParams): Promise<CompletionResu
   const penalties = (p.presencePenalty ?? 0) !== 0 || (p.frequencyPenalty ?? 0) !== 0;
   const wantProbabilities = !!p.logprobs && p.logprobs.top > 0;
 
+  const yieldEog = thought !== undefined && [...thought.markerTokens].some((t) => model.isEogToken(t));
   const iterator = sequence.evaluateWithMetadata(
     input,
     { confidence: !!p.logprobs, probabilities: wantProbabilities },
@@ -130,6 +158,7 @@ export async function runCompletion(p: CompletionParams): Promise<CompletionResu
       // identical concurrent prompts; every request gets its own.
       seed: randomInt(0x7fffffff),
       grammarEvaluationState: grammar ? new LlamaGrammarEvaluationState({ model, grammar }) : undefined,
+      yieldEogToken: yieldEog,
       repeatPenalty: penalties
         ? {
             punishTokens: () => generated.slice(-256),
@@ -142,15 +171,23 @@ export async function runCompletion(p: CompletionParams): Promise<CompletionResu
     },
   );
 
+  // An end-of-generation token that is also a marker (Harmony's `<|end|>`) ends a thought, not the turn.
+  const endsTurn = (token: Token) =>
+    token === bos || stops.tokens.has(token) || (yieldEog && model.isEogToken(token) && !(thought!.splitter.inThought && thought!.markerTokens.has(token)));
   let reason: CompletionResult['reason'] = 'stop';
+  let feed: Token[] | undefined; // tokens to evaluate instead of the one just sampled
   try {
-    for await (const out of iterator) {
+    for (;;) {
+      const step = await iterator.next(feed);
+      feed = undefined;
+      if (step.done) break;
+      const out = step.value;
       if (signal.aborted) {
         reason = 'abort';
         break;
       }
       const token = out.token;
-      if (token === bos || stops.tokens.has(token)) break;
+      if (endsTurn(token)) break;
       generated.push(token);
 
       group.push(token);
@@ -160,13 +197,25 @@ export async function runCompletion(p: CompletionParams): Promise<CompletionResu
         groupLogprobs.push(p.logprobs.inspector.entry(token, o.confidence, o.probabilities, p.logprobs.top, previous));
       }
       const groupStart = generated.length - group.length;
-      const groupText = model.detokenize(group, false, generated.slice(Math.max(0, groupStart - 8), groupStart));
+      const marker = thought !== undefined && group.some((t) => thought.markerTokens.has(t));
+      const groupText = model.detokenize(group, marker, generated.slice(Math.max(0, groupStart - 8), groupStart));
       if (!groupText.endsWith('\uFFFD') || group.length >= MAX_UTF8_GROUP || model.isSpecialToken(token)) {
         const { emit: ready, stopped } = detector.push({ text: groupText, payload: groupLogprobs });
+        const size = group.length;
         group = [];
         groupLogprobs = [];
         emit(ready);
         if (stopped) break;
+        if (thought?.splitter.inThought) {
+          reasoningTokens += size;
+          if (thought.budget !== undefined && reasoningTokens >= thought.budget && thought.closeTokens.length > 0) {
+            // Out of budget: what is held back is still thought; the close marker is evaluated after
+            // this token as if the model had written it, and the answer follows.
+            emit(detector.flush());
+            route(thought.splitter.closeThought());
+            feed = [token, ...thought.closeTokens];
+          }
+        }
       }
 
       if (p.maxTokens !== undefined && generated.length >= p.maxTokens) {
@@ -180,8 +229,12 @@ export async function runCompletion(p: CompletionParams): Promise<CompletionResu
     }
     if (reason !== 'abort' && signal.aborted) reason = 'abort';
     if (reason !== 'abort') {
-      if (group.length > 0) emit(detector.push({ text: model.detokenize(group, false), payload: groupLogprobs }).emit);
+      if (group.length > 0) {
+        const marker = thought !== undefined && group.some((t) => thought.markerTokens.has(t));
+        emit(detector.push({ text: model.detokenize(group, marker), payload: groupLogprobs }).emit);
+      }
       emit(detector.flush());
+      if (thought) route(thought.splitter.flush());
     }
   } catch (err) {
     if (err instanceof ProviderError) throw err;
@@ -191,7 +244,10 @@ export async function runCompletion(p: CompletionParams): Promise<CompletionResu
       false,
       'generation_failed',
     );
+  } finally {
+    // Iterated by hand (to feed it tokens), so it is not closed by a `for await` on the way out.
+    await iterator.return().catch(() => {});
   }
 
-  return { reason, text, inputTokens: prompt.length, cachedTokens, outputTokens: generated.length };
+  return { reason, text, inputTokens: prompt.length, cachedTokens, outputTokens: generated.length, reasoningTokens };
 }

@@ -7,24 +7,28 @@
 // what was generated so far and `finish` with reason 'stop', and ends. Nothing is thrown for aborts.
 // Real failures (bad request, missing model, llama.cpp errors) end the iterator with a ProviderError.
 
-import { ProviderError, type FinishReason, type GenerateEvent, type GenerateRequest, type Usage } from '../types.js';
+import { ProviderError, type FinishReason, type GenerateEvent, type GenerateRequest, type TokenLogprob, type Usage } from '../types.js';
 import { EventChannel } from './channel.js';
 import { runCompletion } from './completion.js';
 import { renderPrompt } from './prompt.js';
 import type { LlamaRuntime } from './runtime.js';
 import { forcedTools, generateToolCall } from './tool-calls.js';
+import { markerTokens, thoughtFormatOf, thoughtStart, wrapperForEffort } from './thought-format.js';
+import { ThoughtSplitter } from './thought-splitter.js';
+import { LlamaText } from 'node-llama-cpp';
 import { Cancel, type CancelSignal } from '../../util/cancel.js';
 
 /** Consecutive deltas (with their logprobs) waiting for the consumer become one delta. */
 function mergeDeltas(last: GenerateEvent, next: GenerateEvent): GenerateEvent | undefined {
   if (last.type === 'tool_call_delta' && next.type === 'tool_call_delta' && last.index === next.index)
     return { type: 'tool_call_delta', index: last.index, delta: last.delta + next.delta };
+  if (last.type === 'reasoning' && next.type === 'reasoning') return { type: 'reasoning', delta: last.delta + next.delta };
   if (last.type !== 'text' || next.type !== 'text') return undefined;
   const logprobs = last.logprobs || next.logprobs ? [...(last.logprobs ?? []), ...(next.logprobs ?? [])] : undefined;
   return { type: 'text', delta: last.delta + next.delta, ...(logprobs ? { logprobs } : {}) };
 }
 
-const isDelta = (e: GenerateEvent) => e.type === 'text' || e.type === 'tool_call_delta';
+const isDelta = (e: GenerateEvent) => e.type === 'text' || e.type === 'tool_call_delta' || e.type === 'reasoning';
 
 /**
  * Starts generation in the background and returns its event stream. Deltas reach the consumer at
@@ -72,8 +76,15 @@ async function produce(
   const candidates = forcedTools(req);
   // tool_choice "none": the model must not call tools, so they are not even described to it.
   const promptTools = req.toolChoice === 'none' ? undefined : req.tools;
-  const rendered = renderPrompt(m.chatWrapper, req.messages, promptTools);
+  const wrapper = wrapperForEffort(m.chatWrapper, req.reasoningEffort);
+  const rendered = renderPrompt(wrapper, req.messages, promptTools);
   const grammar = candidates ? undefined : await m.grammars.forResponseFormat(req.responseFormat);
+  // A thought segment in the chat format: how this response's thought starts (README "Reasoning on
+  // the embedded engine"); under a grammar the answer comes at once and nothing is split.
+  const format = rendered.plain ? undefined : thoughtFormatOf(wrapper);
+  const answerNow = candidates !== undefined || grammar !== undefined;
+  const start = format && thoughtStart(format, req.reasoningEffort, req.maxOutputTokens, answerNow);
+  if (start) rendered.text = LlamaText([rendered.text, start.append]);
   const prompt = rendered.text.tokenize(m.model.tokenizer);
 
   // Prefer the free sequence already holding the longest prefix of this prompt (multi-turn chats).
@@ -94,6 +105,15 @@ async function produce(
       return;
     }
     const wantLogprobs = req.logprobs === true;
+    const thought = format && start && !answerNow
+      ? {
+          splitter: new ThoughtSplitter<TokenLogprob>(format.markers, start.open),
+          budget: start.budget,
+          closeTokens: format.close.tokenize(m.model.tokenizer, 'trimLeadingSpace'),
+          markerTokens: markerTokens(m.model, format),
+          onReasoning: (delta: string) => push({ type: 'reasoning', delta }),
+        }
+      : undefined;
     const r = await runCompletion({
       model: m.model,
       sequence,
@@ -110,9 +130,13 @@ async function produce(
         ? { top: Math.max(0, Math.min(20, Math.floor(req.topLogprobs ?? 0))), inspector: m.inspector }
         : undefined,
       onText: (delta, logprobs) => push(logprobs ? { type: 'text', delta, logprobs } : { type: 'text', delta }),
+      thought,
     });
     finish(
-      { inputTokens: r.inputTokens, outputTokens: r.outputTokens, cachedTokens: r.cachedTokens },
+      {
+        inputTokens: r.inputTokens, outputTokens: r.outputTokens, cachedTokens: r.cachedTokens,
+        ...(thought ? { reasoningTokens: r.reasoningTokens } : {}),
+      },
       r.reason === 'abort' ? 'stop' : r.reason,
     );
   } finally {

@@ -6,6 +6,7 @@
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { ChatMessage, FunctionToolDef, GenerateEvent, GenerateRequest, ModelCapabilities, ModelInfo, Provider } from '../types.js';
+import type { ChatWrapperName } from './chat-wrappers.js';
 import { startGeneration } from './generate.js';
 import { renderPrompt } from './prompt.js';
 import { LlamaRuntime } from './runtime.js';
@@ -28,6 +29,13 @@ export interface LlamaProviderOptions {
    * (how the interval moved the bench's token rate: bench/README.md, history).
    */
   streamIntervalMs?: number;
+  /** The chat format (LLAMA_CHAT_WRAPPER); default 'auto', the one recognised from the file. */
+  chatWrapper?: ChatWrapperName;
+  /**
+   * Earlier reasoning is given back in the prompt, as a thought segment of the chat format
+   * (LLAMA_REASONING_INPUT; ModelCapabilities.reasoningInput). Default false, like the upstreams'.
+   */
+  reasoningInput?: boolean;
   log?: (msg: string) => void;
 }
 
@@ -44,7 +52,10 @@ export function createLlamaProvider(opts: LlamaProviderOptions): LlamaProvider {
   const streamIntervalMs = Math.max(0, opts.streamIntervalMs ?? DEFAULT_STREAM_INTERVAL_MS);
   const log = opts.log ?? (() => {});
   const modelName = basename(opts.modelPath).replace(/\.gguf$/i, '');
-  const runtime = new LlamaRuntime({ modelPath: opts.modelPath, threads, parallel, contextSize: opts.contextSize, log });
+  const reasoningInput = opts.reasoningInput ?? false;
+  const runtime = new LlamaRuntime({
+    modelPath: opts.modelPath, threads, parallel, contextSize: opts.contextSize, chatWrapper: opts.chatWrapper, reasoningInput, log,
+  });
   const createdAt = Math.floor(Date.now() / 1000);
 
   return {
@@ -66,7 +77,7 @@ export function createLlamaProvider(opts: LlamaProviderOptions): LlamaProvider {
     },
 
     capabilities(): ModelCapabilities {
-      return { images: false, files: false, jsonSchema: true, grammar: true };
+      return { images: false, files: false, jsonSchema: true, grammar: true, reasoningInput };
     },
 
     /** Any model name is accepted: this provider has exactly one model. */

@@ -10,6 +10,7 @@ import {
   type ChatHistoryItem,
   type ChatModelFunctionCall,
   type ChatModelFunctions,
+  type ChatModelSegment,
   type ChatWrapper,
 } from 'node-llama-cpp';
 import type { ChatMessage, ContentPart, FunctionToolDef } from '../types.js';
@@ -37,8 +38,12 @@ function parseJsonOr<T>(text: string, fallback: T): unknown {
   }
 }
 
-/** Converts chat messages to node-llama-cpp history, ending with an open model turn to complete. */
-export function toChatHistory(messages: ChatMessage[]): ChatHistoryItem[] {
+/**
+ * Converts chat messages to node-llama-cpp history, ending with an open model turn to complete.
+ * `thoughts`: an assistant message's earlier reasoning becomes the wrapper's thought segment (only
+ * for a format that has one: the others would show it as text).
+ */
+export function toChatHistory(messages: ChatMessage[], thoughts = false): ChatHistoryItem[] {
   const history: ChatHistoryItem[] = [];
   // call id -> the history item's function call, so a later tool message can attach its result.
   const pendingCalls = new Map<string, ChatModelFunctionCall>();
@@ -52,7 +57,8 @@ export function toChatHistory(messages: ChatMessage[]): ChatHistoryItem[] {
         history.push({ type: 'user', text: contentToText(msg.content) });
         break;
       case 'assistant': {
-        const response: (string | ChatModelFunctionCall)[] = [];
+        const response: (string | ChatModelFunctionCall | ChatModelSegment)[] = [];
+        if (thoughts && msg.reasoning) response.push({ type: 'segment', segmentType: 'thought', text: msg.reasoning, ended: true });
         const text = contentToText(msg.content);
         if (text) response.push(text);
         for (const call of msg.toolCalls ?? []) {
@@ -105,11 +111,13 @@ export function toChatFunctions(tools: FunctionToolDef[] | undefined): ChatModel
 export interface RenderedPrompt {
   text: LlamaText;
   stopTriggers: LlamaText[];
+  /** The last-resort plain transcript: the chat format (and its thought segment) does not apply. */
+  plain?: boolean;
 }
 
 /** Renders messages (and tool docs) with the wrapper; falls back to no tool docs, then plain text. */
 export function renderPrompt(wrapper: ChatWrapper, messages: ChatMessage[], tools?: FunctionToolDef[]): RenderedPrompt {
-  const chatHistory = toChatHistory(messages);
+  const chatHistory = toChatHistory(messages, wrapper.settings.segments?.thought !== undefined);
   const availableFunctions = toChatFunctions(tools);
   const attempts: (() => RenderedPrompt)[] = [
     () => {
@@ -139,7 +147,7 @@ export function renderPrompt(wrapper: ChatWrapper, messages: ChatMessage[], tool
       return `${m.role}: ${contentToText(m.content)}`;
     })
     .join('\n');
-  return { text: LlamaText([transcript, '\nassistant: ']), stopTriggers: [LlamaText('\nuser:')] };
+  return { text: LlamaText([transcript, '\nassistant: ']), stopTriggers: [LlamaText('\nuser:')], plain: true };
 }
 
 /**

@@ -6,9 +6,7 @@
 import { access, constants } from 'node:fs/promises';
 import {
   getLlama,
-  GeneralChatWrapper,
   LlamaLogLevel,
-  resolveChatWrapper,
   type ChatWrapper,
   type Llama,
   type LlamaContext,
@@ -16,6 +14,7 @@ import {
   type LlamaModel,
 } from 'node-llama-cpp';
 import { ProviderError } from '../types.js';
+import { chooseChatWrapper, type ChatWrapperName } from './chat-wrappers.js';
 import { GrammarCache } from './grammars.js';
 import { TokenInspector } from './logprobs.js';
 import { SequencePool } from './sequence-pool.js';
@@ -25,6 +24,10 @@ export interface RuntimeOptions {
   threads: number;
   contextSize?: number;
   parallel: number;
+  /** The chat format; 'auto' (default): the one node-llama-cpp recognises from the file. */
+  chatWrapper?: ChatWrapperName;
+  /** Earlier reasoning is given back in the prompt (see chat-wrappers.ts). */
+  reasoningInput?: boolean;
   log: (msg: string) => void;
 }
 
@@ -127,7 +130,7 @@ export class LlamaRuntime {
         batching: { dispatchSchedule: (dispatch) => queueMicrotask(dispatch) },
       });
       const sequences = Array.from({ length: parallel }, () => context.getSequence());
-      const chatWrapper = resolveChatWrapper(model) ?? new GeneralChatWrapper();
+      const chatWrapper = chooseChatWrapper(model, this.opts.chatWrapper, this.opts.reasoningInput);
       log(
         `model ready in ${Date.now() - started} ms: context ${context.contextSize} tokens x ${parallel} sequences, ` +
           `${threads} thread(s), chat format ${chatWrapper.wrapperName}`,

@@ -14,7 +14,7 @@ export interface Piece<P> {
  * token and every trigger, so it compares characters in place instead of slicing: the last character
  * of the text rules out almost every length at once.
  */
-function longestPrefixAtEnd(text: string, trigger: string): number {
+export function longestPrefixAtEnd(text: string, trigger: string): number {
   const last = text.charCodeAt(text.length - 1);
   for (let k = Math.min(trigger.length - 1, text.length); k > 0; k--) {
     if (trigger.charCodeAt(k - 1) !== last) continue;

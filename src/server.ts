@@ -29,7 +29,7 @@ export async function startServer(config: Config, logger: Logger = pino({ level:
   const { hub, control, queue } = bus;
   const router = createRouter(config, print);
   await preload(router);
-  const flusher = new Flusher(store, logger, (l) => hub.remove(l.id), hub, config.commitIntervalMs);
+  const flusher = new Flusher(store, logger, (l) => hub.remove(l.id), hub, config.commitIntervalMs, undefined, config.commitTimeoutMs);
   if (!config.reasoningKeys && (config.redisUrl || config.databaseUrl?.startsWith('postgres'))) {
     logger.warn('REASONING_KEYS is not set: this instance seals encrypted reasoning with a key of its own data folder, which other instances cannot open. Set the same REASONING_KEYS on every instance.');
   }
@@ -58,6 +58,7 @@ export async function startServer(config: Config, logger: Logger = pino({ level:
         // Stop accepting first, then let in-flight work finish (or fail it with a reason), then flush.
         stopRetention();
         const closed = app.close();
+        const deadline = Date.now() + graceMs;
         await executor.drain(graceMs);
         // Keep-alive connections that went idle after their last response would otherwise hold the
         // close open until the keep-alive timeout (72 s).
@@ -65,7 +66,9 @@ export async function startServer(config: Config, logger: Logger = pino({ level:
         const t = setTimeout(() => app.server.closeAllConnections(), 1000);
         await closed;
         clearTimeout(t);
-        await flusher.close();
+        // What is left to write gets the rest of the drain time (at least a second): a store that
+        // refuses writes must not hold the exit past DRAIN_MS.
+        await flusher.close(Math.max(1000, deadline - Date.now()));
         await router.close();
         await bus.close();
         await store.close();

@@ -25,7 +25,7 @@ before(async () => {
     return;
   }
   upstream = await startMockUpstream({ text: { chunks: 20, delayMs: 20 } });
-  server = await startServer({ dataDir: join(dir, 'data'), env: { OPENAI_BASE_URL: upstream.url, SQLITE_BUSY_TIMEOUT_MS: '1000' } });
+  server = await startServer({ dataDir: join(dir, 'data'), env: { OPENAI_BASE_URL: upstream.url, SQLITE_BUSY_TIMEOUT_MS: '1000', COMMIT_TIMEOUT_MS: '1000' } });
 });
 after(async () => {
   await server?.stop();
@@ -60,7 +60,8 @@ describe('fault: disk full under the embedded store', () => {
     let accepted = 0;
     let refused: Response | undefined;
     const t0 = Date.now();
-    // The first stored response after the disk filled meets the failing commit; later ones are refused.
+    // The first stored response after the disk filled meets the failing commit (its stream ends with an
+    // error after COMMIT_TIMEOUT_MS, see fault-disk-full-inflight); later ones are refused.
     while (!refused && Date.now() - t0 < 5000) {
       const res = await streamed(s);
       if (res.status === 503) refused = res;

@@ -65,6 +65,11 @@ export interface Config {
   allowPrivateMcp: boolean;
   /** Single instance: longest wait of streamed events for their group commit (ms); see responses/flusher.ts. */
   commitIntervalMs: number;
+  /**
+   * How long events may wait for a commit while the store refuses writes (full, locked, unreachable):
+   * then running responses end failed (`store_unavailable`) and requests waiting on a commit get 503.
+   */
+  commitTimeoutMs: number;
   /** REDIS_PREFIX: starts every Redis key, so deployments (or test runs) can share one Redis. */
   redisPrefix: string;
   /** DATABASE_SCHEMA: PostgreSQL schema when the URL has no `?schema=`. */
@@ -81,6 +86,8 @@ export interface Config {
 
 /** Single instance: how long streamed events may wait for their group commit (see responses/flusher.ts). */
 export const DEFAULT_COMMIT_INTERVAL_MS = 100;
+/** See Config.commitTimeoutMs. */
+export const DEFAULT_COMMIT_TIMEOUT_MS = 5000;
 
 /** Request/header/keep-alive timeouts and connection caps, applied by http/limits.ts. */
 export interface HttpLimits {
@@ -299,6 +306,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     retentionDays: env.RETENTION_DAYS ? int(env, 'RETENTION_DAYS', 0, 1) : undefined,
     allowPrivateMcp: bool(env, 'MCP_ALLOW_PRIVATE'),
     commitIntervalMs: int(env, 'COMMIT_INTERVAL_MS', DEFAULT_COMMIT_INTERVAL_MS, 1),
+    commitTimeoutMs: int(env, 'COMMIT_TIMEOUT_MS', DEFAULT_COMMIT_TIMEOUT_MS, 1),
     redisPrefix: matching(env, 'REDIS_PREFIX', /^[\x21-\x7e]+$/, 'printable ASCII without spaces') ?? 'respd',
     databaseSchema: env.DATABASE_SCHEMA || undefined,
     sqliteBusyTimeoutMs: int(env, 'SQLITE_BUSY_TIMEOUT_MS', 5000),

@@ -31,6 +31,9 @@ export interface RunRequest {
   credentialLabels?: string[];
 }
 
+/** How long shutdown waits for aborted runs to end. */
+const ABORT_GRACE_MS = 1000;
+
 export class Executor {
   private running = new Map<string, Cancel>();
   /** Responses sleeping in a `sleep` tool call on this instance (woken by POST /wake). */
@@ -47,6 +50,12 @@ export class Executor {
     /** Seals and opens encrypted reasoning (include `reasoning.encrypted_content`). */
     readonly sealer: ReasoningSealer,
   ) {
+    // Events the store has not taken within the commit timeout: a run here is stopped (failed,
+    // store_unavailable); a log no run drives (queued) is ended the same way.
+    flusher.onStall = (l) => {
+      if (l.terminal || this.abort(l.id, 'store_unavailable')) return;
+      finalize(l, { status: 'failed', error: { code: 'store_unavailable', message: 'The response store did not take this response\'s events in time (full, locked or unreachable).' } });
+    };
     control.onMessage((m) => {
       if (m.kind === 'cancel') this.abort(m.id, 'cancelled');
       else if (m.kind === 'wake') this.sleepers.wake(m.id, m.input);
@@ -70,6 +79,11 @@ export class Executor {
   /** Commits are failing (see Flusher.failing). */
   get storeFailing(): boolean {
     return this.flusher.failing;
+  }
+
+  /** A deleted response: nothing more of its log is written (see Flusher.drop). */
+  drop(log: LiveLog): Promise<void> {
+    return this.flusher.drop(log);
   }
 
   isRunningHere(id: string): boolean {
@@ -144,7 +158,8 @@ export class Executor {
       const log = this.hub.local(id) ?? this.newLog(id, JSON.parse(rec.snapshot), rec.lastSeq + 1, true);
       if (log.terminal) return; // cancelled while queued
       await this.run(log, JSON.parse(rec.request) as RunRequest, controller);
-      await log.durable();
+      // Shutdown does not wait for the commit here: Flusher.close writes what it can in the time left.
+      if (controller.reason !== 'shutdown') await log.durable();
     } finally {
       leaseLost?.removeEventListener('abort', onLost);
       if (this.running.get(id) === controller) this.running.delete(id);
@@ -222,7 +237,11 @@ export class Executor {
     const deadline = Date.now() + graceMs;
     while (this.running.size && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     for (const [id] of this.running) this.abort(id, 'shutdown');
-    while (this.running.size) await new Promise((r) => setTimeout(r, 10));
-    await queueClosed;
+    // A run ends at its next event once aborted; one stuck where no abort reaches it (a tool call, a
+    // store that does not answer) must not keep the process from exiting.
+    const stopBy = Date.now() + ABORT_GRACE_MS;
+    while (this.running.size && Date.now() < stopBy) await new Promise((r) => setTimeout(r, 10));
+    if (this.running.size) this.log.error({ responses: [...this.running.keys()] }, 'shutting down with runs that did not stop');
+    else await queueClosed;
   }
 }

@@ -46,12 +46,23 @@ export class LiveLog {
   readonly unobserved: boolean;
   /** Readers wait for commits (persisted logs of a scale-out instance). */
   private readonly gated: boolean;
+  /**
+   * Commits are failing: until one goes through, readers of this log get committed lines only, as a
+   * gated log's do, so that no client sees an event that a crash could take back (see Flusher.failing).
+   */
+  private holding = false;
+  /** Index into `lines` up to which live readers have been given lines. */
+  private released = 0;
+  /** The store could not take this log's lines in time (see stall()); cleared by the next commit. */
+  private stalledBy: Error | undefined;
+  /** Deleted: the flusher writes nothing more of it (see Flusher.drop). */
+  dropped = false;
   /** Index of the first line the store refused (another instance took the response over), if any. */
   private refusedFrom: number | null = null;
   // Created on first use: most responses (every blocking one) never get a live reader.
   private listeners: Set<LineListener> | undefined;
-  private endListeners: Set<() => void> | undefined;
-  private durableWaiters: Array<() => void> | undefined;
+  private endListeners: Set<(err?: Error) => void> | undefined;
+  private durableWaiters: Array<{ resolve: () => void; reject: (err: Error) => void }> | undefined;
 
   constructor(
     readonly id: string,
@@ -94,24 +105,67 @@ export class LiveLog {
     this.lines.push(line);
     this.state = apply(this.state, ev);
     const ended = this.terminal;
-    if (this.listeners && !this.gated) {
-      for (const l of this.listeners) l(seq, line);
-      if (ended) for (const l of this.endListeners!) l();
-    }
+    // First, so that a flusher whose commits fail holds this line back (hold()) before anyone reads it.
     if (this.mode.persist) this.onDirty(this);
-    else if (ended) this.markDurable();
+    // A stalled log's readers skip the lines the store never took and get what ends the response.
+    if ((!this.gated && !this.holding) || this.stalledBy) {
+      this.released = this.lines.length;
+      if (this.listeners) {
+        for (const l of this.listeners) l(seq, line);
+        if (ended) for (const l of this.endListeners!) l();
+      }
+    }
+    if (!this.mode.persist && ended) this.markDurable();
     return seq;
+  }
+
+  /** Commits are failing: readers get committed lines only from now on (until a commit goes through). */
+  hold(): void {
+    this.holding = true;
+  }
+
+  /**
+   * The store has not taken this log's lines within the commit timeout. A run still going is failed by
+   * its executor, and those lines reach readers. Readers of a log that already ended are told why
+   * they get no terminal event (the response ended, but it is not stored).
+   */
+  stall(err: Error): void {
+    if (this.stalledBy) return;
+    this.stalledBy = err;
+    // Whoever waits for the commit to answer (a blocking create, a retrieve, a cancel) answers `err`.
+    const waiters = this.durableWaiters;
+    this.durableWaiters = undefined;
+    if (waiters) for (const w of waiters) w.reject(err);
+    if (this.terminal && this.released < this.lines.length) this.endReaders(err);
+  }
+
+  /** Deleted: nothing more of it is written; readers waiting for lines stop, commit waiters go on. */
+  drop(): void {
+    this.dropped = true;
+    this.endReaders();
+    this.markDurable();
+  }
+
+  private endReaders(err?: Error): void {
+    if (!this.endListeners) return;
+    for (const l of this.endListeners) l(err);
+    this.listeners!.clear();
+    this.endListeners.clear();
   }
 
   /**
    * Replays lines with seq > afterSeq that are in memory, then delivers new ones as they are appended.
    * Synchronous, so nothing can be appended between the replay and the subscription.
    */
-  subscribe(afterSeq: number, onLine: LineListener, onEnd: () => void): () => void {
-    const visible = this.gated ? this.refusedFrom ?? this.flushedUpTo : this.lines.length;
+  subscribe(afterSeq: number, onLine: LineListener, onEnd: (err?: Error) => void): () => void {
+    const visible = this.refusedFrom ?? this.released;
     for (let i = Math.max(0, afterSeq + 1 - this.baseSeq); i < visible; i++) onLine(this.baseSeq + i, this.lines[i]);
     if ((this.terminal && visible === this.lines.length) || this.refusedFrom !== null) {
       onEnd();
+      return () => {};
+    }
+    if (this.terminal && this.stalledBy) {
+      onEnd(this.stalledBy);
       return () => {};
     }
     const listeners = (this.listeners ??= new Set());
@@ -136,9 +190,16 @@ export class LiveLog {
     const from = this.flushedUpTo;
     this.flushedUpTo = upTo;
     if (batch.rejected && this.refusedFrom === null) this.refusedFrom = from;
-    if (!this.gated || !this.listeners) return;
-    if (this.refusedFrom === null) for (let i = from; i < upTo; i++) for (const l of this.listeners) l(this.baseSeq + i, this.lines[i]);
-    if ((this.terminal && upTo === this.lines.length) || this.refusedFrom !== null) {
+    if (!this.gated && !this.holding) return;
+    // Commits go through again: one instance's readers get every line at once again, as before the failure.
+    const to = this.gated ? upTo : this.lines.length;
+    this.holding = false;
+    this.stalledBy = undefined;
+    const start = this.released;
+    this.released = Math.max(this.released, to);
+    if (!this.listeners) return;
+    if (this.refusedFrom === null) for (let i = start; i < to; i++) for (const l of this.listeners) l(this.baseSeq + i, this.lines[i]);
+    if ((this.terminal && this.released === this.lines.length) || this.refusedFrom !== null) {
       for (const l of this.endListeners!) l();
       this.listeners.clear();
       this.endListeners!.clear();
@@ -160,16 +221,20 @@ export class LiveLog {
   markDurable(): void {
     const waiters = this.durableWaiters;
     this.durableWaiters = undefined;
-    if (waiters) for (const w of waiters) w();
+    if (waiters) for (const w of waiters) w.resolve();
   }
 
   get isDurable(): boolean {
     return this.terminal && (!this.mode.persist || this.flushedUpTo === this.lines.length);
   }
 
-  /** Resolves when the terminal event is stored (at once for store:false). */
+  /**
+   * Resolves when the terminal event is stored (at once for store:false, or once deleted). Rejects with
+   * a 503 `store_unavailable` if the store has not taken the log's lines within the commit timeout.
+   */
   durable(): Promise<void> {
-    if (this.isDurable) return Promise.resolve();
-    return new Promise((resolve) => (this.durableWaiters ??= []).push(resolve));
+    if (this.isDurable || this.dropped) return Promise.resolve();
+    if (this.stalledBy) return Promise.reject(this.stalledBy);
+    return new Promise((resolve, reject) => (this.durableWaiters ??= []).push({ resolve, reject }));
   }
 }

@@ -55,13 +55,18 @@ export interface RunInput {
 }
 
 /**
- * Why a run was aborted: a user cancel, a client that left a foreground stream, shutdown, or the job
- * queue being unreachable for longer than the job's lease (stopped so it cannot run twice).
+ * Why a run was aborted: a user cancel, a client that left a foreground stream, shutdown, the job
+ * queue being unreachable for longer than the job's lease (stopped so it cannot run twice), or a
+ * store that took none of its events within the commit timeout.
  */
-export type AbortReason = 'cancelled' | 'client_disconnected' | 'shutdown' | 'lease_lost';
+export type AbortReason = 'cancelled' | 'client_disconnected' | 'shutdown' | 'lease_lost' | 'store_unavailable';
 
 const FAILED_BY: Partial<Record<AbortReason, ErrorObject>> = {
   shutdown: { code: 'server_shutdown', message: 'The server shut down while this response was running.' },
+  store_unavailable: {
+    code: 'store_unavailable',
+    message: 'The response store did not take this response\'s events within COMMIT_TIMEOUT_MS (full, locked or unreachable), so it was stopped rather than go on unstored.',
+  },
   lease_lost: {
     code: 'queue_unavailable',
     message: 'The job queue could not be reached to renew this response\'s lease, so it was stopped rather than risk running twice.',

@@ -264,6 +264,9 @@ export class ResponsesService {
     } else if (!live && !isTerminalStatus(rec.status)) {
       await this.control.publish({ kind: 'cancel', id });
     }
+    // An ended log the store has not taken yet (its commits fail) is written no more: a commit retried
+    // once the store is back must not bring back a response answered as deleted.
+    if (live) await this.executor.drop(live);
     await this.store.deleteResponse(id);
     this.hub.remove(id);
     return { id, object: 'response' as const, deleted: true };

@@ -44,12 +44,16 @@ async function* fromStore(store: Store, id: string, afterSeq: number, untilSeq =
 async function* fromLive(live: LiveLog, afterSeq: number, signal: CancelSignal): AsyncGenerator<SeqLine[]> {
   let buf: SeqLine[] = [];
   let ended = false;
+  // Set when the response ended but the store did not take it in time (LiveLog.stall): the stream
+  // ends with an error event instead of a terminal event that is not stored.
+  let failure: Error | undefined;
   let wake: (() => void) | null = null;
   const unsubscribe = live.subscribe(afterSeq, (seq, line) => {
     buf.push([seq, line]);
     if (wake) wake();
-  }, () => {
+  }, (err) => {
     ended = true;
+    failure = err;
     if (wake) wake();
   });
   const onAbort = () => wake?.();
@@ -62,7 +66,10 @@ async function* fromLive(live: LiveLog, afterSeq: number, signal: CancelSignal):
         yield out;
         continue;
       }
-      if (ended) return;
+      if (ended) {
+        if (failure) throw failure;
+        return;
+      }
       await new Promise<void>((r) => { wake = r; });
       wake = null;
     }

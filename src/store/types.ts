@@ -114,6 +114,11 @@ export interface Store {
   getChain(id: string, maxLinks: number): Promise<{ links: ChainLink[]; items: StoredItem[] }>;
   deleteResponse(id: string): Promise<boolean>;
   listUnfinished(): Promise<ResponseRecord[]>;
+  /**
+   * Optional: moves what the store's own write-ahead log holds into its data and shrinks the log, so
+   * a backlog written in several transactions needs room for one of them at a time (SQLite).
+   */
+  checkpoint?(): Promise<void>;
   /** Retention: delete responses created before the given unix time; returns how many. */
   deleteOlderThan(unixSeconds: number): Promise<number>;
 }

@@ -14,7 +14,7 @@ import { pipeSse, writeSseHead, type FrameOptions } from '../sse.js';
 import { Cancel } from '../../util/cancel.js';
 import { onHangUp } from '../hang-up.js';
 import type { WebSocket } from 'ws';
-import { errors } from '../../wire/errors.js';
+import { ApiError, errors } from '../../wire/errors.js';
 import { isStorageUnavailable } from '../../store/errors.js';
 
 type IdReq = { Params: { response_id: string } };
@@ -39,7 +39,7 @@ async function stream(req: FastifyRequest, reply: FastifyReply, h: ResponseHandl
   } catch (err) {
     req.log.error({ err }, 'stream failed');
     // Never a silent close: an `error` event (the SDK throws it) says why and that resuming may work.
-    const e = isStorageUnavailable(err)
+    const e = err instanceof ApiError ? err : isStorageUnavailable(err)
       ? errors.unavailable('The response store is unreachable; resume this stream with starting_after once it is back.', 'store_unavailable')
       : errors.internal();
     const { error } = e.toBody();

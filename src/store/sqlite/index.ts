@@ -201,6 +201,10 @@ export class SqliteStore implements Store {
     });
   }
 
+  async checkpoint(): Promise<void> {
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
+  }
+
   async listUnfinished(): Promise<ResponseRecord[]> {
     return (this.stmts.unfinished.all() as Row[]).map(toRecord);
   }

@@ -1,0 +1,88 @@
+// WebSocket mode of /responses, the parts OpenAI's WebSocket mode adds to Open Responses' transport:
+// the connection age limit (`websocket_connection_limit_reached`, after the running turn ends) and the
+// idle timeout. Over a real WebSocket (`ws`), messages checked against the schema.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { startMockUpstream, type MockUpstream } from './support/mock-upstream.js';
+import { KEY_A, startServer, type TestServer } from './support/server.js';
+import { Conn, type Msg } from './support/ws-conn.js';
+import { waitFor } from './support/wait.js';
+
+let upstream: MockUpstream;
+/** Connections closed after 0.4 s unused. */
+let idling: TestServer;
+/** Connections that live 3 s, never closed for idling. */
+let aging: TestServer;
+const MAX_MS = 3000;
+const IDLE_MS = 400;
+
+before(async () => {
+  upstream = await startMockUpstream();
+  const env = { OPENAI_BASE_URL: upstream.url };
+  [idling, aging] = await Promise.all([
+    startServer({ env: { ...env, WS_IDLE_TIMEOUT_MS: String(IDLE_MS) } }),
+    startServer({ env: { ...env, WS_MAX_CONNECTION_MS: String(MAX_MS), WS_IDLE_TIMEOUT_MS: '0' } }),
+  ]);
+});
+after(async () => {
+  await Promise.all([idling?.stop(), aging?.stop()]);
+  await upstream?.close();
+});
+
+describe('connection limits', () => {
+  it('closes a connection left idle (1000, "idle timeout"), but never during a turn', async () => {
+    const c = await Conn.open(idling, KEY_A);
+    // mock-slow streams for a second or more, longer than the idle timeout: the turn completes.
+    const t = await c.turn({ model: 'openai:mock-slow', store: false, input: 'slow' });
+    assert.equal(t.response?.status, 'completed', JSON.stringify(t.error));
+    await waitFor(() => c.closed, 5000);
+    assert.equal(c.closeCode, 1000);
+    assert.equal(c.closeReason, 'idle timeout');
+    assert.ok(!c.messages.some((m) => m.type === 'error'), 'no error message for an idle close');
+  });
+
+  it('counts any client message as activity', async () => {
+    const c = await Conn.open(idling, KEY_A);
+    // Messages that are not turns (each answered with an error event) every 100 ms, for 3 idle periods.
+    const timer = setInterval(() => c.ws.send(JSON.stringify({ type: 'ping' })), 100);
+    await new Promise((r) => setTimeout(r, 3 * IDLE_MS));
+    clearInterval(timer);
+    assert.equal(c.closed, false);
+    await waitFor(() => c.closed, 5000);
+    assert.equal(c.closeReason, 'idle timeout');
+  });
+
+  it('ends a connection at its age limit with websocket_connection_limit_reached, after the running turn', async () => {
+    const c = await Conn.open(aging, KEY_A);
+    // Back-to-back slow turns (a second or more each), so the deadline falls inside one.
+    const completed: Array<{ response: Msg; at: number }> = [];
+    for (;;) {
+      const from = c.messages.length;
+      c.ws.send(JSON.stringify({ type: 'response.create', model: 'openai:mock-slow', store: false, input: 'slow' }));
+      const end = await c.next(from, (m) => m.type === 'error' || m.type === 'response.completed', 30_000);
+      if (end.type === 'error') break;
+      completed.push({ response: end.response, at: Date.now() });
+      if (c.messages.at(-1)!.type === 'error') break;
+    }
+    await waitFor(() => c.closed, 5000);
+    const last = c.messages.at(-1)!;
+    assert.equal(last.type, 'error');
+    assert.equal(last.status, 400);
+    assert.equal(last.error.code, 'websocket_connection_limit_reached');
+    assert.equal(last.error.type, 'invalid_request_error');
+    assert.match(last.error.message, /connection limit reached .* Create a new websocket connection to continue\./);
+    assert.equal(c.closeCode, 1000);
+    // The turn running at the deadline was not cut: it completed after the deadline, then came the error.
+    assert.ok(completed.length >= 1);
+    assert.ok(completed.every((t) => t.response.status === 'completed'));
+    assert.ok(completed.at(-1)!.at - c.openedAt >= MAX_MS, 'the last turn ended after the deadline');
+  });
+
+  it('ends an unused connection at its age too', async () => {
+    const c = await Conn.open(aging, KEY_A);
+    await waitFor(() => c.closed, MAX_MS + 5000);
+    assert.deepEqual(c.messages.map((m) => m.error?.code), ['websocket_connection_limit_reached']);
+    assert.equal(c.closeCode, 1000);
+    assert.ok(c.closedAt! - c.openedAt >= MAX_MS - 50);
+  });
+});

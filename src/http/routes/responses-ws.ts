@@ -3,7 +3,8 @@
 // checked by the same schema, answered with the same events as SSE (one JSON text message each);
 // what fails before a response exists is an `error` message (WebSocketErrorEvent) from the same
 // error catalogue. The connection keeps its latest response's chain in memory (ConnectionChain), so a
-// `store: false` chain continues without any storage. The connection's age and idle limits are ws-lifetime.ts's.
+// `store: false` chain continues without any storage. `generate: false` makes a turn a warm-up (checked
+// and prepared, completed without output); the connection's age and idle limits are ws-lifetime.ts's.
 import { Ajv } from 'ajv';
 import type { FastifyBaseLogger, FastifyError, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
@@ -148,11 +149,15 @@ export function responsesSocket({ deps, validationError }: SocketDeps) {
     async function turn(msg: Record<string, unknown>): Promise<void> {
       // Queued behind the previous turn, and the client has gone since: nothing to start.
       if (socket.readyState !== socket.OPEN) return;
-      const { type: _type, ...body } = msg;
+      // `generate` belongs to the socket (OpenAI's WebSocket mode), not to the POST body the rest is checked as.
+      const { type: _type, generate, ...body } = msg;
       const previous = typeof body.previous_response_id === 'string' ? body.previous_response_id : undefined;
       let release = noop;
       let h: ResponseHandle;
       try {
+        if (generate !== undefined && typeof generate !== 'boolean') {
+          throw errors.invalid(`Invalid type for 'generate': expected a boolean, got ${generate === null ? 'null' : typeof generate}.`, 'generate');
+        }
         if (!validate(body)) throw validationError({ validation: validate.errors as AjvError[], validationContext: 'body' } as unknown as FastifyError);
         const create = body as unknown as CreateResponseBody;
         if (create.background) throw errors.invalid('Background responses are not available over WebSocket; use POST /responses.', 'background');
@@ -160,7 +165,7 @@ export function responsesSocket({ deps, validationError }: SocketDeps) {
         deps.limiter?.hit(owner.tenant);
         release = deps.limiter?.openStream(owner.tenant) ?? noop;
         // `stream` is implicit on a socket (a client may still send `stream: true`).
-        h = await svc.create(owner, { ...create, stream: true }, chain);
+        h = await svc.create(owner, { ...create, stream: true }, chain, { generate: generate !== false });
       } catch (err) {
         release();
         if (previous) chain.evict(previous);

@@ -24,11 +24,11 @@ const chatRequests = () => upstream.requests.filter((r) => r.path.startsWith('/v
 before(async () => {
   upstream = await startMockUpstream();
   const env = { OPENAI_BASE_URL: upstream.url };
-  [server, idling, aging] = await Promise.all([
-    startServer({ env }),
-    startServer({ env: { ...env, WS_IDLE_TIMEOUT_MS: String(IDLE_MS) } }),
-    startServer({ env: { ...env, WS_MAX_CONNECTION_MS: String(MAX_MS), WS_IDLE_TIMEOUT_MS: '0' } }),
-  ]);
+  // One after another, each kept as soon as it runs: after() then stops every server that started (each
+  // loads the embedded model, slow on a busy machine).
+  server = await startServer({ env });
+  idling = await startServer({ env: { ...env, WS_IDLE_TIMEOUT_MS: String(IDLE_MS) } });
+  aging = await startServer({ env: { ...env, WS_MAX_CONNECTION_MS: String(MAX_MS), WS_IDLE_TIMEOUT_MS: '0' } });
 });
 after(async () => {
   await Promise.all([server?.stop(), idling?.stop(), aging?.stop()]);

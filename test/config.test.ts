@@ -31,6 +31,7 @@ describe('environment variables', () => {
     assert.equal(c.databaseSchema, undefined);
     assert.equal(c.sqliteBusyTimeoutMs, 5000);
     assert.equal(c.drainMs, 10_000);
+    assert.deepEqual(c.websocket, { maxConnectionMs: 3_600_000, idleTimeoutMs: 600_000 }, "OpenAI's 60 minutes; 10 idle");
     assert.equal(c.logLevel, 'info');
     assert.equal(c.allowPrivateMcp, false);
     assert.deepEqual(c.providers, [], 'no model in the folder, no MODEL_PATH: no embedded engine');
@@ -41,7 +42,9 @@ describe('environment variables', () => {
       REDIS_PREFIX: 'tenant_a', DATABASE_SCHEMA: 'respd_a', SQLITE_BUSY_TIMEOUT_MS: '250', DRAIN_MS: '0',
       MODEL_PATH: 'm/model.gguf', LLAMA_THREADS: '3', MCP_ALLOW_PRIVATE: 'true', LOG_LEVEL: 'warn',
       LLAMA_CHAT_WRAPPER: 'harmony', LLAMA_REASONING_INPUT: '1',
+      WS_MAX_CONNECTION_MS: '90000', WS_IDLE_TIMEOUT_MS: '0',
     }, dir);
+    assert.deepEqual(c.websocket, { maxConnectionMs: 90_000, idleTimeoutMs: 0 });
     assert.equal(c.redisPrefix, 'tenant_a');
     assert.equal(c.databaseSchema, 'respd_a');
     assert.equal(c.sqliteBusyTimeoutMs, 250);
@@ -71,6 +74,9 @@ describe('environment variables', () => {
     ['OPENAI_BASE_URL', 'localhost:9000', /OPENAI_BASE_URL must be an http\(s\) URL/],
     ['REDIS_URL', '127.0.0.1:6379', /REDIS_URL must be a redis:\/\/ or rediss:\/\/ URL/],
     ['BODY_LIMIT', '1e6', /BODY_LIMIT must be an integer >= 1024, got '1e6'/],
+    ['WS_MAX_CONNECTION_MS', '0', /WS_MAX_CONNECTION_MS must be an integer >= 1, got '0'/],
+    ['WS_IDLE_TIMEOUT_MS', '10m', /WS_IDLE_TIMEOUT_MS must be an integer >= 0, got '10m'/],
+    ['WS_MAX_CONNECTION_MS', '2147483648', /WS_MAX_CONNECTION_MS must be at most 2147483647/],
     ['PORT', ' ', /PORT must be an integer >= 0, got ' '/],
     ['DEFAULT_PROVIDER', 'meetkai', /DEFAULT_PROVIDER names provider 'meetkai', which is not configured \(configured: none\)/],
   ] as const) {

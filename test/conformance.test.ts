@@ -3,7 +3,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startMockUpstream } from './support/mock-upstream.js';
-import { openResponsesAvailable, openResponsesSkipReason, validateResponseObject, validateStreamEvent } from './support/openresponses.js';
+import { openResponsesAvailable, openResponsesSkipReason, validateComponent, validateResponseObject, validateStreamEvent } from './support/openresponses.js';
 import { readSse, startServer, type TestServer } from './support/server.js';
 
 // Event types the schema does not define: respd emits them on purpose (documented in the README).
@@ -66,6 +66,60 @@ describe('Open Responses schema conformance', { skip: openResponsesAvailable ? f
       tools: [{ type: 'function', name: 'get_weather', description: 'w', parameters: { type: 'object', properties: { city: { type: 'string' } } } }],
     });
     await streamAndValidate({ model: 'openai:mock-text', input: 'x', background: true });
+  });
+
+  // What the Open Responses compliance suite (openresponses/openresponses, 17 tests) sends beyond the cases
+  // above, against a tool-calling upstream: phase-labelled assistant history, a function-call round trip,
+  // an image as a data URL, and /responses/compact (CompactResource, and a 400 without `model`).
+  it("the compliance suite's requests are accepted and their bodies validate", async () => {
+    const post = async (path: string, body: unknown) => {
+      const res = await server.fetch(path, { method: 'POST', body: JSON.stringify(body) });
+      return { status: res.status, json: (await res.json()) as Record<string, any> };
+    };
+    const phase = await post('/responses', {
+      model: 'openai:mock-agent',
+      input: [
+        { type: 'message', role: 'assistant', phase: 'commentary', content: 'I should answer with the saved number.' },
+        { type: 'message', role: 'assistant', phase: 'final_answer', content: 'The number is four.' },
+        { type: 'message', role: 'user', content: 'Repeat only the number.' },
+      ],
+    });
+    assert.equal(phase.status, 200, JSON.stringify(phase.json));
+    assert.equal(phase.json.status, 'completed');
+    check(validateResponseObject(phase.json), 'response to phase-labelled history');
+
+    const weather = { type: 'function', name: 'get_weather', parameters: { type: 'object', properties: { location: { type: 'string' } }, required: ['location'] } };
+    const call = await post('/responses', { model: 'openai:mock-agent', input: 'Weather in San Francisco?', tools: [weather], tool_choice: { type: 'function', name: 'get_weather' } });
+    assert.equal(call.status, 200, JSON.stringify(call.json));
+    check(validateResponseObject(call.json), 'function_call response');
+    const fc = call.json.output.find((o: any) => o.type === 'function_call');
+    assert.ok(fc, 'a function_call item');
+    assert.deepEqual(JSON.parse(fc.arguments), { location: 'test' });
+    const answer = await post('/responses', {
+      model: 'openai:mock-agent', previous_response_id: call.json.id, tools: [weather],
+      input: [{ type: 'function_call_output', call_id: fc.call_id, output: '{"temperature":"18C"}' }],
+    });
+    assert.equal(answer.json.status, 'completed', JSON.stringify(answer.json));
+    assert.ok(answer.json.output.some((o: any) => o.type === 'message'));
+    check(validateResponseObject(answer.json), 'response after function_call_output');
+
+    const png = 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==';
+    const image = await post('/responses', { model: 'openai:mock-agent', input: [{ type: 'message', role: 'user', content: [{ type: 'input_text', text: 'What is this?' }, { type: 'input_image', image_url: png }] }] });
+    assert.equal(image.json.status, 'completed', JSON.stringify(image.json));
+    check(validateResponseObject(image.json), 'response to an image input');
+
+    const history = [
+      { type: 'message', role: 'user', content: 'We agreed to launch on Tuesday and notify support first.' },
+      { type: 'message', role: 'assistant', content: 'Understood. The launch is Tuesday, with support notified beforehand.' },
+    ];
+    const compact = await post('/responses/compact', { model: 'openai:mock-agent', prompt_cache_key: 'compliance', input: history });
+    assert.equal(compact.status, 200, JSON.stringify(compact.json));
+    assert.equal(compact.json.object, 'response.compaction');
+    assert.ok(compact.json.output.some((o: any) => o.type === 'compaction'));
+    check(validateComponent('CompactResource', compact.json), 'compaction');
+    const noModel = await post('/responses/compact', { input: history });
+    assert.equal(noModel.status, 400);
+    assert.equal(noModel.json.error.param, 'model');
   });
 
   it('retrieve, list, update and cancel bodies validate', async () => {

@@ -5,85 +5,18 @@
 // messages. Every message the server sends is checked against the Open Responses schema.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import WebSocket from 'ws';
 import { startMockUpstream, type MockUpstream } from './support/mock-upstream.js';
 import { KEY_A, KEY_B, readSse, startServer, type TestServer } from './support/server.js';
 import { answers, dropRedisPrefix, dropSchema, randomName } from './support/backends.js';
-import { openResponsesAvailable, validateComponent, validateResponseObject, validateStreamEvent } from './support/openresponses.js';
+import { openResponsesAvailable, validateResponseObject } from './support/openresponses.js';
+import { Conn, type Msg } from './support/ws-conn.js';
 import { waitFor } from './support/wait.js';
 
 let upstream: MockUpstream;
 let server: TestServer;
 
-type Msg = Record<string, any>;
-
-/** One connection: sends response.create messages and collects what comes back, turn by turn. */
-class Conn {
-  readonly messages: Msg[] = [];
-  private waiters: Array<() => void> = [];
-  closed = false;
-
-  constructor(readonly ws: WebSocket) {
-    ws.on('message', (data) => {
-      const m = JSON.parse(data.toString()) as Msg;
-      // Validated against the Open Responses schema where it is present (../shared; a public clone has none).
-      if (openResponsesAvailable) {
-        const errs = m.type === 'error' ? validateComponent('WebSocketErrorEvent', m) : validateStreamEvent(m);
-        assert.deepEqual(errs, [], `${m.type} does not validate: ${errs.join('; ')}`);
-      }
-      this.messages.push(m);
-      for (const w of this.waiters.splice(0)) w();
-    });
-    ws.on('close', () => {
-      this.closed = true;
-      for (const w of this.waiters.splice(0)) w();
-    });
-  }
-
-  static open(key: string | null = KEY_A, headers: Record<string, string> = {}, on: TestServer = server): Promise<Conn> {
-    const ws = new WebSocket(`${on.baseURL.replace(/^http/, 'ws')}/responses`, {
-      headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), ...headers },
-    });
-    return new Promise((resolve, reject) => {
-      ws.once('open', () => resolve(new Conn(ws)));
-      ws.once('unexpected-response', (_req, res) => {
-        let body = '';
-        res.on('data', (d) => (body += d));
-        res.on('end', () => reject(Object.assign(new Error(`upgrade refused: ${res.statusCode}`), { status: res.statusCode, body })));
-      });
-      ws.once('error', reject);
-    });
-  }
-
-  /** Waits for the message at `index` (or later) matching `pred`. */
-  async next(from: number, pred: (m: Msg) => boolean, ms = 10_000): Promise<Msg> {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      const found = this.messages.slice(from).find(pred);
-      if (found) return found;
-      if (this.closed) throw new Error('socket closed');
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`timed out; got ${this.messages.slice(from).map((m) => m.type).join(', ')}`);
-      await new Promise<void>((r) => {
-        const t = setTimeout(r, left);
-        this.waiters.push(() => { clearTimeout(t); r(); });
-      });
-    }
-  }
-
-  /** Sends one response.create and returns that turn's messages, up to its terminal event or error. */
-  async turn(body: Msg): Promise<{ events: Msg[]; response?: Msg; error?: Msg }> {
-    const from = this.messages.length;
-    this.ws.send(JSON.stringify({ type: 'response.create', ...body }));
-    const end = await this.next(from, (m) => m.type === 'error' || /^response\.(completed|failed|incomplete|cancelled)$/.test(m.type));
-    const events = this.messages.slice(from, this.messages.indexOf(end) + 1);
-    return end.type === 'error' ? { events, error: end } : { events, response: end.response };
-  }
-
-  close() {
-    this.ws.close();
-  }
-}
+/** A connection to this file's server (or `on`). */
+const open = (key: string | null = KEY_A, headers: Record<string, string> = {}, on: TestServer = server) => Conn.open(on, key, headers);
 
 const text = (r: Msg) => r.output.flatMap((o: Msg) => o.content ?? []).map((c: Msg) => c.text).join('');
 
@@ -98,7 +31,7 @@ after(async () => {
 
 describe('WebSocket mode', () => {
   it('streams one response as the same events as SSE, numbered from 0, ending in response.completed', async () => {
-    const c = await Conn.open();
+    const c = await open();
     const t = await c.turn({ model: 'openai:mock-text', input: [{ type: 'message', role: 'user', content: 'Count from 1 to 3.' }] });
     c.close();
     assert.ok(t.response, JSON.stringify(t.error));
@@ -111,7 +44,7 @@ describe('WebSocket mode', () => {
   });
 
   it('runs several responses one after another on one connection', async () => {
-    const c = await Conn.open();
+    const c = await open();
     const a = await c.turn({ model: 'openai:mock-echo', store: false, input: 'Reply with exactly: first' });
     const b = await c.turn({ model: 'openai:mock-echo', store: false, input: 'Reply with exactly: second' });
     c.close();
@@ -124,7 +57,7 @@ describe('WebSocket mode', () => {
   });
 
   it('continues a store:false chain from the connection cache with only the new input', async () => {
-    const c = await Conn.open();
+    const c = await open();
     const a = await c.turn({ model: 'openai:mock-echo', store: false, input: 'Remember the code word: cobalt.' });
     const seen = upstream.requests.length;
     const b = await c.turn({ model: 'openai:mock-echo', store: false, previous_response_id: a.response!.id, input: 'What is the code word?' });
@@ -141,7 +74,7 @@ describe('WebSocket mode', () => {
   });
 
   it('answers an unknown previous_response_id with previous_response_not_found, also after a reconnect', async () => {
-    const c = await Conn.open();
+    const c = await open();
     const miss = await c.turn({ model: 'openai:mock-text', store: false, previous_response_id: `resp_openresponses_missing_${Date.now()}`, input: 'x' });
     assert.equal(miss.error?.error.code, 'previous_response_not_found');
     assert.equal(miss.error?.status, 400);
@@ -149,7 +82,7 @@ describe('WebSocket mode', () => {
     const a = await c.turn({ model: 'openai:mock-text', store: false, input: 'Remember the code word: copper.' });
     c.close();
     // The cache belongs to the connection: a new one cannot continue a store:false chain...
-    const d = await Conn.open();
+    const d = await open();
     const again = await d.turn({ model: 'openai:mock-text', store: false, previous_response_id: a.response!.id, input: 'continue' });
     assert.equal(again.error?.error.code, 'previous_response_not_found');
     // ...and recovers by starting a new one.
@@ -159,7 +92,7 @@ describe('WebSocket mode', () => {
   });
 
   it('evicts the cached response when a continuation of it fails', async () => {
-    const c = await Conn.open();
+    const c = await open();
     const a = await c.turn({ model: 'openai:mock-text', store: false, input: 'Remember the code word: ember.' });
     const failed = await c.turn({
       model: 'openai:mock-text', store: false, previous_response_id: a.response!.id,
@@ -173,7 +106,7 @@ describe('WebSocket mode', () => {
   });
 
   it('evicts it too when the continuation runs and ends failed', async () => {
-    const c = await Conn.open();
+    const c = await open();
     const a = await c.turn({ model: 'openai:mock-text', store: false, input: 'one' });
     const failed = await c.turn({ model: 'openai:mock-error-500', store: false, previous_response_id: a.response!.id, input: 'two' });
     assert.equal(failed.response?.status, 'failed');
@@ -196,7 +129,7 @@ describe('WebSocket mode', () => {
     assert.equal(res.status, 200);
     const compacted = (await res.json()) as { output: Msg[] };
     assert.ok(compacted.output.some((o) => o.type === 'compaction'));
-    const c = await Conn.open();
+    const c = await open();
     const seen = upstream.requests.length;
     const t = await c.turn({ model: 'openai:mock-text', store: false, input: [...compacted.output, { type: 'message', role: 'user', content: 'Continue from here.' }], tools: [] });
     c.close();
@@ -206,7 +139,7 @@ describe('WebSocket mode', () => {
   });
 
   it('stores a store:true response: retrievable and resumable over HTTP, continuable from a new connection', async () => {
-    const c = await Conn.open();
+    const c = await open();
     const t = await c.turn({ model: 'openai:mock-text', input: 'stored over a socket', metadata: { via: 'ws' } });
     c.close();
     const id = t.response!.id;
@@ -220,27 +153,27 @@ describe('WebSocket mode', () => {
     assert.deepEqual(resumed.map((e) => (e.data as Msg).sequence_number), t.events.slice(3).map((e) => e.sequence_number));
     assert.deepEqual(resumed.map((e) => e.event), t.events.slice(3).map((e) => e.type));
     // Another connection (or instance) has no cache entry for it: the chain is read from the store.
-    const d = await Conn.open();
+    const d = await open();
     const next = await d.turn({ model: 'openai:mock-text', previous_response_id: id, input: 'and again' });
     d.close();
     assert.equal(next.response?.status, 'completed', JSON.stringify(next.error));
     // Another tenant cannot continue it.
-    const e = await Conn.open(KEY_B);
+    const e = await open(KEY_B);
     const foreign = await e.turn({ model: 'openai:mock-text', previous_response_id: id, input: 'x' });
     e.close();
     assert.equal(foreign.error?.error.code, 'previous_response_not_found');
   });
 
   it('refuses the upgrade without a valid key (401, OpenAI error body) and keeps GET /responses a list', async () => {
-    await assert.rejects(Conn.open(null), (e: any) => e.status === 401 && JSON.parse(e.body).error.code === 'invalid_api_key');
-    await assert.rejects(Conn.open('wrong-key'), (e: any) => e.status === 401);
+    await assert.rejects(open(null), (e: any) => e.status === 401 && JSON.parse(e.body).error.code === 'invalid_api_key');
+    await assert.rejects(open('wrong-key'), (e: any) => e.status === 401);
     const list = await server.fetch('/responses');
     assert.equal(list.status, 200);
     assert.equal(((await list.json()) as Msg).object, 'list');
   });
 
   it('answers bad messages with error events and keeps the connection usable', async () => {
-    const c = await Conn.open();
+    const c = await open();
     let from = c.messages.length;
     c.ws.send('{not json');
     assert.equal((await c.next(from, (m) => m.type === 'error')).error.code, 'invalid_json');
@@ -260,14 +193,14 @@ describe('WebSocket mode', () => {
   });
 
   it('closes the connection (1009) on a message larger than BODY_LIMIT', async () => {
-    const c = await Conn.open();
+    const c = await open();
     const code = new Promise<number>((r) => c.ws.once('close', (n) => r(n)));
     c.ws.send(JSON.stringify({ type: 'response.create', model: 'openai:mock-text', input: 'x'.repeat(300_000) }));
     assert.equal(await code, 1009);
   });
 
   it('refuses a second response.create while one runs, and stops the response when the client leaves', async () => {
-    const c = await Conn.open();
+    const c = await open();
     const from = c.messages.length;
     c.ws.send(JSON.stringify({ type: 'response.create', model: 'openai:mock-slow', input: 'slow', store: false }));
     await c.next(from, (m) => m.type === 'response.output_text.delta');
@@ -285,7 +218,7 @@ describe('WebSocket mode', () => {
       method: 'POST', signal: ctl.signal, body: JSON.stringify({ model: 'openai:mock-slow', input: 'hold', stream: true, store: false }),
     })));
     assert.deepEqual(streams.map((r) => r.status), [200, 200]);
-    const c = await Conn.open();
+    const c = await open();
     const limited = await c.turn({ model: 'openai:mock-text', input: 'x', store: false });
     assert.equal(limited.error?.status, 429);
     assert.equal(limited.error?.error.code, 'rate_limit_exceeded');
@@ -331,7 +264,7 @@ describe('WebSocket mode across instances (PostgreSQL + Redis)', { timeout: 60_0
 
   it('a store:true response created over a socket on one instance is followed live, retrieved and continued on another', async (t) => {
     if (skip) return t.skip(skip);
-    const c = await Conn.open(KEY_A, {}, a);
+    const c = await open(KEY_A, {}, a);
     const from = c.messages.length;
     c.ws.send(JSON.stringify({ type: 'response.create', model: 'openai:mock-slow', input: 'shared' }));
     const created = await c.next(from, (m) => m.type === 'response.created');
@@ -345,7 +278,7 @@ describe('WebSocket mode across instances (PostgreSQL + Redis)', { timeout: 60_0
     const got = (await (await b.fetch(`/responses/${done.response.id}`)).json()) as Msg;
     assert.equal(text(got), text(done.response));
     // A socket on b continues the chain from the shared store.
-    const d = await Conn.open(KEY_A, {}, b);
+    const d = await open(KEY_A, {}, b);
     const next = await d.turn({ model: 'openai:mock-echo', previous_response_id: done.response.id, input: 'go on' });
     d.close();
     assert.equal(next.response?.status, 'completed', JSON.stringify(next.error));

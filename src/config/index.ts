@@ -82,6 +82,16 @@ export interface Config {
   reasoningKeys?: ReasoningKey[];
   /** Request/header/keep-alive timeouts and connection caps (see http/limits.ts). */
   http: HttpLimits;
+  /** WebSocket mode of /responses: how long a connection may live, and stay unused (see http/routes/responses-ws.ts). */
+  websocket: WebSocketLimits;
+}
+
+/** Lifetime limits of a WebSocket connection to /responses. */
+export interface WebSocketLimits {
+  /** A connection is ended this long after it opened (OpenAI's WebSocket mode: 60 minutes) (ms). */
+  maxConnectionMs: number;
+  /** A connection with no turn running and no message for this long is closed (ms); 0 = never. */
+  idleTimeoutMs: number;
 }
 
 /** Single instance: how long streamed events may wait for their group commit (see responses/flusher.ts). */
@@ -111,6 +121,13 @@ function int(env: NodeJS.ProcessEnv, name: string, dflt: number, min = 0): numbe
   // Digits only: Number() would also take ' ', '0x10' and '1e3'.
   const n = /^\d+$/.test(raw) ? Number(raw) : NaN;
   if (!Number.isSafeInteger(n) || n < min) throw new ConfigError(`${name} must be an integer >= ${min}, got '${raw}'`);
+  return n;
+}
+
+/** A delay for setTimeout, which fires at once past 2^31-1 ms (about 24.8 days). */
+function timer(env: NodeJS.ProcessEnv, name: string, dflt: number, min = 0): number {
+  const n = int(env, name, dflt, min);
+  if (n > 2 ** 31 - 1) throw new ConfigError(`${name} must be at most ${2 ** 31 - 1} (about 24.8 days), got '${env[name]}'`);
   return n;
 }
 
@@ -318,6 +335,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       keepAliveTimeoutMs: int(env, 'HTTP_KEEPALIVE_TIMEOUT_MS', 72_000, 1),
       maxConnections: int(env, 'MAX_CONNECTIONS', 10_000),
       maxConnectionsPerAddress: int(env, 'MAX_CONNECTIONS_PER_ADDRESS', 512),
+    },
+    websocket: {
+      maxConnectionMs: timer(env, 'WS_MAX_CONNECTION_MS', 60 * 60_000, 1),
+      idleTimeoutMs: timer(env, 'WS_IDLE_TIMEOUT_MS', 10 * 60_000),
     },
   };
 }

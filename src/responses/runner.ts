@@ -243,6 +243,22 @@ function errorOf(err: unknown): ErrorObject {
   return { code: 'server_error', message: `The model run failed: ${(err as Error).message}` };
 }
 
+/**
+ * A warm-up (WebSocket mode's `generate: false`): create() has checked the request and prepared its
+ * context (tools, instructions, chain, input) as for a run; the response completes with no output and
+ * no model call, and the next turn builds on it by `previous_response_id`.
+ */
+export function warmUp(log: LiveLog): Promise<void> {
+  // It ends on a later turn of the event loop, as a run does: the caller attaches its reader first (a
+  // store:false log leaves the hub as soon as it is terminal).
+  return new Promise((resolve) => setImmediate(() => {
+    credentialVault.delete(log.id);
+    log.append({ type: 'response.in_progress', response: { ...log.state, status: 'in_progress' } });
+    finalize(log, { status: 'completed', usage: emptyUsage() });
+    resolve();
+  }));
+}
+
 export async function runResponse(input: RunInput): Promise<void> {
   const { log, signal } = input;
   log.append({ type: 'response.in_progress', response: { ...log.state, status: 'in_progress' } });

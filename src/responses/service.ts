@@ -20,8 +20,9 @@ import { normalizeInput } from '../wire/input.js';
 import { ENCRYPTED_REASONING } from '../wire/include.js';
 import { openHistoryReasoning, openInputReasoning } from './reasoning.js';
 import type { LiveLog } from './live-log.js';
-import { finalize } from './runner.js';
+import { finalize, warmUp } from './runner.js';
 import { fitContext } from './truncate.js';
+import { Cancel } from '../util/cancel.js';
 import type { Item, ResponseObject } from '../wire/types.js';
 
 const owns = (rec: { tenant: string; endUser: string }, o: Owner) => rec.tenant === o.tenant && rec.endUser === o.endUser;
@@ -96,9 +97,10 @@ export class ResponsesService {
 
   /**
    * Creates a response and starts it: a foreground run at once on this instance, a background one
-   * through the job queue. The handle presents it to whichever transport asked.
+   * through the job queue. The handle presents it to whichever transport asked. `generate: false`
+   * (WebSocket warm-up) checks and prepares everything a run would, then completes without output.
    */
-  async create(owner: Owner, body: CreateResponseBody, chain?: ChainCache): Promise<ResponseHandle> {
+  async create(owner: Owner, body: CreateResponseBody, chain?: ChainCache, opts: { generate?: boolean } = {}): Promise<ResponseHandle> {
     const store = body.store ?? true;
     if (body.background && !store) throw errors.invalid('Background responses require store: true.', 'background');
     if (store && this.executor.storeFailing) {
@@ -174,6 +176,7 @@ export class ResponsesService {
     const blocking = !body.stream && !initial.background;
     const log = this.executor.newLog(id, initial, 0, store, blocking, deferInsert ? { record, inputItems: storedInput } : undefined);
     log.append({ type: 'response.created', response: initial });
+    if (opts.generate === false) return new ResponseHandle(this, id, record, log, include, { done: warmUp(log), cancel: new Cancel() });
     if (initial.background) {
       log.append({ type: 'response.queued', response: initial });
       await this.queue.enqueue(id);

@@ -42,6 +42,7 @@ export const CODES = {
   model_not_found: bad,
   context_length_exceeded: bad,
   invalid_encrypted_content: bad,
+  websocket_connection_limit_reached: bad,
   // Who is asking, and what exists.
   invalid_api_key: { status: 401, type: 'authentication_error' },
   not_found: { status: 404, type: 'not_found_error' },

@@ -13,6 +13,9 @@
 //   mock-drop            a few chunks, then the socket is destroyed mid-stream
 //   mock-hang            never responds; counted in `aborted` when the client gives up
 //   mock-garbage         a non-JSON `data:` line in the middle of the stream
+//   mock-agent           a generic tool user: while the request declares tools and its last message is not a
+//                        tool result, calls the first (forced) tool with each required string parameter set to
+//                        "test"; otherwise answers in text (as the default scenario)
 //   mock-script          an agent driven by the last user message, a JSON script (see ScriptSpec):
 //                        it makes the scripted tool calls, and once the last message is a tool result
 //                        (or the request has no tools) answers `<answer>: <tool results>` in text;
@@ -40,7 +43,8 @@ export type Scenario =
   | { kind: 'hang' }
   | { kind: 'garbage' }
   | { kind: 'echo' }
-  | { kind: 'script' };
+  | { kind: 'script' }
+  | { kind: 'agent' };
 
 /** The script of `mock-script`, sent as the last user message's text (JSON). */
 export interface ScriptSpec {
@@ -90,7 +94,7 @@ export interface MockUpstream {
   setScenario(s: Scenario): void;
 }
 
-const RESERVED_MODELS = ['mock-text', 'mock-slow', 'mock-echo', 'mock-tool', 'mock-tool-2', 'mock-error-500', 'mock-error-429-once', 'mock-drop', 'mock-hang', 'mock-garbage', 'mock-script'];
+const RESERVED_MODELS = ['mock-text', 'mock-slow', 'mock-echo', 'mock-tool', 'mock-tool-2', 'mock-error-500', 'mock-error-429-once', 'mock-drop', 'mock-hang', 'mock-garbage', 'mock-script', 'mock-agent'];
 
 interface Ctx {
   req: http.IncomingMessage;
@@ -128,6 +132,8 @@ export async function startMockUpstream(opts: MockUpstreamOptions = {}): Promise
         return { kind: 'echo' };
       case 'mock-script':
         return { kind: 'script' };
+      case 'mock-agent':
+        return { kind: 'agent' };
       case 'mock-tool':
         return { kind: 'tool', count: 1 };
       case 'mock-tool-2':
@@ -318,6 +324,20 @@ export async function startMockUpstream(opts: MockUpstreamOptions = {}): Promise
     return replyText(ctx, textFrames(ctx, undefined, () => text.match(/.{1,8}/gs) ?? ['']), 0);
   }
 
+  /** mock-agent: the call a model that always uses its tools would make, then plain text after the result. */
+  async function replyAgent(ctx: Ctx): Promise<void> {
+    const tools: Json[] = Array.isArray(ctx.body.tools) ? ctx.body.tools : [];
+    const msgs: Json[] = Array.isArray(ctx.body.messages) ? ctx.body.messages : [];
+    if (tools.length === 0 || msgs[msgs.length - 1]?.role === 'tool' || ctx.body.tool_choice === 'none') {
+      return replyText(ctx, plainText(ctx, { kind: 'text', ...textDefaults }), 0);
+    }
+    const forced = ctx.body.tool_choice?.function?.name;
+    const fn = (tools.find((t) => t?.function?.name === forced) ?? tools[0])?.function ?? {};
+    const args: Record<string, string> = {};
+    for (const k of Array.isArray(fn.parameters?.required) ? fn.parameters.required : []) args[k] = 'test';
+    return replyTool(ctx, { kind: 'tool', calls: [{ name: fn.name ?? 'tool', arguments: JSON.stringify(args) }], fragmentSize: 4 });
+  }
+
   function replyError(ctx: Ctx, status: number, message?: string, retryAfter?: number): void {
     const extra: Record<string, string> = retryAfter !== undefined ? { 'retry-after': String(retryAfter) } : {};
     const type = status === 429 ? 'rate_limit_error' : status >= 500 ? 'server_error' : 'invalid_request_error';
@@ -337,6 +357,8 @@ export async function startMockUpstream(opts: MockUpstreamOptions = {}): Promise
         return replyTool(ctx, s);
       case 'script':
         return replyScript(ctx);
+      case 'agent':
+        return replyAgent(ctx);
       case 'error': {
         if (s.once) {
           const failedLast = onceState.get(ctx.model) ?? false;

@@ -3,7 +3,8 @@
 // checked by the same schema, answered with the same events as SSE (one JSON text message each);
 // what fails before a response exists is an `error` message (WebSocketErrorEvent) from the same
 // error catalogue. The connection keeps its latest response's chain in memory (ConnectionChain), so a
-// `store: false` chain continues without any storage.
+// `store: false` chain continues without any storage. `generate: false` makes a turn a warm-up (checked
+// and prepared, completed without output); the connection's age and idle limits are ws-lifetime.ts's.
 import { Ajv } from 'ajv';
 import type { FastifyBaseLogger, FastifyError, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
@@ -18,6 +19,7 @@ import { CreateResponseBody } from '../../wire/schemas/responses.js';
 import type { Item, ResponseObject } from '../../wire/types.js';
 import type { AppDeps } from '../deps.js';
 import { eventJson, type FrameOptions } from '../sse.js';
+import { connectionLimitError, ConnectionLifetime } from '../ws-lifetime.js';
 
 /** Past this many unsent bytes a turn waits for the client to read (a slow client cannot grow memory). */
 const MAX_BUFFERED = 1 << 20;
@@ -97,8 +99,22 @@ export function responsesSocket({ deps, validationError }: SocketDeps) {
       if (socket.readyState === socket.OPEN) socket.send(text);
     };
     const sendError = (e: ApiError) => send(errorMessage(e));
+    const limits = deps.config.websocket;
+    const life = new ConnectionLifetime(limits, {
+      expire: () => {
+        sendError(connectionLimitError(limits.maxConnectionMs));
+        socket.close(1000, 'connection limit reached');
+      },
+      idle: () => socket.close(1000, 'idle timeout'),
+    });
+    /** A turn is over (terminal event or error sent): the next response.create may run. */
+    const endTurn = () => {
+      busy = false;
+      life.free();
+    };
 
     socket.on('close', () => {
+      life.stop();
       ctl.abort();
       // A foreground response whose client left stops, as over SSE.
       current?.leave();
@@ -106,6 +122,7 @@ export function responsesSocket({ deps, validationError }: SocketDeps) {
     socket.on('error', (err) => req.log.warn({ err }, 'websocket error'));
 
     socket.on('message', (data, isBinary) => {
+      life.touch();
       let msg: Record<string, unknown>;
       try {
         const parsed: unknown = JSON.parse(isBinary ? Buffer.from(data as Buffer).toString('utf8') : data.toString());
@@ -120,18 +137,27 @@ export function responsesSocket({ deps, validationError }: SocketDeps) {
       if (busy) {
         return sendError(errors.conflict('A response is already in progress on this connection; send the next response.create after its terminal event.'));
       }
+      if (life.isExpired) return sendError(connectionLimitError(limits.maxConnectionMs));
       busy = true;
-      tail = tail.then(() => turn(msg)).catch((err) => sendError(apiErrorOf(err, req.log)));
+      life.busy();
+      tail = tail.then(() => turn(msg)).catch((err) => {
+        sendError(apiErrorOf(err, req.log));
+        endTurn();
+      });
     });
 
     async function turn(msg: Record<string, unknown>): Promise<void> {
       // Queued behind the previous turn, and the client has gone since: nothing to start.
       if (socket.readyState !== socket.OPEN) return;
-      const { type: _type, ...body } = msg;
+      // `generate` belongs to the socket (OpenAI's WebSocket mode), not to the POST body the rest is checked as.
+      const { type: _type, generate, ...body } = msg;
       const previous = typeof body.previous_response_id === 'string' ? body.previous_response_id : undefined;
       let release = noop;
       let h: ResponseHandle;
       try {
+        if (generate !== undefined && typeof generate !== 'boolean') {
+          throw errors.invalid(`Invalid type for 'generate': expected a boolean, got ${generate === null ? 'null' : typeof generate}.`, 'generate');
+        }
         if (!validate(body)) throw validationError({ validation: validate.errors as AjvError[], validationContext: 'body' } as unknown as FastifyError);
         const create = body as unknown as CreateResponseBody;
         if (create.background) throw errors.invalid('Background responses are not available over WebSocket; use POST /responses.', 'background');
@@ -139,12 +165,12 @@ export function responsesSocket({ deps, validationError }: SocketDeps) {
         deps.limiter?.hit(owner.tenant);
         release = deps.limiter?.openStream(owner.tenant) ?? noop;
         // `stream` is implicit on a socket (a client may still send `stream: true`).
-        h = await svc.create(owner, { ...create, stream: true }, chain);
+        h = await svc.create(owner, { ...create, stream: true }, chain, { generate: generate !== false });
       } catch (err) {
         release();
-        busy = false;
         if (previous) chain.evict(previous);
-        return sendError(apiErrorOf(err, req.log));
+        sendError(apiErrorOf(err, req.log));
+        return endTurn();
       }
       current = h;
       let sawTerminal = false;
@@ -166,7 +192,7 @@ export function responsesSocket({ deps, validationError }: SocketDeps) {
         if (!sawTerminal) {
           // The socket closed before the end (possibly while the response was being created).
           h.leave();
-          busy = false;
+          endTurn();
         }
         release();
       }
@@ -184,9 +210,9 @@ export function responsesSocket({ deps, validationError }: SocketDeps) {
           if (type === 'error') continue;
           const json = eventJson(type, line, opts);
           if (isTerminalLine(line)) {
-            // The client may send its next turn as soon as it sees this event.
-            busy = false;
+            // The client may send its next turn as soon as it sees this event (handled after this call returns).
             socket.send(json);
+            endTurn();
             return true;
           }
           if (i === batch.length - 1 && socket.bufferedAmount > MAX_BUFFERED) {

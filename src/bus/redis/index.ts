@@ -38,7 +38,13 @@ export async function createRedisBus<L extends HubLog>(config: Config, url: stri
   // are found by the sweep (every 0.2 × lease) and ended within the lease.
   const hub = new RedisHub<L>(cmd, blk, keys, instanceId, Math.round(leaseMs * 0.6), log);
   const control = new RedisControlBus(cmd, sub, keys.control, log, () => hub.reachable);
-  await control.init();
+  try {
+    await control.init();
+  } catch (err) {
+    await hub.close();
+    for (const r of [cmd, blk, sub]) r.disconnect();
+    throw err;
+  }
   const queue = new BullJobQueue(url, prefix, config.backgroundConcurrency, leaseMs, hub, log);
   log.info({ instanceId, prefix }, 'scale-out bus on Redis');
   return {

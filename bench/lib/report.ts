@@ -157,6 +157,13 @@ export function renderMarkdown(r: Any): string {
       ['replay × direct', x(rp.vsDirect)],
     ]));
     L.push('');
+    if (rp.systems) {
+      L.push('Every system in the same rounds (events/s of one client reading as fast as it can; server CPU per event from `/proc`, user + system):');
+      L.push('');
+      L.push(table(['system', 'events/s', 'server CPU ns/event', 'all delivered', 'events/s × A/B build', 'CPU × A/B build'],
+        Object.entries(rp.systems as Record<string, any>).map(([, f]) => [f.label.split(':')[0], fmt(f.eventsPerSec), fmt(f.cpuNsPerEvent), f.allDelivered ? 'yes' : '**no**', f.vsAb ? x(f.vsAb) : '–', f.cpuVsAb ? x(f.cpuVsAb) : '–'])));
+      L.push('');
+    }
   }
   const ll = r.figures.llama;
   if (ll) {

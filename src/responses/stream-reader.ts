@@ -3,7 +3,7 @@
 // come from the store, live ones from the LiveLog in memory; a response running elsewhere (another
 // instance) is followed through the hub's remote tail, or by polling the store.
 import type { EventHub } from '../bus/types.js';
-import type { Store } from '../store/types.js';
+import type { EventChunk, Store } from '../store/types.js';
 import { isTerminalStatus } from '../wire/status.js';
 import { isTerminalLine, type SeqLine } from '../wire/event-line.js';
 
@@ -18,27 +18,49 @@ const POLL_MS = 50;
 /** A stream under way waits this long for an unreachable store before it ends with an error. */
 export const STORE_PATIENCE_MS = 30_000;
 
-// Pages through the stored log: the next page is read only once the consumer (pipeSse, which waits for
-// the socket to drain) asks for more, so a reader that never reads holds one page, not the whole log.
+// Pages through the stored log. Each stored chunk goes out as one batch (one socket write of ~8 KB:
+// whole pages as one write cost more CPU, measured); pipeSse asks for the next batch only once the socket
+// has drained. The next page is read while the current page's last chunk is written, so a PostgreSQL
+// round trip overlaps the client's reading; chunks already written are let go, so a reader that never
+// reads holds one page and one chunk beyond its socket buffers, not the whole log.
 async function* fromStore(store: Store, id: string, afterSeq: number, untilSeq = Infinity): AsyncGenerator<SeqLine[]> {
+  const read = (after: number) => {
+    const p = patiently(() => store.readEvents(id, after, PAGE_CHUNKS), STORE_PATIENCE_MS);
+    p.catch(() => {}); // a reader that leaves may never await its read-ahead page
+    return p;
+  };
+  let page: Promise<EventChunk[]> | undefined = read(afterSeq);
   let last = afterSeq;
-  while (last < untilSeq) {
+  while (page) {
+    const chunks: EventChunk[] = await page;
+    page = undefined;
+    const full = chunks.length >= PAGE_CHUNKS;
     const before = last;
-    const chunks = await patiently(() => store.readEvents(id, last, PAGE_CHUNKS), STORE_PATIENCE_MS);
-    for (const c of chunks) {
-      const lines = c.data.split('\n');
-      const batch: SeqLine[] = [];
-      for (let i = 0; i < lines.length; i++) {
-        const seq = c.firstSeq + i;
-        if (seq > last && seq <= untilSeq) batch.push([seq, lines[i]]);
-      }
-      if (batch.length) {
-        last = batch[batch.length - 1][0];
-        yield batch;
-      }
+    while (chunks.length) {
+      const c = chunks.shift()!;
+      const batch = linesOf(c, last, untilSeq);
+      if (batch.length) last = batch[batch.length - 1][0];
+      // The page's last chunk: read the next page while this one is written.
+      if (!chunks.length && full && last > before && last < untilSeq) page = read(last);
+      if (batch.length) yield batch;
     }
-    if (chunks.length < PAGE_CHUNKS || last === before) return;
   }
+}
+
+/** A chunk's lines with afterSeq < seq <= untilSeq, as slices of the stored text. */
+function linesOf(c: EventChunk, afterSeq: number, untilSeq: number): SeqLine[] {
+  const batch: SeqLine[] = [];
+  const data = c.data;
+  let seq = c.firstSeq;
+  let from = 0;
+  for (;;) {
+    const nl = data.indexOf('\n', from);
+    if (seq > afterSeq && seq <= untilSeq) batch.push([seq, nl < 0 ? data.slice(from) : data.slice(from, nl)]);
+    if (nl < 0) break;
+    from = nl + 1;
+    seq++;
+  }
+  return batch;
 }
 
 async function* fromLive(live: LiveLog, afterSeq: number, signal: CancelSignal): AsyncGenerator<SeqLine[]> {

@@ -1,12 +1,12 @@
 // Bounded event chunks. A group commit's lines are stored as rows of at most CHUNK_BYTES (a line longer
 // than that gets a row of its own), and replay reads a page of at most PAGE_CHUNKS rows at a time, so a
-// reader that stops reading holds one page, not the whole log (a fast upstream can put thousands of
-// events into one 100 ms commit).
+// reader that stops reading holds about one page beyond its socket buffers, not the whole log (a fast
+// upstream can put thousands of events into one 100 ms commit).
 import type { EventChunk } from './types.js';
 
 /** Target size of one stored chunk (characters of joined lines). */
 export const CHUNK_BYTES = 8 * 1024;
-/** Chunks per replay page: with CHUNK_BYTES, ~64 KB held per reader between two pages. */
+/** Chunks per replay page: with CHUNK_BYTES, ~64 KB held per stalled reader (the read-ahead page; see stream-reader.ts). */
 export const PAGE_CHUNKS = 8;
 
 /** Splits a batch of lines starting at `firstSeq` into chunks of at most CHUNK_BYTES (or one line). */

@@ -67,7 +67,9 @@ export function presentInputItem(item: Item, include: string[]): Item {
 
 /** SSE rewrite that removes logprobs from events of a response generated with them. */
 export function logprobsStripper(type: string, json: string): string {
-  if (!json.includes('"logprobs":[{')) return json;
+  // Most events have no logprob at all: a two-character search rules them out several times faster
+  // than the full pattern's (whose search set-up costs more than the scan of a short event).
+  if (!json.includes('[{') || !json.includes('"logprobs":[{')) return json;
   const ev = JSON.parse(json);
   if ('logprobs' in ev) ev.logprobs = [];
   if (ev.part?.logprobs) delete ev.part.logprobs;

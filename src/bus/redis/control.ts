@@ -4,6 +4,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { ControlBus, ControlMessage } from '../types.js';
+import { within } from './connection.js';
 
 export class RedisControlBus implements ControlBus {
   private handlers: Array<(m: ControlMessage) => void> = [];
@@ -34,9 +35,14 @@ export class RedisControlBus implements ControlBus {
     });
   }
 
-  /** Subscribes (ioredis re-subscribes by itself after a reconnect). */
-  async init(): Promise<void> {
-    await this.sub.subscribe(this.channel);
+  /**
+   * Subscribes (ioredis re-subscribes by itself after a reconnect). The subscriber connection has no
+   * command deadline (nothing else waits on it), so this one call gets its own: a start fails, as it
+   * does when Redis does not answer at all, rather than hang on a hung Redis.
+   */
+  async init(timeoutMs = 10_000): Promise<void> {
+    const answered = await within(this.sub.subscribe(this.channel).then(() => true), timeoutMs, false);
+    if (!answered) throw new Error(`REDIS_URL: Redis did not answer SUBSCRIBE within ${timeoutMs} ms`);
   }
 
   async publish(msg: ControlMessage): Promise<boolean> {

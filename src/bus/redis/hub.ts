@@ -321,7 +321,9 @@ export class RedisHub<L extends HubLog> implements EventHub<L> {
       t.done = true;
       t.wake?.();
     }
-    if (this.looping && this.blkClientId !== undefined) await this.cmd.client('UNBLOCK', this.blkClientId).catch(() => 0);
+    // (Not when Redis does not answer: the command would wait for its deadline, and the blocking
+    // connection is dropped by the bus's close anyway.)
+    if (this.looping && this.blkClientId !== undefined && this.reachable) await this.cmd.client('UNBLOCK', this.blkClientId).catch(() => 0);
     for (const w of this.commitWaiters.values()) for (const x of w) x.resolve();
     this.commitWaiters.clear();
   }

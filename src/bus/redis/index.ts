@@ -2,11 +2,12 @@
 // (control.ts) and a BullMQ job queue with leases (queue.ts). Keys start with REDIS_PREFIX.
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from '../../config/index.js';
 import type { Bus } from '../index.js';
 import type { HubLog } from '../types.js';
-import { COMMAND_TIMEOUT_MS, connect, ready, RedisKeys } from './connection.js';
+import { COMMAND_TIMEOUT_MS, connect, ready, RedisKeys, within } from './connection.js';
 import { RedisControlBus } from './control.js';
 import { BLOCK_MS, RedisHub } from './hub.js';
 import { BullJobQueue } from './queue.js';
@@ -37,7 +38,13 @@ export async function createRedisBus<L extends HubLog>(config: Config, url: stri
   // are found by the sweep (every 0.2 × lease) and ended within the lease.
   const hub = new RedisHub<L>(cmd, blk, keys, instanceId, Math.round(leaseMs * 0.6), log);
   const control = new RedisControlBus(cmd, sub, keys.control, log, () => hub.reachable);
-  await control.init();
+  try {
+    await control.init();
+  } catch (err) {
+    await hub.close();
+    for (const r of [cmd, blk, sub]) r.disconnect();
+    throw err;
+  }
   const queue = new BullJobQueue(url, prefix, config.backgroundConcurrency, leaseMs, hub, log);
   log.info({ instanceId, prefix }, 'scale-out bus on Redis');
   return {
@@ -45,7 +52,13 @@ export async function createRedisBus<L extends HubLog>(config: Config, url: stri
     async close() {
       await control.close();
       await hub.close();
-      await Promise.allSettled([cmd.quit(), blk.quit(), sub.quit()]);
+      // QUIT waits for Redis's answer: one known not to answer gets none, a hung one the command deadline,
+      // then the connection is dropped.
+      const quit = (r: Redis) => (hub.reachable ? within(r.quit(), COMMAND_TIMEOUT_MS, 'timeout') : Promise.resolve('timeout'));
+      await Promise.allSettled([cmd, blk, sub].map((r) => quit(r).then(
+        (v) => { if (v === 'timeout') r.disconnect(); },
+        () => r.disconnect(),
+      )));
     },
   };
 }

@@ -13,6 +13,9 @@ import { CONFIG, env, log, ratioSummary, respBody, RESPD_HEADERS, rotate, type S
 const SHAPE = modelName(TEN);
 /** Enough in flight to keep respd busy (so CPU ticks add up fast) without queueing much. */
 const CONNECTIONS = Number(env.BENCH_STREAMCPU_CONNECTIONS ?? 4);
+/** Short runs, many rounds (see the loop below); BENCH_STREAMCPU_ROUNDS / _DURATION override. */
+const ROUNDS = Number(env.BENCH_STREAMCPU_ROUNDS ?? Math.max(CONFIG.rounds, 9));
+const DURATION = Number(env.BENCH_STREAMCPU_DURATION ?? 1.5);
 const MODES = ['blocking', 'stream', 'ws'] as const;
 type Mode = (typeof MODES)[number];
 
@@ -60,16 +63,22 @@ export async function streamCpuSection(st: Stack, load: Worker, results: any) {
   for (const s of systems) await measure(load, s, 1);
   const raw: Record<string, number[]> = {};
   let failures = 0;
-  for (let r = 0; r < CONFIG.rounds; r++) {
-    for (const s of rotate(systems, r)) {
-      await new Promise((res) => setTimeout(res, CONFIG.settleMs));
-      const m = await measure(load, s, CONFIG.duration);
-      (raw[s.id] ??= [])[r] = m.cpuUsPerReq;
-      failures += m.failures;
-      log(`streamcpu round ${r + 1}/${CONFIG.rounds} ${s.id}: ${m.requests} requests, ${Math.round(m.cpuUsPerReq)} µs CPU/req${m.failures ? `, ${m.failures} failed` : ''}`);
+  // A ratio compares runs taken one right after the other: on a shared machine the CPU a request costs
+  // drifts within seconds, so each build × store group runs its three modes back to back, in short runs,
+  // over many rounds (the order rotated every round).
+  const groups = builds.flatMap(([build]) => ['nostore', 'store'].map((store) => systems.filter((x) => x.build === build && x.id.endsWith(`-${store}`))));
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const group of rotate(groups, r)) {
+      for (const s of rotate(group, r)) {
+        await new Promise((res) => setTimeout(res, CONFIG.settleMs / 5));
+        const m = await measure(load, s, DURATION);
+        (raw[s.id] ??= [])[r] = m.cpuUsPerReq;
+        failures += m.failures;
+        log(`streamcpu round ${r + 1}/${ROUNDS} ${s.id}: ${m.requests} requests, ${Math.round(m.cpuUsPerReq)} µs CPU/req${m.failures ? `, ${m.failures} failed` : ''}`);
+      }
     }
   }
-  const figures: any = { shape: SHAPE, connections: CONNECTIONS, failures, builds: {} };
+  const figures: any = { shape: SHAPE, connections: CONNECTIONS, rounds: ROUNDS, duration: DURATION, failures, builds: {} };
   for (const [build] of builds) {
     const b: any = {};
     for (const store of ['nostore', 'store']) {

@@ -9,6 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { StringDecoder } from 'node:string_decoder';
 import { percentile } from './lib/stats.js';
 import { SseCounter } from './lib/sse-counter.js';
+import WebSocket from 'ws';
 
 const require = createRequire(import.meta.url);
 const autocannon = require('autocannon') as (opts: Record<string, unknown>, cb: (err: Error | null, res: any) => void) => NodeJS.EventEmitter;
@@ -25,7 +26,16 @@ export type Op =
   | ({ op: 'ttfb'; n: number; marker: string; kind: 'chat' | 'responses' } & RequestSpec)
   | ({ op: 'stream'; kind: 'chat' | 'responses'; lastData?: boolean; marker?: string } & RequestSpec)
   | ({ op: 'streams'; n: number; kind: 'chat' | 'responses' } & RequestSpec)
-  | { op: 'follow'; streams: RequestSpec[] };
+  | { op: 'follow'; streams: RequestSpec[] }
+  | { op: 'ws'; url: string; headers: Record<string, string>; message: string; connections: number; duration: number };
+
+/** WebSocket turns (op 'ws'): every connection sends its next `response.create` once the last one's terminal event came. */
+export interface WsResult {
+  turns: number;
+  seconds: number;
+  failures: number;
+  error?: string;
+}
 
 export interface AutocannonResult {
   requests: number;
@@ -285,6 +295,33 @@ function followOne(spec: RequestSpec): Promise<FollowResult> {
   });
 }
 
+const TERMINAL = /^\{"type":"response\.(completed|failed|incomplete|cancelled)"/;
+
+/** `connections` sockets, each running turns back to back for `duration` seconds. */
+async function wsTurns(o: Extract<Op, { op: 'ws' }>): Promise<WsResult> {
+  const start = process.hrtime.bigint();
+  const until = Date.now() + o.duration * 1000;
+  let turns = 0;
+  let failures = 0;
+  const one = () => new Promise<void>((resolve, reject) => {
+    const ws = new WebSocket(o.url, { headers: o.headers });
+    ws.on('error', reject);
+    ws.on('open', () => ws.send(o.message));
+    ws.on('message', (d) => {
+      const text = d.toString();
+      if (text.startsWith('{"type":"error"')) failures++;
+      else if (!TERMINAL.test(text)) return;
+      else if (!text.startsWith('{"type":"response.completed"')) failures++;
+      turns++;
+      if (Date.now() < until) ws.send(o.message);
+      else ws.close();
+    });
+    ws.on('close', () => resolve());
+  });
+  await Promise.all(Array.from({ length: o.connections }, one));
+  return { turns, failures, seconds: Number(process.hrtime.bigint() - start) / 1e9 };
+}
+
 process.on('message', async (msg: { id: number } & Op) => {
   const reply = (m: object) => process.send!({ id: msg.id, ...m });
   try {
@@ -299,6 +336,7 @@ process.on('message', async (msg: { id: number } & Op) => {
       }
       case 'streams': result = await streams(msg, (event) => reply({ event })); break;
       case 'follow': result = await Promise.all(msg.streams.map(followOne)); break;
+      case 'ws': result = await wsTurns(msg); break;
     }
     reply({ result });
   } catch (err) {

@@ -22,6 +22,7 @@ import { httpSection } from './sections/http.js';
 import { ttfbSection, sseSection, streamsSection } from './sections/streams.js';
 import { replaySection } from './sections/replay.js';
 import { chainSection } from './sections/chain.js';
+import { streamCpuSection } from './sections/stream-cpu.js';
 import { llamaSection } from './sections/llama.js';
 import { profileSection } from './sections/profile.js';
 
@@ -94,6 +95,7 @@ async function main() {
   const sections: Array<[string, (s: Stack, l: Worker, r: any) => Promise<void>]> = [
     ['http', httpSection], ['ttfb', ttfbSection], ['sse', sseSection], ['replay', replaySection],
     ['llama', llamaSection], ['streams', streamsSection], ['scale', scaleSection], ['chain', chainSection],
+    ['streamcpu', streamCpuSection],
   ];
   if (CONFIG.profile) sections.push(['profile', profileSection]);
   try {

@@ -91,7 +91,9 @@ export async function startRespd(upstreamUrl: string, opts: { cpuProfDir?: strin
 
 async function startRespdOnce(upstreamUrl: string, opts: { cpuProfDir?: string; env?: Record<string, string>; main?: string }): Promise<Proc & { base: string; dataDir: string }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'respd-bench-'));
-  const args = opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] : [];
+  // BENCH_PROFILE_INTERVAL_US: a finer sampling interval than V8's 1 ms, for short requests.
+  const interval = process.env.BENCH_PROFILE_INTERVAL_US ? [`--cpu-prof-interval=${process.env.BENCH_PROFILE_INTERVAL_US}`] : [];
+  const args = opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`, ...interval] : [];
   const proc = spawn(process.execPath, [...args, opts.main ?? join(ROOT, 'dist/src/main.js')], {
     cwd: ROOT,
     env: {

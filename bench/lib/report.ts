@@ -223,6 +223,23 @@ export function renderMarkdown(r: Any): string {
       }
     }
   }
+  const sc2 = r.figures.streamcpu;
+  if (sc2) {
+    L.push(`## Streamed vs blocking: respd CPU per request (\`${sc2.shape}\`, issue 17)`);
+    L.push('');
+    L.push(`The same reply (10 text chunks, answered at once) asked for blocking, streamed (SSE, \`stream: true\`) and as WebSocket turns (one \`response.create\` after another per socket), ${sc2.connections} connections; each build × store group runs its three modes back to back in ${sc2.duration} s runs, ${sc2.rounds} rounds. CPU = user + system time of the respd process (/proc) ÷ requests; the ratios are to the blocking run of the same round (target: streamed ≤ 1.5 × blocking).`);
+    L.push('');
+    const rows: string[][] = [];
+    for (const [build, b] of Object.entries<Any>(sc2.builds)) {
+      for (const store of ['nostore', 'store']) {
+        const f = b[store];
+        rows.push([build === 'ab' ? 'A/B build' : 'this build', store === 'store' ? 'store: true' : 'store: false', fmt(f.cpuUsPerReq.blocking), fmt(f.cpuUsPerReq.stream), fmt(f.cpuUsPerReq.ws), x(f.streamVsBlocking), x(f.wsVsBlocking),
+          f.vsAb ? `${x(f.vsAb.blocking)} / ${x(f.vsAb.stream)} / ${x(f.vsAb.ws)}` : '–']);
+      }
+    }
+    L.push(table(['build', 'store', 'blocking µs/req', 'streamed µs/req', 'WebSocket µs/turn', 'streamed × blocking', 'WebSocket × blocking', 'CPU × A/B (blocking / streamed / WS)'], rows));
+    L.push('');
+  }
   if (r.profiles && Object.keys(r.profiles).length) {
     L.push('## CPU profiles of respd (`node --cpu-prof`), top self time');
     L.push('');

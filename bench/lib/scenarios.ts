@@ -37,4 +37,7 @@ export const REPLAY: ReplyShape = { chunks: 9_991, chunkSize: 8, delayMs: 0 };
 /** A slow stream for cross-instance latency (scale section): 200 chunks, 10 ms apart (≈2 s). */
 export const SLOW: ReplyShape = { chunks: 200, chunkSize: 8, delayMs: 10 };
 
-export const LISTED_MODELS = [TINY, LONG, REPLAY, SLOW, held(1000), held(100), held(10)].map(modelName);
+/** Streamed vs blocking CPU (section streamcpu): 10 text chunks, answered at once. */
+export const TEN: ReplyShape = { chunks: 10, chunkSize: 8, delayMs: 0 };
+
+export const LISTED_MODELS = [TINY, TEN, LONG, REPLAY, SLOW, held(1000), held(100), held(10)].map(modelName);

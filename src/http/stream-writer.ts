@@ -4,6 +4,7 @@
 // hangs forever), and a client that leaves stops the source: its iterator is returned, so a generator
 // runs its `finally` and a readable body is destroyed (which closes an upstream connection).
 import type { ServerResponse } from 'node:http';
+import { WriteCoalescer } from './write-coalescer.js';
 
 /** 'done': the source ended and everything was handed to the socket; 'client_gone': the client left first. */
 export type StreamEnd = 'done' | 'client_gone';
@@ -24,6 +25,8 @@ export async function writeStream(res: ServerResponse, source: AsyncIterable<str
     wake?.(CLOSED);
   };
   res.once('close', onClose);
+  // Chunks produced in the same loop turn go out in one write (an ended response needs no uncork: end() flushes).
+  const out = new WriteCoalescer(res, () => !res.writableEnded);
   let ended = false;
   try {
     while (!closed) {
@@ -41,7 +44,9 @@ export async function writeStream(res: ServerResponse, source: AsyncIterable<str
         ended = true;
         return 'done';
       }
+      out.hold();
       if (!res.write(next.value) && !closed) {
+        out.release();
         await new Promise<void>((resolve) => {
           const done = () => {
             res.off('drain', done);

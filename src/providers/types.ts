@@ -135,6 +135,11 @@ export interface Provider {
   /** Stream one model turn. Must stop promptly (within one token) when `req.signal` aborts. */
   generate(req: GenerateRequest): AsyncIterable<GenerateEvent>;
   /**
+   * Optional: the same events as `generate`, grouped as they arrive (e.g. one read of an upstream
+   * stream), so a streamed turn pays one async step per group instead of one per event.
+   */
+  generateBatches?(req: GenerateRequest): AsyncIterable<GenerateEvent[]>;
+  /**
    * Optional: one model turn in one piece, for turns nobody follows live (a blocking response, see
    * LiveLog.blocking). Same events in the same order as `generate`, text as one delta per item; a provider
    * offers it when it is cheaper (e.g. a non-streamed upstream call: one JSON document instead of a

@@ -101,7 +101,8 @@ export class LiveLog {
     if (this.terminal) throw new Error(`response ${this.id} already ended`);
     const seq = this.nextSeq;
     // Nobody can ever read an unobserved log's lines: keep the numbering, skip the serialising.
-    const line = this.unobserved ? '' : toLine(ev.type, JSON.stringify({ ...ev, sequence_number: seq }));
+    // `sequence_number` goes last, as `{ ...ev, sequence_number }` would put it, without copying the event.
+    const line = this.unobserved ? '' : toLine(ev.type, `${JSON.stringify(ev).slice(0, -1)},"sequence_number":${seq}}`);
     this.lines.push(line);
     this.state = apply(this.state, ev);
     const ended = this.terminal;

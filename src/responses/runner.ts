@@ -155,6 +155,17 @@ class Run {
       }
       return finish;
     }
+    const batches = provider.generateBatches?.(req);
+    if (batches) {
+      turn: for await (const evs of batches) {
+        for (const ev of evs) {
+          if (signal.aborted) break turn;
+          if (ev.type === 'finish') finish = ev.reason;
+          else this.take(ev, out);
+        }
+      }
+      return finish;
+    }
     for await (const ev of provider.generate(req)) {
       if (signal.aborted) break;
       if (ev.type === 'finish') finish = ev.reason;

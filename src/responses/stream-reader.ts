@@ -70,9 +70,17 @@ async function* fromLive(live: LiveLog, afterSeq: number, signal: CancelSignal):
   // ends with an error event instead of a terminal event that is not stored.
   let failure: Error | undefined;
   let wake: (() => void) | null = null;
+  // The reader is woken once per burst, not per line: lines appended in one tick (one upstream read
+  // gives several) then make one batch, which each layer above (SSE frames, the writer, a socket) handles
+  // once. process.nextTick runs before any I/O, so no line waits longer than before.
+  const wakeSoon = () => {
+    const w = wake;
+    wake = null;
+    if (w) process.nextTick(w);
+  };
   const unsubscribe = live.subscribe(afterSeq, (seq, line) => {
     buf.push([seq, line]);
-    if (wake) wake();
+    wakeSoon();
   }, (err) => {
     ended = true;
     failure = err;

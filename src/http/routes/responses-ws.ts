@@ -20,6 +20,7 @@ import type { Item, ResponseObject } from '../../wire/types.js';
 import type { AppDeps } from '../deps.js';
 import { eventJson, type FrameOptions } from '../sse.js';
 import { connectionLimitError, ConnectionLifetime } from '../ws-lifetime.js';
+import { WriteCoalescer } from '../write-coalescer.js';
 
 /** Past this many unsent bytes a turn waits for the client to read (a slow client cannot grow memory). */
 const MAX_BUFFERED = 1 << 20;
@@ -94,6 +95,10 @@ export function responsesSocket({ deps, validationError }: SocketDeps) {
     let current: ResponseHandle | undefined;
     /** Turns run in order: the next starts once the previous one's chain is recorded. */
     let tail: Promise<void> = Promise.resolve();
+
+    // A turn's events are one message each: those of one loop turn leave in one write (see WriteCoalescer).
+    const raw = req.socket;
+    const out = new WriteCoalescer(raw, () => !raw.destroyed);
 
     const send = (text: string) => {
       if (socket.readyState === socket.OPEN) socket.send(text);
@@ -209,6 +214,7 @@ export function responsesSocket({ deps, validationError }: SocketDeps) {
           // message means "this turn produced no response", so the in-stream one is not forwarded.
           if (type === 'error') continue;
           const json = eventJson(type, line, opts);
+          out.hold();
           if (isTerminalLine(line)) {
             // The client may send its next turn as soon as it sees this event (handled after this call returns).
             socket.send(json);
@@ -216,7 +222,9 @@ export function responsesSocket({ deps, validationError }: SocketDeps) {
             return true;
           }
           if (i === batch.length - 1 && socket.bufferedAmount > MAX_BUFFERED) {
-            await new Promise<void>((resolve) => socket.send(json, () => resolve()));
+            const sent = new Promise<void>((resolve) => socket.send(json, () => resolve()));
+            out.release();
+            await sent;
           } else {
             socket.send(json);
           }

@@ -11,7 +11,7 @@ import { createCallSignal, type CallSignal } from './call-signal.js';
 import { readBody, readBodyText, type UpstreamClient, type UpstreamResponse } from './client.js';
 import { ChunkMapper } from './chunk-mapper.js';
 import { CallerAbortError, errorFromResponse, mapTransportError } from './errors.js';
-import { parseChatStream } from './parse-chat-stream.js';
+import { parseChatStream, parseChatStreamBatches } from './parse-chat-stream.js';
 import { toChatRequest } from './to-chat-request.js';
 
 /** Largest non-streamed reply we read (a completion of ~100k tokens is a few hundred KiB). */
@@ -42,14 +42,23 @@ function release(call: CallSignal, res: UpstreamResponse | undefined): void {
   if (res && !res.body.readableEnded && !res.body.destroyed) res.body.destroy();
 }
 
-export async function* generate(client: UpstreamClient, req: GenerateRequest): AsyncGenerator<GenerateEvent> {
+export function generate(client: UpstreamClient, req: GenerateRequest): AsyncGenerator<GenerateEvent> {
+  return streamTurn(client, req, parseChatStream);
+}
+
+/** The same events grouped as they arrive (see Provider.generateBatches). */
+export function generateBatches(client: UpstreamClient, req: GenerateRequest): AsyncGenerator<GenerateEvent[]> {
+  return streamTurn(client, req, parseChatStreamBatches);
+}
+
+async function* streamTurn<T>(client: UpstreamClient, req: GenerateRequest, parse: (body: UpstreamResponse['body'], isAborted: () => boolean) => AsyncGenerator<T>): AsyncGenerator<T> {
   const call = createCallSignal(req.signal, client.timeouts.totalMs);
   let res: UpstreamResponse | undefined;
   try {
     res = await open(client, req, call, true);
     if (!res) return;
     try {
-      yield* parseChatStream(res.body, () => call.signal.aborted);
+      yield* parse(res.body, () => call.signal.aborted);
     } catch (err) {
       const mapped = mapTransportError(err, call, 'body', client.timeouts);
       if (mapped instanceof CallerAbortError) return;

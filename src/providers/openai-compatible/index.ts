@@ -9,7 +9,7 @@
 
 import type { GenerateEvent, GenerateRequest, ModelCapabilities, ModelInfo, Provider, ProxyResult } from '../types.js';
 import { UpstreamClient } from './client.js';
-import { complete, generate } from './generate.js';
+import { complete, generate, generateBatches } from './generate.js';
 import { ModelCatalog } from './models.js';
 import { proxyChatCompletions } from './proxy.js';
 import type { CancelSignal } from '../../util/cancel.js';
@@ -62,6 +62,9 @@ export function createOpenAICompatibleProvider(opts: OpenAICompatibleProviderOpt
     },
     generate(req: GenerateRequest): AsyncIterable<GenerateEvent> {
       return generate(client, req);
+    },
+    generateBatches(req: GenerateRequest): AsyncIterable<GenerateEvent[]> {
+      return generateBatches(client, req);
     },
     complete(req: GenerateRequest): Promise<GenerateEvent[]> {
       return complete(client, req);

@@ -14,15 +14,26 @@ export interface SseBody extends AsyncIterable<Uint8Array | Buffer | string> {
   destroy(): unknown;
 }
 
+/** The turn's events one by one (see parseChatStreamBatches). */
+export async function* parseChatStream(body: SseBody, isAborted: () => boolean): AsyncGenerator<GenerateEvent> {
+  for await (const batch of parseChatStreamBatches(body, isAborted)) {
+    for (const ev of batch) {
+      if (isAborted()) return;
+      yield ev;
+    }
+  }
+}
+
 /**
- * Yield the turn's events. Returns quietly as soon as `isAborted()` turns true (the caller
- * decides whether that was a client abort or a deadline). Transport errors propagate untouched;
+ * Yield the turn's events, those of one read of the body together (a reader that takes them one
+ * async step each pays that step per token). Returns quietly as soon as `isAborted()` turns true (the
+ * caller decides whether that was a client abort or a deadline). Transport errors propagate untouched;
  * a stream that ends with neither [DONE] nor a finish_reason throws ProviderError.
  */
-export async function* parseChatStream(body: SseBody, isAborted: () => boolean): AsyncGenerator<GenerateEvent> {
+export async function* parseChatStreamBatches(body: SseBody, isAborted: () => boolean): AsyncGenerator<GenerateEvent[]> {
   const mapper = new ChunkMapper();
   const decoder = new TextDecoder();
-  const queue: GenerateEvent[] = [];
+  let queue: GenerateEvent[] = [];
   let done = false;
   let failure: Error | undefined;
 
@@ -55,11 +66,12 @@ export async function* parseChatStream(body: SseBody, isAborted: () => boolean):
     for await (const chunk of body) {
       if (done) continue; // draining: the rest is ignored
       parser.feed(typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true }));
-      for (let i = 0; i < queue.length; i++) {
-        if (isAborted()) return;
-        yield queue[i]!;
+      if (isAborted()) return;
+      if (queue.length) {
+        const batch = queue;
+        queue = [];
+        yield batch;
       }
-      queue.length = 0;
       if (failure) throw failure;
       if (isAborted()) return;
       if (done) {
@@ -85,5 +97,5 @@ export async function* parseChatStream(body: SseBody, isAborted: () => boolean):
     throw new ProviderError('upstream stream ended unexpectedly', 0, false);
   }
   mapper.end(queue);
-  for (const ev of queue) yield ev;
+  if (queue.length) yield queue;
 }

@@ -44,6 +44,8 @@ export interface Config {
   redisUrl?: string;
   apiKeys?: string[];
   bodyLimit: number;
+  /** FILES_MAX_BYTES: largest file POST /files takes (413 above). */
+  filesMaxBytes: number;
   logLevel: string;
   providers: ProviderConfig[];
   defaultProvider?: string;
@@ -272,6 +274,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     redisUrl: matching(env, 'REDIS_URL', /^rediss?:\/\/\S+$/, 'a redis:// or rediss:// URL'),
     apiKeys: apiKeys?.length ? apiKeys : undefined,
     bodyLimit: int(env, 'BODY_LIMIT', 4 * 1024 * 1024, 1024),
+    filesMaxBytes: int(env, 'FILES_MAX_BYTES', 64 * 1024 * 1024, 1),
     logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
     providers,
     defaultProvider,

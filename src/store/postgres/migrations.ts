@@ -2,6 +2,7 @@
 // Each runs in its own transaction under an advisory lock (instances may start together), and
 // `schema_migrations` records which versions are applied.
 import { conversationsMigration } from './conversations.js';
+import { filesMigration } from './files.js';
 
 export const migrations: Array<{ version: number; sql: string }> = [
   {
@@ -47,4 +48,6 @@ export const migrations: Array<{ version: number; sql: string }> = [
     version: 3,
     sql: 'ALTER TABLE responses ADD COLUMN metadata TEXT;',
   },
+  // Files (issue 20): defined next to their store; bytes in the database (every instance reads every file).
+  filesMigration,
 ];

@@ -2,9 +2,10 @@
 // that is written in small group-committed transactions from a single process.
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { AppendBatch, EventChunk, Owner, PageQuery, ResponseRecord, Store, StoredItem } from '../types.js';
 import { SqliteConversationStore } from './conversations.js';
+import { SqliteFileStore } from './files.js';
 import { migrations } from './migrations.js';
 import { pageItems } from '../paging.js';
 import { toChunks } from '../chunks.js';
@@ -36,6 +37,8 @@ export class SqliteStore implements Store {
   readonly db: Database.Database;
   /** Conversations live in the same file and share the connection (so they share transactions). */
   readonly conversations: SqliteConversationStore;
+  /** Files: records here, bytes under `files/` next to the database file. */
+  readonly files: SqliteFileStore;
   private stmts!: ReturnType<SqliteStore['prepare']>;
   /** How long a write waits for a lock another process holds before failing with SQLITE_BUSY (503). */
   private readonly busyMs: number;
@@ -55,6 +58,7 @@ export class SqliteStore implements Store {
     this.db.pragma('journal_size_limit = 16777216');
     this.db.pragma('foreign_keys = ON');
     this.conversations = new SqliteConversationStore(this.db);
+    this.files = new SqliteFileStore(this.db, join(path === ':memory:' ? '.' : dirname(path), 'files'));
   }
 
   async init(): Promise<void> {

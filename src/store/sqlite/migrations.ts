@@ -79,4 +79,22 @@ export const migrations: Array<{ version: number; sql: string }> = [
     version: 3,
     sql: 'ALTER TABLE responses ADD COLUMN metadata TEXT;',
   },
+  {
+    // Files (issue 20): the records; the bytes are files under <data folder>/files/ (sqlite/files.ts).
+    version: 4,
+    sql: `
+      CREATE TABLE files (
+        id TEXT PRIMARY KEY,
+        tenant TEXT NOT NULL,
+        end_user TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        filename TEXT NOT NULL,
+        purpose TEXT NOT NULL,
+        bytes INTEGER NOT NULL,
+        mime_type TEXT NOT NULL,
+        expires_at INTEGER
+      );
+      CREATE INDEX files_owner ON files (tenant, end_user, id);
+    `,
+  },
 ];

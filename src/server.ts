@@ -14,6 +14,7 @@ import { ResponsesService } from './responses/service.js';
 import { createStore } from './store/index.js';
 import { RateLimiter } from './http/rate-limit.js';
 import { startRetention } from './responses/retention.js';
+import { Ingestor } from './vector-stores/ingestor.js';
 
 export interface Server {
   app: FastifyInstance;
@@ -43,7 +44,10 @@ export async function startServer(config: Config, logger: Logger = pino({ level:
   const keys = config.apiKeys ? KeyRing.fromKeys(config.apiKeys) : KeyRing.fromDataDir(config.dataDir, print);
   const limiter = config.rateLimit ? new RateLimiter(config.rateLimit) : undefined;
   const stopRetention = startRetention(store, config.retentionDays, logger);
-  const app = await buildApp({ config, responses, router, limiter }, logger, keys, config.bodyLimit);
+  // Vector store files queued before a restart (or by other instances) are picked up from the store.
+  const ingestor = store.vectorStores && store.files ? new Ingestor(store.vectorStores, store.files, logger, { workers: config.ingestWorkers }) : undefined;
+  await ingestor?.start();
+  const app = await buildApp({ config, responses, router, limiter, ingestionQueued: () => ingestor?.kick() }, logger, keys, config.bodyLimit);
   await app.listen({ host: config.host, port: config.port });
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.port;
@@ -66,6 +70,7 @@ export async function startServer(config: Config, logger: Logger = pino({ level:
         await closed;
         clearTimeout(t);
         await flusher.close();
+        await ingestor?.close();
         await router.close();
         await bus.close();
         await store.close();

@@ -4,6 +4,7 @@
 import type { ResponseStatus } from '../wire/status.js';
 import type { ConversationStore } from './conversations.js';
 import type { FileStore } from './files.js';
+import type { VectorStoreStore } from './vector-stores.js';
 
 export type { ResponseStatus };
 
@@ -91,6 +92,8 @@ export interface Store {
   readonly conversations?: ConversationStore;
   /** Uploaded files (see files.ts); absent = the file routes answer 501. */
   readonly files?: FileStore;
+  /** Vector stores (see vector-stores.ts); absent = those routes answer 501. */
+  readonly vectorStores?: VectorStoreStore;
   init(): Promise<void>;
   close(): Promise<void>;
 

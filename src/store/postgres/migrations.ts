@@ -3,6 +3,7 @@
 // `schema_migrations` records which versions are applied.
 import { conversationsMigration } from './conversations.js';
 import { filesMigration } from './files.js';
+import { vectorStoresMigration } from './vector-stores.js';
 
 export const migrations: Array<{ version: number; sql: string }> = [
   {
@@ -50,4 +51,6 @@ export const migrations: Array<{ version: number; sql: string }> = [
   },
   // Files (issue 20): defined next to their store; bytes in the database (every instance reads every file).
   filesMigration,
+  // Vector stores (issue 20): BM25 over an 'english' tsvector (see vector-stores.ts).
+  vectorStoresMigration,
 ];

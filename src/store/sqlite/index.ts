@@ -6,6 +6,7 @@ import { dirname, join } from 'node:path';
 import type { AppendBatch, EventChunk, Owner, PageQuery, ResponseRecord, Store, StoredItem } from '../types.js';
 import { SqliteConversationStore } from './conversations.js';
 import { SqliteFileStore } from './files.js';
+import { SqliteVectorStoreStore } from './vector-stores.js';
 import { migrations } from './migrations.js';
 import { pageItems } from '../paging.js';
 import { toChunks } from '../chunks.js';
@@ -39,6 +40,7 @@ export class SqliteStore implements Store {
   readonly conversations: SqliteConversationStore;
   /** Files: records here, bytes under `files/` next to the database file. */
   readonly files: SqliteFileStore;
+  readonly vectorStores: SqliteVectorStoreStore;
   private stmts!: ReturnType<SqliteStore['prepare']>;
   /** How long a write waits for a lock another process holds before failing with SQLITE_BUSY (503). */
   private readonly busyMs: number;
@@ -58,7 +60,8 @@ export class SqliteStore implements Store {
     this.db.pragma('journal_size_limit = 16777216');
     this.db.pragma('foreign_keys = ON');
     this.conversations = new SqliteConversationStore(this.db);
-    this.files = new SqliteFileStore(this.db, join(path === ':memory:' ? '.' : dirname(path), 'files'));
+    this.vectorStores = new SqliteVectorStoreStore(this.db);
+    this.files = new SqliteFileStore(this.db, join(path === ':memory:' ? '.' : dirname(path), 'files'), (id) => this.vectorStores.removeFile(id));
   }
 
   async init(): Promise<void> {

@@ -15,6 +15,9 @@ import { createStore } from './store/index.js';
 import { RateLimiter } from './http/rate-limit.js';
 import { startRetention } from './responses/retention.js';
 import { Ingestor } from './vector-stores/ingestor.js';
+import { VectorStoreFileSearch } from './vector-stores/file-search.js';
+import { VectorStoresService } from './vector-stores/service.js';
+import { FilesService } from './files/service.js';
 
 export interface Server {
   app: FastifyInstance;
@@ -35,8 +38,12 @@ export async function startServer(config: Config, logger: Logger = pino({ level:
     logger.warn('REASONING_KEYS is not set: this instance seals encrypted reasoning with a key of its own data folder, which other instances cannot open. Set the same REASONING_KEYS on every instance.');
   }
   const sealer = config.reasoningKeys ? new ReasoningSealer(config.reasoningKeys) : ReasoningSealer.fromDataDir(config.dataDir, print);
-  const executor = new Executor(store, hub, flusher, router, queue, control, logger, sealer);
-  const responses = new ResponsesService(store, hub, executor, router, queue, control, { allowPrivateMcp: config.allowPrivateMcp });
+  // file_search runs over the store's vector stores (checked for ownership when a response is created).
+  const fileSearch = store.vectorStores && store.files
+    ? new VectorStoreFileSearch(new VectorStoresService(store.vectorStores, new FilesService(store.files)))
+    : undefined;
+  const executor = new Executor(store, hub, flusher, router, queue, control, logger, sealer, fileSearch);
+  const responses = new ResponsesService(store, hub, executor, router, queue, control, { allowPrivateMcp: config.allowPrivateMcp, fileSearch });
   const recovered = await executor.recover();
   if (recovered.requeued || recovered.failed) logger.info(recovered, 'recovered unfinished responses');
   executor.start();

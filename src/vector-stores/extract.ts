@@ -3,9 +3,8 @@
 // DOCX through mammoth. What is not text is refused at attach time (isSupported); what claims a type
 // but cannot be read fails that file at ingestion, with the reason.
 import { extname } from 'node:path';
-import { convert as htmlToText } from 'html-to-text';
-import mammoth from 'mammoth';
-import { extractText as pdfText, getDocumentProxy } from 'unpdf';
+// The parsers are loaded on first use: pdf.js alone is megabytes of code that a server which never
+// ingests a file (or has not yet) should not pay for at start.
 
 export type Kind = 'text' | 'html' | 'pdf' | 'docx';
 
@@ -56,11 +55,12 @@ export async function extractText(filename: string, mimeType: string, data: Buff
       text = utf8(data);
       break;
     case 'html':
-      text = htmlToText(utf8(data), { wordwrap: false, selectors: HTML_SELECTORS });
+      text = (await import('html-to-text')).convert(utf8(data), { wordwrap: false, selectors: HTML_SELECTORS });
       break;
     case 'pdf':
       try {
         // verbosity 0: pdf.js would print its repair warnings to the server's stdout.
+        const { extractText: pdfText, getDocumentProxy } = await import('unpdf');
         const doc = await getDocumentProxy(new Uint8Array(data), { verbosity: 0 });
         text = (await pdfText(doc, { mergePages: true })).text;
       } catch (err) {
@@ -69,6 +69,7 @@ export async function extractText(filename: string, mimeType: string, data: Buff
       break;
     case 'docx':
       try {
+        const mammoth = (await import('mammoth')).default;
         text = (await mammoth.extractRawText({ buffer: data })).value;
       } catch (err) {
         throw new ExtractError('invalid_file', `The DOCX file could not be read: ${(err as Error).message}`);

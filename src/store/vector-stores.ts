@@ -108,6 +108,8 @@ export interface ChunkHit {
   text: string;
   /** Engine score, larger is better (BM25 for lexical search). */
   score: number;
+  /** The file's attributes in its store. */
+  attributes: Attributes | null;
 }
 
 export interface VectorStoreStore {

@@ -31,12 +31,15 @@ export const normalizeScore = (bm25: number) => (bm25 > 0 ? bm25 / (bm25 + 10) :
 export async function searchStores(store: VectorStoreStore, vectorStoreIds: string[], req: SearchRequest): Promise<{ searchQuery: string[]; results: SearchResult[] }> {
   const terms = queryTerms(req.queries);
   const searchQuery = req.rewrite ? [terms.join(' ')] : req.queries;
-  const attrs = new Map((await store.fileAttributes(vectorStoreIds)).map((f) => [f.fileId, f.attributes]));
-  const fileIds = req.filter ? [...attrs].filter(([, a]) => matches(req.filter!, a)).map(([id]) => id) : undefined;
+  // A filter is applied per file before ranking (so the top results are the top matching ones); the
+  // hits carry their own attributes, so a search without one reads no other file's.
+  const fileIds = req.filter
+    ? (await store.fileAttributes(vectorStoreIds)).filter((f) => matches(req.filter!, f.attributes)).map((f) => f.fileId)
+    : undefined;
   const hits: ChunkHit[] = await store.searchLexical({ vectorStoreIds, terms, fileIds, limit: req.maxResults });
   const results = hits
     .map((h) => ({
-      file_id: h.fileId, filename: h.filename, score: normalizeScore(h.score), attributes: attrs.get(h.fileId) ?? {},
+      file_id: h.fileId, filename: h.filename, score: normalizeScore(h.score), attributes: h.attributes ?? {},
       content: [{ type: 'text' as const, text: h.text }],
     }))
     .filter((r) => r.score >= req.scoreThreshold);

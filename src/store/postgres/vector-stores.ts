@@ -94,23 +94,28 @@ const toFile = (r: FileRow): StoreFileRecord => ({
 
 type Q = Pick<pg.PoolClient, 'query'>;
 
-// BM25 (k1 = 1.2, b = 0.75, Lucene's idf) over the chunks of the stores searched.
+// BM25 (k1 = 1.2, b = 0.75, Lucene's idf) over the chunks of the stores searched: candidates from the
+// GIN index (the tsquery is inline so the planner can use it), term frequencies from their tsvectors.
 const BM25 = `
-  WITH q AS (SELECT to_tsquery('english', $2) AS query),
-  lex AS (SELECT coalesce(array_agg(lexeme), '{}') AS lexemes FROM unnest(to_tsvector('english', $3))),
+  WITH lex AS (SELECT coalesce(array_agg(lexeme), '{}') AS lexemes FROM unnest(to_tsvector('english', $3))),
   stats AS (SELECT count(*)::float8 AS n, coalesce(avg(len), 1)::float8 AS avgdl FROM vector_store_chunks WHERE vector_store_id = ANY($1)),
+  cand AS MATERIALIZED (
+    SELECT c.seq, c.len, c.tsv FROM vector_store_chunks c
+    WHERE c.tsv @@ to_tsquery('english', $2) AND c.vector_store_id = ANY($1) AND ($5::text[] IS NULL OR c.file_id = ANY($5))
+  ),
   hits AS (
-    SELECT c.seq, c.len, t.lexeme, coalesce(array_length(t.positions, 1), 1)::float8 AS tf
-    FROM vector_store_chunks c CROSS JOIN q CROSS JOIN lex CROSS JOIN LATERAL unnest(c.tsv) t
-    WHERE c.vector_store_id = ANY($1) AND c.tsv @@ q.query AND t.lexeme = ANY(lex.lexemes) AND ($5::text[] IS NULL OR c.file_id = ANY($5))
+    SELECT cand.seq, cand.len, t.lexeme, coalesce(array_length(t.positions, 1), 1)::float8 AS tf
+    FROM cand CROSS JOIN lex CROSS JOIN LATERAL unnest(cand.tsv) t WHERE t.lexeme = ANY(lex.lexemes)
   ),
   df AS (SELECT lexeme, count(*)::float8 AS df FROM hits GROUP BY lexeme),
   scored AS (
     SELECT h.seq, sum(ln(1 + (s.n - df.df + 0.5) / (df.df + 0.5)) * h.tf * 2.2 / (h.tf + 1.2 * (0.25 + 0.75 * h.len / greatest(s.avgdl, 1)))) AS score
     FROM hits h JOIN df USING (lexeme) CROSS JOIN stats s GROUP BY h.seq ORDER BY score DESC LIMIT $4
   )
-  SELECT c.vector_store_id, c.file_id, f.filename, c.idx, c.text, scored.score
-  FROM scored JOIN vector_store_chunks c ON c.seq = scored.seq JOIN files f ON f.id = c.file_id ORDER BY scored.score DESC`;
+  SELECT c.vector_store_id, c.file_id, f.filename, c.idx, c.text, scored.score, s.attributes
+  FROM scored JOIN vector_store_chunks c ON c.seq = scored.seq JOIN files f ON f.id = c.file_id
+    JOIN vector_store_files s ON s.vector_store_id = c.vector_store_id AND s.file_id = c.file_id
+  ORDER BY scored.score DESC`;
 
 export class PgVectorStoreStore implements VectorStoreStore {
   constructor(private readonly pool: pg.Pool) {}
@@ -307,8 +312,11 @@ export class PgVectorStoreStore implements VectorStoreStore {
 
   async searchLexical(q: LexicalQuery): Promise<ChunkHit[]> {
     if (!q.terms.length || !q.vectorStoreIds.length || q.fileIds?.length === 0) return [];
-    const { rows } = await this.pool.query<{ vector_store_id: string; file_id: string; filename: string; idx: number; text: string; score: number }>(
+    const { rows } = await this.pool.query<{ vector_store_id: string; file_id: string; filename: string; idx: number; text: string; score: number; attributes: string | null }>(
       BM25, [q.vectorStoreIds, q.terms.join(' | '), q.terms.join(' '), q.limit, q.fileIds ?? null]);
-    return rows.map((r) => ({ vectorStoreId: r.vector_store_id, fileId: r.file_id, filename: r.filename, chunkIndex: r.idx, text: r.text, score: Number(r.score) }));
+    return rows.map((r) => ({
+      vectorStoreId: r.vector_store_id, fileId: r.file_id, filename: r.filename, chunkIndex: r.idx, text: r.text, score: Number(r.score),
+      attributes: r.attributes === null ? null : JSON.parse(r.attributes),
+    }));
   }
 }

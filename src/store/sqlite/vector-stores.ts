@@ -227,12 +227,16 @@ export class SqliteVectorStoreStore implements VectorStoreStore {
 
   async searchLexical(q: LexicalQuery): Promise<ChunkHit[]> {
     if (!q.terms.length || !q.vectorStoreIds.length || q.fileIds?.length === 0) return [];
-    const rows = this.db.prepare(`SELECT c.vector_store_id, c.file_id, f.filename, c.idx, c.text, -bm25(vector_store_chunks_fts) AS score
+    const rows = this.db.prepare(`SELECT c.vector_store_id, c.file_id, f.filename, c.idx, c.text, -bm25(vector_store_chunks_fts) AS score,
+        (SELECT attributes FROM vector_store_files s WHERE s.vector_store_id = c.vector_store_id AND s.file_id = c.file_id) AS attributes
       FROM vector_store_chunks_fts JOIN vector_store_chunks c ON c.seq = vector_store_chunks_fts.rowid JOIN files f ON f.id = c.file_id
       WHERE vector_store_chunks_fts MATCH ? AND c.vector_store_id IN (SELECT value FROM json_each(?))
         ${q.fileIds ? 'AND c.file_id IN (SELECT value FROM json_each(?))' : ''}
       ORDER BY score DESC LIMIT ?`).all(...[anyOf(q.terms), JSON.stringify(q.vectorStoreIds), ...(q.fileIds ? [JSON.stringify(q.fileIds)] : []), q.limit]) as
-      Array<{ vector_store_id: string; file_id: string; filename: string; idx: number; text: string; score: number }>;
-    return rows.map((r) => ({ vectorStoreId: r.vector_store_id, fileId: r.file_id, filename: r.filename, chunkIndex: r.idx, text: r.text, score: r.score }));
+      Array<{ vector_store_id: string; file_id: string; filename: string; idx: number; text: string; score: number; attributes: string | null }>;
+    return rows.map((r) => ({
+      vectorStoreId: r.vector_store_id, fileId: r.file_id, filename: r.filename, chunkIndex: r.idx, text: r.text, score: r.score,
+      attributes: r.attributes === null ? null : JSON.parse(r.attributes),
+    }));
   }
 }

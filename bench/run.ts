@@ -6,6 +6,7 @@
 //   load       dist/bench/load-worker.js       autocannon + SSE-counting clients
 //   llama      dist/bench/llama-direct.js      node-llama-cpp on the same GGUF, same threads
 //   scale      dist/bench/scale.js             1 vs 2 respd instances on PostgreSQL + Redis, cross-instance streams
+//   retrieval  sections/retrieval.ts           vector store search quality on Cranfield (respd on SQLite, then PostgreSQL)
 // Sections are in sections/, what they share in lib/context.ts.
 // Every figure is taken per round and compared with its baseline from the same round; rounds rotate
 // the order of the systems so drift hits all alike. Results: bench/results/latest.{json,md}.
@@ -25,6 +26,7 @@ import { chainSection } from './sections/chain.js';
 import { streamCpuSection } from './sections/stream-cpu.js';
 import { llamaSection } from './sections/llama.js';
 import { profileSection } from './sections/profile.js';
+import { retrievalSection } from './sections/retrieval.js';
 
 // ---------------------------------------------------------------------------------------------------
 
@@ -96,6 +98,7 @@ async function main() {
     ['http', httpSection], ['ttfb', ttfbSection], ['sse', sseSection], ['replay', replaySection],
     ['llama', llamaSection], ['streams', streamsSection], ['scale', scaleSection], ['chain', chainSection],
     ['streamcpu', streamCpuSection],
+    ['retrieval', retrievalSection],
   ];
   if (CONFIG.profile) sections.push(['profile', profileSection]);
   try {

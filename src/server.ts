@@ -14,6 +14,10 @@ import { ResponsesService } from './responses/service.js';
 import { createStore } from './store/index.js';
 import { RateLimiter } from './http/rate-limit.js';
 import { startRetention } from './responses/retention.js';
+import { Ingestor } from './vector-stores/ingestor.js';
+import { VectorStoreFileSearch } from './vector-stores/file-search.js';
+import { VectorStoresService } from './vector-stores/service.js';
+import { FilesService } from './files/service.js';
 
 export interface Server {
   app: FastifyInstance;
@@ -34,8 +38,12 @@ export async function startServer(config: Config, logger: Logger = pino({ level:
     logger.warn('REASONING_KEYS is not set: this instance seals encrypted reasoning with a key of its own data folder, which other instances cannot open. Set the same REASONING_KEYS on every instance.');
   }
   const sealer = config.reasoningKeys ? new ReasoningSealer(config.reasoningKeys) : ReasoningSealer.fromDataDir(config.dataDir, print);
-  const executor = new Executor(store, hub, flusher, router, queue, control, logger, sealer);
-  const responses = new ResponsesService(store, hub, executor, router, queue, control, { allowPrivateMcp: config.allowPrivateMcp });
+  // file_search runs over the store's vector stores (checked for ownership when a response is created).
+  const fileSearch = store.vectorStores && store.files
+    ? new VectorStoreFileSearch(new VectorStoresService(store.vectorStores, new FilesService(store.files)))
+    : undefined;
+  const executor = new Executor(store, hub, flusher, router, queue, control, logger, sealer, fileSearch);
+  const responses = new ResponsesService(store, hub, executor, router, queue, control, { allowPrivateMcp: config.allowPrivateMcp, fileSearch });
   const recovered = await executor.recover();
   if (recovered.requeued || recovered.failed) logger.info(recovered, 'recovered unfinished responses');
   executor.start();
@@ -43,7 +51,10 @@ export async function startServer(config: Config, logger: Logger = pino({ level:
   const keys = config.apiKeys ? KeyRing.fromKeys(config.apiKeys) : KeyRing.fromDataDir(config.dataDir, print);
   const limiter = config.rateLimit ? new RateLimiter(config.rateLimit) : undefined;
   const stopRetention = startRetention(store, config.retentionDays, logger);
-  const app = await buildApp({ config, responses, router, limiter }, logger, keys, config.bodyLimit);
+  // Vector store files queued before a restart (or by other instances) are picked up from the store.
+  const ingestor = store.vectorStores && store.files ? new Ingestor(store.vectorStores, store.files, logger, { workers: config.ingestWorkers }) : undefined;
+  await ingestor?.start();
+  const app = await buildApp({ config, responses, router, limiter, ingestionQueued: () => ingestor?.kick() }, logger, keys, config.bodyLimit);
   await app.listen({ host: config.host, port: config.port });
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.port;
@@ -57,6 +68,9 @@ export async function startServer(config: Config, logger: Logger = pino({ level:
       closing ??= (async () => {
         // Stop accepting first, then let in-flight work finish (or fail it with a reason), then flush.
         stopRetention();
+        // Ingestion takes no new file from now on; the one in hand finishes (its lease lets another
+        // instance take it if this one dies first).
+        const ingestClosed = ingestor?.close();
         const closed = app.close();
         const deadline = Date.now() + graceMs;
         await executor.drain(graceMs);
@@ -69,6 +83,7 @@ export async function startServer(config: Config, logger: Logger = pino({ level:
         // What is left to write gets the rest of the drain time (at least a second): a store that
         // refuses writes must not hold the exit past DRAIN_MS.
         await flusher.close(Math.max(1000, deadline - Date.now()));
+        await ingestClosed;
         await router.close();
         await bus.close();
         await store.close();

@@ -101,7 +101,7 @@ describe('hosted tools that are not configured', () => {
   it('are not offered and do not fail the request', async () => {
     const r = await json({
       model: MODEL, input: 'hi',
-      tools: [{ type: 'web_search' }, { type: 'file_search', vector_store_ids: ['vs_1'] }, { type: 'code_interpreter', container: { type: 'auto' } }, { type: 'image_generation' }, { type: 'shell', environment: { type: 'container_auto' } }],
+      tools: [{ type: 'web_search' }, { type: 'code_interpreter', container: { type: 'auto' } }, { type: 'image_generation' }, { type: 'shell', environment: { type: 'container_auto' } }],
     });
     assert.equal(r.status, 'completed');
     assert.equal(lastChat().tools, undefined);
@@ -109,7 +109,7 @@ describe('hosted tools that are not configured', () => {
 
   for (const [choice, named] of [
     [{ type: 'web_search_preview' }, 'web_search_preview'],
-    [{ type: 'file_search' }, 'file_search'],
+    [{ type: 'web_search' }, 'web_search'],
     [{ type: 'allowed_tools', mode: 'required', tools: [{ type: 'code_interpreter' }] }, 'code_interpreter'],
   ] as const) {
     it(`forcing ${named} with tool_choice is a 400 naming it`, async () => {

@@ -165,6 +165,28 @@ export function renderMarkdown(r: Any): string {
       L.push('');
     }
   }
+  const rt = r.figures.retrieval;
+  if (rt) {
+    L.push('## Retrieval: POST /vector_stores/{id}/search on Cranfield (lexical)');
+    L.push('');
+    if (rt.skipped) L.push(`Skipped: ${rt.reason}.`);
+    else {
+      L.push(`${rt.collection.docs} documents (title and abstract, one file each, one file batch), ${rt.collection.queries} queries (sequential ids), ${rt.collection.judgedPairs} judged pairs; each query asks for ${rt.maxNumResults} results (MRR is over those). Convention A is the published Lucene BM25's (nDCG@10 ${rt.publishedBm25.ndcg10}, recall@10 ${rt.publishedBm25.recall10}, MRR ${rt.publishedBm25.mrr}); B counts -1 as not relevant. Cost: median over the rounds of the per-round median wall ms per query, and respd CPU µs per query.`);
+      L.push('');
+      const rows: string[][] = [];
+      for (const [id, f] of Object.entries<Any>({ 'SQLite (FTS5, Porter)': rt.sqlite, 'PostgreSQL (english tsvector, BM25 in SQL)': rt.postgres })) {
+        if (!f) continue;
+        if (f.skipped) {
+          rows.push([id, `skipped: ${f.reason}`, '', '', '', '', '', '', '']);
+          continue;
+        }
+        rows.push([id, n(f.conventionA.ndcg10, 4), n(f.conventionA.recall10, 4), n(f.conventionA.mrr, 4), n(f.conventionB.ndcg10, 4), n(f.conventionB.mrr, 4),
+          fmt(f.msPerQuery, 2), fmt(f.cpuUsPerQuery), `${n(f.ingestSeconds, 1)} s (${n(f.ingestCpuSeconds, 1)} s CPU)`]);
+      }
+      L.push(table(['store', 'nDCG@10 A', 'recall@10 A', 'MRR A', 'nDCG@10 B', 'MRR B', 'ms/query', 'CPU µs/query', 'ingestion of 1,400 files'], rows));
+    }
+    L.push('');
+  }
   const ll = r.figures.llama;
   if (ll) {
     L.push(`## Embedded engine: tokens/s through respd vs node-llama-cpp direct`);

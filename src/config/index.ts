@@ -52,6 +52,10 @@ export interface Config {
   redisUrl?: string;
   apiKeys?: string[];
   bodyLimit: number;
+  /** FILES_MAX_BYTES: largest file POST /files takes (413 above). */
+  filesMaxBytes: number;
+  /** INGEST_WORKERS: files this instance parses and indexes at once for vector stores (0 = none here). */
+  ingestWorkers: number;
   logLevel: string;
   providers: ProviderConfig[];
   defaultProvider?: string;
@@ -309,6 +313,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     redisUrl: matching(env, 'REDIS_URL', /^rediss?:\/\/\S+$/, 'a redis:// or rediss:// URL'),
     apiKeys: apiKeys?.length ? apiKeys : undefined,
     bodyLimit: int(env, 'BODY_LIMIT', 4 * 1024 * 1024, 1024),
+    filesMaxBytes: int(env, 'FILES_MAX_BYTES', 64 * 1024 * 1024, 1),
+    ingestWorkers: int(env, 'INGEST_WORKERS', 1),
     logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
     providers,
     defaultProvider,

@@ -12,6 +12,8 @@ import { ApiError, errors } from '../wire/errors.js';
 import { chatCompletionsRoutes } from './routes/chat-completions.js';
 import { compactRoutes } from './routes/compact.js';
 import { conversationsRoutes } from './routes/conversations.js';
+import { filesRoutes } from './routes/files.js';
+import { vectorStoresRoutes } from './routes/vector-stores.js';
 import { modelsRoutes } from './routes/models.js';
 import { responsesRoutes } from './routes/responses.js';
 import { responsesSocket } from './routes/responses-ws.js';
@@ -176,6 +178,8 @@ export async function buildApp(deps: AppDeps, logger: Logger, keys: KeyRing, bod
     await api.register(chatCompletionsRoutes(deps));
     await api.register(conversationsRoutes(deps));
     await api.register(compactRoutes(deps));
+    await api.register(filesRoutes(deps));
+    await api.register(vectorStoresRoutes(deps));
   }, { prefix: API_PREFIX });
   return app as unknown as FastifyInstance;
 }

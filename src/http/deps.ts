@@ -9,4 +9,6 @@ export interface AppDeps {
   responses: ResponsesService;
   router: ProviderRouter;
   limiter?: RateLimiter;
+  /** Wakes this instance's vector store ingestion workers (files were attached). */
+  ingestionQueued?: () => void;
 }

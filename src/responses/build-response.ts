@@ -13,7 +13,7 @@ const FUNCTION_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
  * (a client such as Codex sends web_search on every request), and forcing one with tool_choice is a 400.
  */
 export const HOSTED_TOOL_TYPES = new Set([
-  'web_search', 'web_search_2025_08_26', 'web_search_preview', 'web_search_preview_2025_03_11', 'file_search',
+  'web_search', 'web_search_2025_08_26', 'web_search_preview', 'web_search_preview_2025_03_11',
   'code_interpreter', 'image_generation', 'tool_search',
 ]);
 
@@ -33,6 +33,33 @@ function normalizeFunction(t: Record<string, any>, p: string): Item {
   return {
     type: 'function', name: t.name, description: t.description ?? '',
     parameters: t.parameters ?? { type: 'object', properties: {} }, strict: t.strict ?? true,
+  };
+}
+
+/** The file_search tool's shape; ownership of its stores and its filters are checked in tools/prepare.ts. */
+function normalizeFileSearch(t: Record<string, any>, p: string): Item {
+  const ids = t.vector_store_ids;
+  if (!Array.isArray(ids) || ids.length < 1 || ids.length > 2 || !ids.every((v) => typeof v === 'string' && v.length > 0 && v.length <= 256)) {
+    throw errors.invalid(`'${p}.vector_store_ids' must be an array of 1 or 2 vector store ids.`, `${p}.vector_store_ids`);
+  }
+  const max = t.max_num_results;
+  if (max !== undefined && max !== null && (!Number.isInteger(max) || max < 1 || max > 50)) {
+    throw errors.invalid(`'${p}.max_num_results' must be an integer from 1 to 50.`, `${p}.max_num_results`);
+  }
+  if (t.filters !== undefined && t.filters !== null && (typeof t.filters !== 'object' || Array.isArray(t.filters))) {
+    throw errors.invalid(`'${p}.filters' must be a comparison or compound filter object.`, `${p}.filters`);
+  }
+  const r = t.ranking_options ?? {};
+  if (typeof r !== 'object' || Array.isArray(r)) throw errors.invalid(`'${p}.ranking_options' must be an object.`, `${p}.ranking_options`);
+  if (r.ranker !== undefined && !['auto', 'none', 'default-2024-11-15'].includes(r.ranker)) {
+    throw errors.invalid(`'${p}.ranking_options.ranker' must be 'auto', 'none' or 'default-2024-11-15'.`, `${p}.ranking_options.ranker`);
+  }
+  if (r.score_threshold !== undefined && (typeof r.score_threshold !== 'number' || r.score_threshold < 0 || r.score_threshold > 1)) {
+    throw errors.invalid(`'${p}.ranking_options.score_threshold' must be a number from 0 to 1.`, `${p}.ranking_options.score_threshold`);
+  }
+  return {
+    type: 'file_search', vector_store_ids: ids, max_num_results: max ?? 10, filters: t.filters ?? null,
+    ranking_options: { ranker: r.ranker ?? 'auto', score_threshold: r.score_threshold ?? 0 },
   };
 }
 
@@ -104,6 +131,8 @@ export function normalizeTools(tools: CreateResponseBody['tools']): Item[] {
       }
       case 'sleep':
         return { type: 'sleep', ...(t.max_seconds !== undefined ? { max_seconds: t.max_seconds } : {}) };
+      case 'file_search':
+        return normalizeFileSearch(t, p);
       default:
         if (HOSTED_TOOL_TYPES.has(t.type)) return t as Item;
         throw errors.invalid(`Tool type '${String(t.type)}' is not supported by this server.`, `${p}.type`, 'unsupported_tool');
@@ -140,6 +169,10 @@ function normalizeToolChoice(choice: CreateResponseBody['tool_choice'], tools: I
     const listed: any[] = Array.isArray(c.tools) ? c.tools : [];
     if (c.mode === 'required' && listed.length && listed.every((t) => HOSTED_TOOL_TYPES.has(t?.type))) refuseHosted(listed[0].type);
     return c;
+  }
+  if (c.type === 'file_search') {
+    if (!tools.some((t) => t.type === 'file_search')) throw errors.invalid(`tool_choice 'file_search' names a tool that is not among the tools.`, 'tool_choice');
+    return { type: 'file_search' };
   }
   if (HOSTED_TOOL_TYPES.has(c.type) || (c.type === 'shell' && !tools.some((t) => t.type === 'shell' && isLocalShell(t)))) refuseHosted(c.type);
   if (['local_shell', 'shell', 'apply_patch', 'computer_use_preview', 'computer', 'computer_use'].includes(c.type)) {

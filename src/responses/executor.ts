@@ -9,6 +9,7 @@ import { isTerminalStatus } from '../wire/status.js';
 import type { ForegroundRun } from './handle.js';
 import type { ChainToolState } from '../tools/chain.js';
 import { SleepRegistry } from '../tools/sleep/registry.js';
+import type { FileSearchBackend } from '../tools/file-search/backend.js';
 import type { Flusher } from './flusher.js';
 import { LiveLog } from './live-log.js';
 import { finalize, runResponse, type AbortReason, type Sampling } from './runner.js';
@@ -49,6 +50,8 @@ export class Executor {
     private readonly log: Logger,
     /** Seals and opens encrypted reasoning (include `reasoning.encrypted_content`). */
     readonly sealer: ReasoningSealer,
+    /** Runs the file_search tool (vector stores); absent when the store has none. */
+    private readonly fileSearch?: FileSearchBackend,
   ) {
     // Events the store has not taken within the commit timeout: a run here is stopped (failed,
     // store_unavailable); a log no run drives (queued) is ended the same way.
@@ -120,7 +123,7 @@ export class Executor {
         sealReasoning: owner && req.include.includes(ENCRYPTED_REASONING) ? (text) => this.sealer.seal(text, owner) : undefined,
         log, provider: resolved.provider, model: resolved.model, messages: req.messages,
         include: req.include, sampling: req.sampling, signal: controller.signal,
-        tools: req.tools, credentialLabels: req.credentialLabels, sleepers: this.sleepers,
+        tools: req.tools, credentialLabels: req.credentialLabels, sleepers: this.sleepers, fileSearch: this.fileSearch,
       });
     } catch (err) {
       this.log.error({ err, responseId: log.id }, 'response run failed');

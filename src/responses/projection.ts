@@ -42,6 +42,11 @@ export function apply(state: ResponseObject, ev: ResponseEvent): ResponseObject 
       state.output_text += ev.delta;
       return state;
     }
+    case 'response.output_text.annotation.added': {
+      const part = state.output[ev.output_index]?.content?.[ev.content_index];
+      if (part) (part.annotations ??= []).push(ev.annotation);
+      return state;
+    }
     case 'response.reasoning_text.delta': {
       const part = state.output[ev.output_index as number]?.content?.[ev.content_index as number];
       if (part) part.text += ev.delta as string;

@@ -13,6 +13,8 @@ import type { ChainToolState } from '../tools/chain.js';
 import { credentialVault } from '../tools/mcp/credentials.js';
 import { McpSetupError } from '../tools/mcp/runtime.js';
 import { ToolSession } from '../tools/session.js';
+import type { FileSearchBackend } from '../tools/file-search/backend.js';
+import type { Citable } from '../tools/file-search/tool.js';
 import type { SleepRegistry } from '../tools/sleep/registry.js';
 import type { LiveLog } from './live-log.js';
 import { TurnOutput, type SealReasoning } from './turn-output.js';
@@ -50,6 +52,7 @@ export interface RunInput {
   tools?: ChainToolState;
   credentialLabels?: string[];
   sleepers: SleepRegistry;
+  fileSearch?: FileSearchBackend;
   /** Set when the client asked for `reasoning.encrypted_content`. */
   sealReasoning?: SealReasoning;
 }
@@ -112,6 +115,8 @@ class Run {
   /** The turn being generated, so a failure can close its open message. */
   current: TurnOutput | undefined;
   builtinCalls = 0;
+  /** Files that file_search returned in this response: messages after it cite them. */
+  readonly citable: Citable[] = [];
 
   constructor(readonly input: RunInput, readonly tools: ToolSession) {
     this.r = input.log.state;
@@ -203,6 +208,7 @@ class Run {
       // A forced tool_choice holds until a built-in call has run (a retried turn is still forced).
       const { defs, choice } = tools.choice(offered, this.builtinCalls === 0);
       const out = (this.current = new TurnOutput(input.log, this.withLogprobs, input.sealReasoning));
+      out.citable = this.citable;
       const finish = await this.turn(this.request(messages, defs, choice), out);
       if (signal.aborted) return 'aborted';
       if (finish === 'length' || finish === 'context_length' || finish === 'content_filter') return finish;
@@ -237,6 +243,7 @@ class Run {
           endsResponse = true; // the client answers with mcp_approval_response in its next request
           continue;
         }
+        for (const c of res.citable ?? []) if (!this.citable.some((x) => x.file_id === c.file_id)) this.citable.push(c);
         ran.push({ id: call.callId, name: call.name, arguments: call.arguments });
         results.push({ role: 'tool', toolCallId: call.callId, content: res.resultText });
       }
@@ -279,6 +286,7 @@ export async function runResponse(input: RunInput): Promise<void> {
   try {
     tools = await ToolSession.open({
       log, response: log.state, chain: input.tools, credentialLabels: input.credentialLabels, sleepers: input.sleepers, signal,
+      fileSearch: input.fileSearch,
     });
     run = new Run(input, tools);
     outcome = await run.loop();

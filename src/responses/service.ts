@@ -142,7 +142,7 @@ export class ResponsesService {
     // Tools (issue 4): a 400 for what cannot run, the chain's tool state, credentials (memory only).
     const tools = await prepareTools({
       rawTools: (body.tools ?? []) as Array<Record<string, any>>, response: initial, history, input: inputItems,
-      capabilities: caps, policy: this.toolPolicy,
+      capabilities: caps, policy: this.toolPolicy, owner,
     });
     // `truncation`: drops the oldest history items when the prompt would not fit (or 400 if disabled).
     const messages = await fitContext({

@@ -11,6 +11,7 @@ import type { BufferedCall } from '../tools/session.js';
 import { newId } from '../wire/ids.js';
 import type { LiveLog } from './live-log.js';
 import type { Item, OutputTextPart, ReasoningPart } from '../wire/types.js';
+import { citationsFor, type Citable } from '../tools/file-search/tool.js';
 
 /** Seals a reasoning item's text into its `encrypted_content` (include `reasoning.encrypted_content`). */
 export type SealReasoning = (text: string) => string;
@@ -23,6 +24,9 @@ export class TurnOutput {
   /** Tool calls by their index in the turn (created on the first: most turns have none). */
   private buffered: Map<number, BufferedCall> | undefined;
   private text_ = '';
+
+  /** Files this message may cite (file_search results earlier in the response). */
+  citable: Citable[] = [];
 
   constructor(private readonly log: LiveLog, private readonly withLogprobs: boolean, private readonly seal?: SealReasoning) {}
 
@@ -113,6 +117,12 @@ export class TurnOutput {
     const { outputIndex, id: itemId } = this.message;
     const current = this.log.state.output[outputIndex];
     const part = current.content[0];
+    if (status === 'completed' && this.citable.length) {
+      citationsFor(part.text, this.citable).forEach((annotation, i) => this.log.append({
+        type: 'response.output_text.annotation.added', item_id: itemId, output_index: outputIndex, content_index: 0,
+        annotation_index: i, annotation,
+      }));
+    }
     this.log.append({
       type: 'response.output_text.done', item_id: itemId, output_index: outputIndex, content_index: 0,
       text: part.text, logprobs: this.withLogprobs ? part.logprobs ?? [] : [],

@@ -3,6 +3,8 @@
 // token, and replay needs no JSON parsing (see responses/event-line.ts for the line format).
 import type { ResponseStatus } from '../wire/status.js';
 import type { ConversationStore } from './conversations.js';
+import type { FileStore } from './files.js';
+import type { VectorStoreStore } from './vector-stores.js';
 
 export type { ResponseStatus };
 
@@ -88,6 +90,10 @@ export interface Store {
   readonly kind: 'sqlite' | 'postgres';
   /** Conversations (see conversations.ts); a store without them answers the conversation routes with 501. */
   readonly conversations?: ConversationStore;
+  /** Uploaded files (see files.ts); absent = the file routes answer 501. */
+  readonly files?: FileStore;
+  /** Vector stores (see vector-stores.ts); absent = those routes answer 501. */
+  readonly vectorStores?: VectorStoreStore;
   init(): Promise<void>;
   close(): Promise<void>;
 

@@ -11,10 +11,13 @@ import type { ServerHeaders } from './mcp/credentials.js';
 import { refusalReason } from './mcp/ssrf.js';
 import { MAX_SECONDS_LIMIT, SLEEP_FUNCTION } from './sleep/tool.js';
 import { assertValidSchema, checkTextFormat } from './structured.js';
+import type { FileSearchBackend } from './file-search/backend.js';
 
 export interface ToolPolicy {
   /** MCP_ALLOW_PRIVATE: MCP servers on loopback/private/link-local addresses are allowed. */
   allowPrivateMcp: boolean;
+  /** Runs file_search over vector stores; absent = the tool is refused (the store has no vector stores). */
+  fileSearch?: FileSearchBackend;
 }
 
 export interface PreparedTools {
@@ -32,6 +35,8 @@ export interface PrepareInput {
   /** What the model's provider declares it can do. */
   capabilities: ModelCapabilities;
   policy: ToolPolicy;
+  /** Who asks: a file_search tool may only name this owner's vector stores. */
+  owner: { tenant: string; endUser: string };
 }
 
 const isObj = (v: unknown): v is Record<string, any> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -70,6 +75,7 @@ export async function prepareTools(x: PrepareInput): Promise<PreparedTools> {
   const headers: ServerHeaders = {};
   const labels = new Set<string>();
   let sleepSeen = false;
+  let fileSearchSeen = false;
   for (let i = 0; i < x.rawTools.length; i++) {
     const t = x.rawTools[i]!;
     const p = `tools[${i}]`;
@@ -86,6 +92,9 @@ export async function prepareTools(x: PrepareInput): Promise<PreparedTools> {
     if (t.type === 'function' && t.name === SLEEP_FUNCTION && x.rawTools.some((o) => o.type === 'sleep')) {
       throw errors.invalid(`A function named '${SLEEP_FUNCTION}' conflicts with the sleep tool.`, `${p}.name`);
     }
+    if (t.type === 'function' && t.name === 'file_search' && x.rawTools.some((o) => o.type === 'file_search')) {
+      throw errors.invalid(`A function named 'file_search' conflicts with the file_search tool.`, `${p}.name`);
+    }
     if (t.type === 'sleep') {
       if (sleepSeen) throw errors.invalid('Declare the sleep tool once.', p);
       sleepSeen = true;
@@ -96,6 +105,12 @@ export async function prepareTools(x: PrepareInput): Promise<PreparedTools> {
       if (m !== undefined && m !== null && (!Number.isInteger(m) || m < 1 || m > MAX_SECONDS_LIMIT)) {
         throw errors.invalid(`'${p}.max_seconds' must be an integer from 1 to ${MAX_SECONDS_LIMIT}.`, `${p}.max_seconds`);
       }
+    }
+    if (t.type === 'file_search') {
+      if (fileSearchSeen) throw errors.invalid('Declare the file_search tool once (it takes up to two vector stores).', p);
+      fileSearchSeen = true;
+      if (!x.policy.fileSearch) throw errors.invalid('file_search is not available with this store.', p, 'unsupported_tool');
+      await x.policy.fileSearch.check(x.owner, x.response.tools[i]!, p);
     }
     if (t.type !== 'mcp') continue;
     if (labels.has(t.server_label)) throw errors.invalid(`Two MCP tools have the server_label '${t.server_label}'.`, `${p}.server_label`);

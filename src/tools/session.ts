@@ -13,6 +13,8 @@ import { McpRuntime, McpSetupError, mcpResultText, type McpExposure } from './mc
 import type { SleepRegistry } from './sleep/registry.js';
 import { runSleep, SLEEP_FUNCTION, sleepFunctionDef, sleepResultText } from './sleep/tool.js';
 import type { CancelSignal } from '../util/cancel.js';
+import type { FileSearchBackend } from './file-search/backend.js';
+import { FILE_SEARCH_FUNCTION, fileSearchFunctionDef, fileSearchResultText, runFileSearch, type Citable } from './file-search/tool.js';
 
 /** A tool call of one model turn, buffered until the turn ends (see responses/turn-output.ts). */
 export interface BufferedCall {
@@ -25,9 +27,11 @@ export interface BufferedCall {
 export type CallKind =
   | { kind: 'function'; def: FunctionToolDef; client: ClientTool }
   | { kind: 'mcp'; exposure: McpExposure }
-  | { kind: 'sleep' };
+  | { kind: 'sleep' }
+  | { kind: 'file_search' };
 
-export type BuiltinResult = { approvalRequested: true } | { approvalRequested: false; resultText: string };
+/** `citable`: files a later message of the response may cite (file_search results). */
+export type BuiltinResult = { approvalRequested: true } | { approvalRequested: false; resultText: string; citable?: Citable[] };
 
 export interface ToolSessionOptions {
   log: EventSink;
@@ -37,6 +41,7 @@ export interface ToolSessionOptions {
   credentialLabels?: string[];
   sleepers: SleepRegistry;
   signal: CancelSignal;
+  fileSearch?: FileSearchBackend;
 }
 
 /** computer_use_preview, computer and computer_use name the same client tool in tool_choice. */
@@ -61,6 +66,7 @@ export class ToolSession {
     private readonly clients: ClientTool[],
     private readonly mcp: McpRuntime,
     private readonly sleepTool: Item | undefined,
+    private readonly fileSearchTool: Item | undefined,
   ) {}
 
   /**
@@ -84,15 +90,21 @@ export class ToolSession {
     const chain = opts.chain ?? { listed: {}, approvals: [], allowPrivateMcp: false };
     const mcp = new McpRuntime(opts.log, tools.filter((t) => t.type === 'mcp'), headers, chain, opts.signal);
     const sleepTool = tools.find((t) => t.type === 'sleep');
-    const session = new ToolSession({ ...opts, chain }, functions, clients, mcp, sleepTool);
+    // Checked at create; a store without vector stores never accepts the tool, so this is belt and braces.
+    const fileSearchTool = opts.fileSearch ? tools.find((t) => t.type === 'file_search') : undefined;
+    const session = new ToolSession({ ...opts, chain }, functions, clients, mcp, sleepTool, fileSearchTool);
     if (!mcp.hasServers) return session;
-    return mcp.prepare(new Set([...functions.map((f) => f.name), ...(sleepTool ? [SLEEP_FUNCTION] : [])])).then(() => session);
+    const taken = [...functions.map((f) => f.name), ...(sleepTool ? [SLEEP_FUNCTION] : []), ...(fileSearchTool ? [FILE_SEARCH_FUNCTION] : [])];
+    return mcp.prepare(new Set(taken)).then(() => session);
   }
 
   /** Functions offered on a turn; built-in tools only while the max_tool_calls budget lasts. */
   offered(withBuiltins: boolean): FunctionToolDef[] {
     if (!withBuiltins) return this.functions;
-    return [...this.functions, ...this.mcp.functionDefs(), ...(this.sleepTool ? [sleepFunctionDef(this.sleepTool)] : [])];
+    return [
+      ...this.functions, ...this.mcp.functionDefs(), ...(this.sleepTool ? [sleepFunctionDef(this.sleepTool)] : []),
+      ...(this.fileSearchTool ? [fileSearchFunctionDef] : []),
+    ];
   }
 
   /**
@@ -106,6 +118,7 @@ export class ToolSession {
     if (c === 'none' || c === 'auto') return { defs, choice: c };
     if (c === 'required') return { defs, choice: force('required') };
     if (c?.type === 'function') return { defs, choice: force({ name: c.name }) };
+    if (c?.type === 'file_search' && this.fileSearchTool) return { defs, choice: force({ name: FILE_SEARCH_FUNCTION }) };
     if (c?.type === 'custom') return { defs, choice: force({ name: this.clients.find((t) => t.kind === 'custom' && !t.namespace && t.name === c.name)!.def.name }) };
     const builtinType = this.clients.find((t) => t.kind !== 'function' && t.kind !== 'custom' && sameType(t.tool.type, c?.type));
     if (builtinType) return { defs, choice: force({ name: builtinType.def.name }) };
@@ -122,7 +135,8 @@ export class ToolSession {
         ((t.type === 'function' || t.type === 'custom') && t.name === client(d)?.name && !client(d)?.namespace) ||
         (t.type === 'namespace' && t.name !== undefined && client(d)?.namespace === t.name) ||
         (client(d) && client(d)!.kind !== 'function' && client(d)!.kind !== 'custom' && sameType(client(d)!.tool.type, t.type)) ||
-        (t.type === 'sleep' && d.name === SLEEP_FUNCTION) || (t.type === 'mcp' && ofServer(t.server_label)(d))));
+        (t.type === 'sleep' && d.name === SLEEP_FUNCTION) || (t.type === 'file_search' && d.name === FILE_SEARCH_FUNCTION && this.fileSearchTool) ||
+        (t.type === 'mcp' && ofServer(t.server_label)(d))));
       return { defs: keep, choice: keep.length ? (c.mode === 'required' ? force('required') : 'auto') : undefined };
     }
     return { defs, choice: 'auto' };
@@ -134,6 +148,7 @@ export class ToolSession {
     const client = this.clients.find((c) => c.def === def);
     if (client) return { kind: 'function', def, client };
     if (name === SLEEP_FUNCTION && this.sleepTool) return { kind: 'sleep' };
+    if (name === FILE_SEARCH_FUNCTION && this.fileSearchTool) return { kind: 'file_search' };
     const exposure = this.mcp.exposure(name);
     return exposure ? { kind: 'mcp', exposure } : undefined;
   }
@@ -176,6 +191,10 @@ export class ToolSession {
         callId: call.callId, arguments: call.arguments, args: parseObject(call.arguments) ?? {},
       }, this.opts.signal);
       return { approvalRequested: false, resultText: sleepResultText(item) };
+    }
+    if (kind.kind === 'file_search') {
+      const { item, citable } = await runFileSearch(this.opts.log, this.opts.fileSearch!, this.fileSearchTool!, parseObject(call.arguments) ?? {});
+      return { approvalRequested: false, resultText: fileSearchResultText(item.results), citable };
     }
     if (kind.kind !== 'mcp') throw new Error('client function calls are not run by the server');
     const e = kind.exposure;

@@ -37,6 +37,8 @@ export const CODES = {
   mcp_credentials_unavailable: bad,
   previous_response_not_found: bad,
   duplicate_item_id: bad,
+  unsupported_file: bad,
+  vector_store_expired: bad,
   not_background: bad,
   response_not_cancellable: bad,
   model_not_found: bad,

@@ -91,6 +91,16 @@ export interface TextDoneEvent {
   logprobs: unknown[];
 }
 
+/** A citation added to an output text part (file_search results the message used). */
+export interface AnnotationAddedEvent {
+  type: 'response.output_text.annotation.added';
+  item_id: string;
+  output_index: number;
+  content_index: number;
+  annotation_index: number;
+  annotation: { type: 'file_citation'; file_id: string; filename: string; index: number };
+}
+
 /** Argument fragments of a call item (function or MCP), in the order the model produced them. */
 export interface ArgumentsDeltaEvent {
   type: 'response.function_call_arguments.delta' | 'response.mcp_call_arguments.delta';
@@ -122,8 +132,8 @@ export interface CustomToolInputDoneEvent {
   input: string;
 }
 
-type ToolItem = 'mcp_call' | 'mcp_list_tools' | 'sleep_call';
-type ToolPhase = 'in_progress' | 'completed' | 'failed' | 'incomplete';
+type ToolItem = 'mcp_call' | 'mcp_list_tools' | 'sleep_call' | 'file_search_call';
+type ToolPhase = 'in_progress' | 'searching' | 'completed' | 'failed' | 'incomplete';
 
 /** A built-in tool item's progress, e.g. `response.mcp_call.in_progress`: it changes no output. */
 export interface ItemProgressEvent {
@@ -158,6 +168,7 @@ export type ResponseEvent =
   | ContentPartEvent
   | TextDeltaEvent
   | TextDoneEvent
+  | AnnotationAddedEvent
   | ReasoningTextDeltaEvent
   | ReasoningTextDoneEvent
   | ReasoningSummaryPartEvent

@@ -26,25 +26,37 @@ export function parseInclude(...values: Array<string[] | string | undefined>): s
   return [...out];
 }
 
-function stripItem(item: Item): Item {
-  if (item?.type !== 'message' || !Array.isArray(item.content)) return item;
+export const FILE_SEARCH_RESULTS = 'file_search_call.results';
+
+/** What a reader left out: logprobs and file_search results are stored, and shown only when included. */
+interface Strip { logprobs: boolean; searchResults: boolean }
+const stripOf = (include: string[]): Strip => ({ logprobs: !include.includes(LOGPROBS), searchResults: !include.includes(FILE_SEARCH_RESULTS) });
+
+function stripItem(item: Item, s: Strip): Item {
+  if (s.searchResults && item?.type === 'file_search_call' && item.results) return { ...item, results: null };
+  if (!s.logprobs || item?.type !== 'message' || !Array.isArray(item.content)) return item;
   if (!item.content.some((p: any) => p?.logprobs)) return item;
   return { ...item, content: item.content.map(({ logprobs: _l, ...p }: any) => p) };
 }
 
-export function withoutLogprobs(r: ResponseObject): ResponseObject {
-  // Most responses have none: no copy of the response, nor of its output, then (this runs for every reply).
+function stripResponse(r: ResponseObject, s: Strip): ResponseObject {
+  // Most responses have nothing to strip: no copy of the response, nor of its output, then (this runs for every reply).
   let output: Item[] | undefined;
   for (let i = 0; i < r.output.length; i++) {
     const item = r.output[i];
-    const stripped = stripItem(item);
+    const stripped = stripItem(item, s);
     if (stripped !== item) (output ??= r.output.slice())[i] = stripped;
   }
   return output ? { ...r, output } : r;
 }
 
+export function withoutLogprobs(r: ResponseObject): ResponseObject {
+  return stripResponse(r, { logprobs: true, searchResults: false });
+}
+
 export function presentResponse(r: ResponseObject, include: string[]): ResponseObject {
-  return include.includes(LOGPROBS) ? r : withoutLogprobs(r);
+  const s = stripOf(include);
+  return s.logprobs || s.searchResults ? stripResponse(r, s) : r;
 }
 
 /**
@@ -52,11 +64,15 @@ export function presentResponse(r: ResponseObject, include: string[]): ResponseO
  * stripped, which is the case for almost every response: parsing it only to serialise it again cost
  * retrieve and every poll of a finished response time in proportion to its size. `"logprobs":` can
  * only be a key in JSON text (a quote inside a string value is escaped), so its absence proves there
- * is nothing to strip; its presence (a metadata key, say) only takes the longer way.
+ * is nothing to strip; its presence (a metadata key, say) only takes the longer way. The same holds
+ * for file_search results and `"file_search_call"`.
  */
 export function presentStoredResponse(snapshot: string, include: string[]): string {
-  if (include.includes(LOGPROBS) || !snapshot.includes('"logprobs":')) return snapshot;
-  return JSON.stringify(withoutLogprobs(JSON.parse(snapshot) as ResponseObject));
+  const s = stripOf(include);
+  const lp = s.logprobs && snapshot.includes('"logprobs":');
+  const fs = s.searchResults && snapshot.includes('"file_search_call"');
+  if (!lp && !fs) return snapshot;
+  return JSON.stringify(stripResponse(JSON.parse(snapshot) as ResponseObject, s));
 }
 
 export function presentInputItem(item: Item, include: string[]): Item {
@@ -73,8 +89,28 @@ export function logprobsStripper(type: string, json: string): string {
   const ev = JSON.parse(json);
   if ('logprobs' in ev) ev.logprobs = [];
   if (ev.part?.logprobs) delete ev.part.logprobs;
-  if (ev.item) ev.item = stripItem(ev.item);
-  if (ev.response) ev.response = withoutLogprobs(ev.response);
+  const s = { logprobs: true, searchResults: false };
+  if (ev.item) ev.item = stripItem(ev.item, s);
+  if (ev.response) ev.response = stripResponse(ev.response, s);
   void type;
   return JSON.stringify(ev);
+}
+
+/** SSE rewrite that removes file_search results from the items and responses events carry. */
+function searchResultsStripper(_type: string, json: string): string {
+  if (!json.includes('"file_search_call"') || !json.includes('"results":[')) return json;
+  const ev = JSON.parse(json);
+  const s = { logprobs: false, searchResults: true };
+  if (ev.item) ev.item = stripItem(ev.item, s);
+  if (ev.response) ev.response = stripResponse(ev.response, s);
+  return JSON.stringify(ev);
+}
+
+/** The rewrite a stream needs for what its reader did not include; undefined when it included both. */
+export function streamRewrite(include: string[]): ((type: string, json: string) => string) | undefined {
+  const s = stripOf(include);
+  if (s.logprobs && s.searchResults) return (type, json) => searchResultsStripper(type, logprobsStripper(type, json));
+  if (s.logprobs) return logprobsStripper;
+  if (s.searchResults) return searchResultsStripper;
+  return undefined;
 }

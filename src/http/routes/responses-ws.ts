@@ -14,7 +14,7 @@ import { isStorageUnavailable } from '../../store/errors.js';
 import { Cancel } from '../../util/cancel.js';
 import { ApiError, errors } from '../../wire/errors.js';
 import { isTerminalLine, lineType, type SeqLine } from '../../wire/event-line.js';
-import { LOGPROBS, logprobsStripper } from '../../wire/include.js';
+import { streamRewrite } from '../../wire/include.js';
 import { CreateResponseBody } from '../../wire/schemas/responses.js';
 import type { Item, ResponseObject } from '../../wire/types.js';
 import type { AppDeps } from '../deps.js';
@@ -182,7 +182,7 @@ export function responsesSocket({ deps, validationError }: SocketDeps) {
       const include = h.include;
       const opts: FrameOptions = {
         obfuscate: (body as { stream_options?: { include_obfuscation?: boolean } }).stream_options?.include_obfuscation ?? true,
-        rewrite: include.includes(LOGPROBS) ? undefined : logprobsStripper,
+        rewrite: streamRewrite(include),
       };
       try {
         sawTerminal = await pipe(h.events(-1, ctl.signal), opts);

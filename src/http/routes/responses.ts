@@ -2,7 +2,7 @@
 // ResponseHandle; every stream is that handle's events presented by pipeSse, whether it is a create,
 // a retrieve or a resume.
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { LOGPROBS, logprobsStripper, parseInclude, presentInputItem, presentResponse } from '../../wire/include.js';
+import { parseInclude, presentInputItem, presentResponse, streamRewrite } from '../../wire/include.js';
 import type { ResponseHandle } from '../../responses/handle.js';
 import { ErrorBody } from '../../wire/schemas/common.js';
 import {
@@ -53,7 +53,7 @@ async function stream(req: FastifyRequest, reply: FastifyReply, h: ResponseHandl
 
 const frameOptions = (include: string[], obfuscate: boolean): FrameOptions => ({
   obfuscate,
-  rewrite: include.includes(LOGPROBS) ? undefined : logprobsStripper,
+  rewrite: streamRewrite(include),
 });
 
 /** `socket`: the WebSocket mode's presenter (routes/responses-ws.ts), served on GET /responses upgrades. */

@@ -13,6 +13,8 @@ import { pageItems } from '../paging.js';
 import { toChunks } from '../chunks.js';
 import type { AppendBatch, EventChunk, Owner, PageQuery, ResponseRecord, Store, StoredItem } from '../types.js';
 import { PgConversationStore } from './conversations.js';
+import { PgFileStore } from './files.js';
+import { PgVectorStoreStore } from './vector-stores.js';
 import { migrations } from './migrations.js';
 
 interface Row {
@@ -54,6 +56,9 @@ export class PostgresStore implements Store {
   readonly schema?: string;
   /** Conversations (issue 5, conversations.ts): same pool; their terminal appends join the group commit. */
   readonly conversations: PgConversationStore;
+  /** Files, bytes included (every instance reads every file). */
+  readonly files: PgFileStore;
+  readonly vectorStores: PgVectorStoreStore;
 
   constructor(url: string, opts: { schema?: string; max?: number; onError?: (err: Error) => void } = {}) {
     const { connectionString, schema } = parsePostgresUrl(url, opts.schema);
@@ -71,6 +76,8 @@ export class PostgresStore implements Store {
     // An idle connection dropped by the server must not crash the process; the pool reconnects.
     this.pool.on('error', opts.onError ?? ((err) => console.error('postgres: idle connection error', err.message)));
     this.conversations = new PgConversationStore(this.pool);
+    this.vectorStores = new PgVectorStoreStore(this.pool);
+    this.files = new PgFileStore(this.pool, (c, id) => this.vectorStores.removeFileIn(c, id));
   }
 
   private tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {

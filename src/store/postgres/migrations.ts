@@ -2,6 +2,8 @@
 // Each runs in its own transaction under an advisory lock (instances may start together), and
 // `schema_migrations` records which versions are applied.
 import { conversationsMigration } from './conversations.js';
+import { filesMigration } from './files.js';
+import { vectorStoresMigration } from './vector-stores.js';
 
 export const migrations: Array<{ version: number; sql: string }> = [
   {
@@ -47,4 +49,8 @@ export const migrations: Array<{ version: number; sql: string }> = [
     version: 3,
     sql: 'ALTER TABLE responses ADD COLUMN metadata TEXT;',
   },
+  // Files (issue 20): defined next to their store; bytes in the database (every instance reads every file).
+  filesMigration,
+  // Vector stores (issue 20): BM25 over an 'english' tsvector (see vector-stores.ts).
+  vectorStoresMigration,
 ];

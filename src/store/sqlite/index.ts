@@ -2,9 +2,11 @@
 // that is written in small group-committed transactions from a single process.
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { AppendBatch, EventChunk, Owner, PageQuery, ResponseRecord, Store, StoredItem } from '../types.js';
 import { SqliteConversationStore } from './conversations.js';
+import { SqliteFileStore } from './files.js';
+import { SqliteVectorStoreStore } from './vector-stores.js';
 import { migrations } from './migrations.js';
 import { pageItems } from '../paging.js';
 import { toChunks } from '../chunks.js';
@@ -36,6 +38,9 @@ export class SqliteStore implements Store {
   readonly db: Database.Database;
   /** Conversations live in the same file and share the connection (so they share transactions). */
   readonly conversations: SqliteConversationStore;
+  /** Files: records here, bytes under `files/` next to the database file. */
+  readonly files: SqliteFileStore;
+  readonly vectorStores: SqliteVectorStoreStore;
   private stmts!: ReturnType<SqliteStore['prepare']>;
   /** How long a write waits for a lock another process holds before failing with SQLITE_BUSY (503). */
   private readonly busyMs: number;
@@ -59,6 +64,8 @@ export class SqliteStore implements Store {
     // re-read every page through a syscall. Grows only as pages are used.
     this.db.pragma('cache_size = -32768');
     this.conversations = new SqliteConversationStore(this.db);
+    this.vectorStores = new SqliteVectorStoreStore(this.db);
+    this.files = new SqliteFileStore(this.db, join(path === ':memory:' ? '.' : dirname(path), 'files'), (id) => this.vectorStores.removeFile(id));
   }
 
   async init(): Promise<void> {

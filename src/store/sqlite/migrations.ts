@@ -79,4 +79,87 @@ export const migrations: Array<{ version: number; sql: string }> = [
     version: 3,
     sql: 'ALTER TABLE responses ADD COLUMN metadata TEXT;',
   },
+  {
+    // Files (issue 20): the records; the bytes are files under <data folder>/files/ (sqlite/files.ts).
+    version: 4,
+    sql: `
+      CREATE TABLE files (
+        id TEXT PRIMARY KEY,
+        tenant TEXT NOT NULL,
+        end_user TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        filename TEXT NOT NULL,
+        purpose TEXT NOT NULL,
+        bytes INTEGER NOT NULL,
+        mime_type TEXT NOT NULL,
+        expires_at INTEGER
+      );
+      CREATE INDEX files_owner ON files (tenant, end_user, id);
+    `,
+  },
+  {
+    // Vector stores (issue 20). Store files are the ingestion queue (status, lease: locked_by /
+    // locked_until, attempts). Chunks are numbered by `seq`, which keys the external-content FTS5 index
+    // (Porter stemming, so search matches word forms); triggers keep the index in step.
+    version: 5,
+    sql: `
+      CREATE TABLE vector_stores (
+        id TEXT PRIMARY KEY,
+        tenant TEXT NOT NULL,
+        end_user TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        name TEXT NOT NULL,
+        description TEXT,
+        metadata TEXT,
+        expires_after_days INTEGER,
+        last_active_at INTEGER NOT NULL,
+        embedding_model TEXT
+      );
+      CREATE INDEX vector_stores_owner ON vector_stores (tenant, end_user, id);
+      CREATE TABLE vector_store_file_batches (
+        id TEXT PRIMARY KEY,
+        vector_store_id TEXT NOT NULL REFERENCES vector_stores (id) ON DELETE CASCADE,
+        created_at INTEGER NOT NULL,
+        cancelled INTEGER NOT NULL DEFAULT 0
+      );
+      CREATE INDEX vector_store_file_batches_store ON vector_store_file_batches (vector_store_id);
+      CREATE TABLE vector_store_files (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        vector_store_id TEXT NOT NULL REFERENCES vector_stores (id) ON DELETE CASCADE,
+        file_id TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        last_error TEXT,
+        attributes TEXT,
+        chunking TEXT NOT NULL,
+        usage_bytes INTEGER NOT NULL DEFAULT 0,
+        batch_id TEXT,
+        text TEXT,
+        locked_by TEXT,
+        locked_until INTEGER,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        UNIQUE (vector_store_id, file_id)
+      );
+      CREATE INDEX vector_store_files_file ON vector_store_files (file_id);
+      CREATE INDEX vector_store_files_pending ON vector_store_files (seq) WHERE status = 'in_progress';
+      CREATE TABLE vector_store_chunks (
+        seq INTEGER PRIMARY KEY,
+        vector_store_id TEXT NOT NULL,
+        file_id TEXT NOT NULL,
+        idx INTEGER NOT NULL,
+        text TEXT NOT NULL,
+        vector BLOB
+      );
+      CREATE INDEX vector_store_chunks_file ON vector_store_chunks (vector_store_id, file_id);
+      CREATE VIRTUAL TABLE vector_store_chunks_fts USING fts5 (
+        text, content = 'vector_store_chunks', content_rowid = 'seq', tokenize = 'porter unicode61 remove_diacritics 2'
+      );
+      CREATE TRIGGER vector_store_chunks_fts_insert AFTER INSERT ON vector_store_chunks BEGIN
+        INSERT INTO vector_store_chunks_fts (rowid, text) VALUES (new.seq, new.text);
+      END;
+      CREATE TRIGGER vector_store_chunks_fts_delete AFTER DELETE ON vector_store_chunks BEGIN
+        INSERT INTO vector_store_chunks_fts (vector_store_chunks_fts, rowid, text) VALUES ('delete', old.seq, old.text);
+      END;
+    `,
+  },
 ];

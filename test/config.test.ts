@@ -31,6 +31,7 @@ describe('environment variables', () => {
     assert.equal(c.databaseSchema, undefined);
     assert.equal(c.sqliteBusyTimeoutMs, 5000);
     assert.equal(c.drainMs, 10_000);
+    assert.equal(c.commitTimeoutMs, 5000);
     assert.equal(c.logLevel, 'info');
     assert.equal(c.allowPrivateMcp, false);
     assert.deepEqual(c.providers, [], 'no model in the folder, no MODEL_PATH: no embedded engine');
@@ -54,6 +55,7 @@ describe('environment variables', () => {
 
   for (const [name, value, pattern] of [
     ['DRAIN_MS', 'soon', /DRAIN_MS must be an integer >= 0, got 'soon'/],
+    ['COMMIT_TIMEOUT_MS', '0', /COMMIT_TIMEOUT_MS must be an integer >= 1/],
     ['SQLITE_BUSY_TIMEOUT_MS', '-5', /SQLITE_BUSY_TIMEOUT_MS must be an integer >= 0/],
     ['LLAMA_THREADS', '0', /LLAMA_THREADS must be an integer >= 1/],
     ['PORT', '80.5', /PORT must be an integer/],

@@ -32,6 +32,7 @@ describe('environment variables', () => {
     assert.equal(c.sqliteBusyTimeoutMs, 5000);
     assert.equal(c.drainMs, 10_000);
     assert.deepEqual(c.websocket, { maxConnectionMs: 3_600_000, idleTimeoutMs: 600_000 }, "OpenAI's 60 minutes; 10 idle");
+    assert.equal(c.commitTimeoutMs, 5000);
     assert.equal(c.logLevel, 'info');
     assert.equal(c.allowPrivateMcp, false);
     assert.deepEqual(c.providers, [], 'no model in the folder, no MODEL_PATH: no embedded engine');
@@ -65,6 +66,7 @@ describe('environment variables', () => {
 
   for (const [name, value, pattern] of [
     ['DRAIN_MS', 'soon', /DRAIN_MS must be an integer >= 0, got 'soon'/],
+    ['COMMIT_TIMEOUT_MS', '0', /COMMIT_TIMEOUT_MS must be an integer >= 1/],
     ['SQLITE_BUSY_TIMEOUT_MS', '-5', /SQLITE_BUSY_TIMEOUT_MS must be an integer >= 0/],
     ['LLAMA_THREADS', '0', /LLAMA_THREADS must be an integer >= 1/],
     ['PORT', '80.5', /PORT must be an integer/],

@@ -3,60 +3,39 @@
 // no write goes on; once space returns, stored work is taken again.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { mountSmallDisk, type SmallDisk } from './support/full-disk.js';
 import { startMockUpstream, type MockUpstream } from './support/mock-upstream.js';
 import { readSse, startServer, type TestServer } from './support/server.js';
 
 let upstream: MockUpstream;
 let server: TestServer | undefined;
-let dir: string;
-let skip: string | false = false;
+let disk: SmallDisk;
 
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'respd-full-'));
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', dir], { stdio: 'pipe' });
-  } catch (err) {
-    skip = `cannot mount a tmpfs (${(err as Error).message.split('\n')[0]})`;
-    console.log(`# skipped: ${skip}`);
+  disk = mountSmallDisk(8);
+  if (disk.skip) {
+    console.log(`# skipped: ${disk.skip}`);
     return;
   }
   upstream = await startMockUpstream({ text: { chunks: 20, delayMs: 20 } });
-  server = await startServer({ dataDir: join(dir, 'data'), env: { OPENAI_BASE_URL: upstream.url, SQLITE_BUSY_TIMEOUT_MS: '1000', COMMIT_TIMEOUT_MS: '1000' } });
+  server = await startServer({ dataDir: join(disk.dir, 'data'), env: { OPENAI_BASE_URL: upstream.url, SQLITE_BUSY_TIMEOUT_MS: '1000', COMMIT_TIMEOUT_MS: '1000' } });
 });
 after(async () => {
   await server?.stop();
   await upstream?.close();
-  if (!skip) execFileSync('umount', ['-l', dir]);
-  rmSync(dir, { recursive: true, force: true });
+  disk?.unmount();
 });
-
-/** Fills the file system with one file; returns its path. */
-function fill(): string {
-  const path = join(dir, 'filler');
-  const fd = openSync(path, 'w');
-  const block = Buffer.alloc(64 * 1024);
-  try {
-    for (;;) writeSync(fd, block);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOSPC') throw err;
-  } finally {
-    closeSync(fd);
-  }
-  return path;
-}
 
 const streamed = (s: TestServer, store = true) => s.fetch('/responses', { method: 'POST', body: JSON.stringify({ model: 'openai:mock-text', input: 'x', stream: true, store }) });
 
 describe('fault: disk full under the embedded store', () => {
   it('refuses stored work with 503 while commits fail, keeps store:false going, recovers with space', async (t) => {
-    if (skip || !server) return t.skip(skip || 'no server');
+    if (disk.skip || !server) return t.skip(disk.skip || 'no server');
     const s = server;
     assert.equal((await streamed(s)).status, 200);
-    const filler = fill();
+    const filler = disk.fill();
     let accepted = 0;
     let refused: Response | undefined;
     const t0 = Date.now();

@@ -4,7 +4,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { pino } from 'pino';
-import { Flusher } from '../src/responses/flusher.js';
+import { Flusher, MAX_COMMIT_BYTES } from '../src/responses/flusher.js';
 import { LiveLog } from '../src/responses/live-log.js';
 import { buildInitialResponse } from '../src/responses/build-response.js';
 import type { AppendBatch, Store } from '../src/store/types.js';
@@ -122,6 +122,47 @@ describe('flusher', () => {
     quiet.append({ type: 'response.completed', response: { ...initial, status: 'completed' } });
     assert.equal(await within(quiet.durable(), 2500), true);
     assert.deepEqual(calls[2].sort(), ['resp_bg', 'resp_quiet']);
+    await flusher.close();
+  });
+
+  test('while commits fail readers get committed lines only; after the commit timeout waiters get 503; the backlog goes in parts', async () => {
+    let down = false;
+    const full = Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
+    const sizes: number[] = [];
+    const { store } = fakeStore((bs) => {
+      if (down) return full;
+      sizes.push(bs.reduce((n, b) => n + b.lines.reduce((m, l) => m + l.length, 0), 0));
+      return undefined;
+    });
+    const flusher = new Flusher(store, silent, () => {}, undefined, 20, 15, 300);
+    const stalled: string[] = [];
+    flusher.onStall = (l) => stalled.push(l.id);
+    const log = runningLog('resp_big', flusher);
+    const seen: number[] = [];
+    log.subscribe(-1, (seq) => seen.push(seq), () => {});
+    log.append({ type: 'response.created', response: log.state });
+    assert.deepEqual(seen, [0], 'delivered at once while commits go through');
+    await new Promise((r) => setTimeout(r, 100));
+    down = true;
+    log.append({ type: 'response.in_progress', response: { ...log.state, status: 'in_progress' } });
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(flusher.failing, true);
+    // ~3 MB of lines while the store refuses them: none reaches the reader.
+    const big = 'x'.repeat(100_000);
+    for (let i = 0; i < 30; i++) log.append({ type: 'response.in_progress', response: { ...log.state, instructions: big } });
+    // (in_progress was delivered before the commit that failed: within one interval, as always.)
+    assert.deepEqual(seen, [0, 1], 'held back while commits fail');
+    // The commit timeout passes: a waiter gets a 503, the run is handed to onStall.
+    await assert.rejects(log.durable(), (err: { status?: number; code?: string }) => err.status === 503 && err.code === 'store_unavailable');
+    assert.deepEqual(stalled, ['resp_big']);
+    // The store is back: the backlog goes in transactions of about MAX_COMMIT_BYTES, and reaches the reader.
+    down = false;
+    for (const t0 = Date.now(); log.flushedUpTo < log.lines.length && Date.now() - t0 < 5000;) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(log.flushedUpTo, 32);
+    // (One instance: once a commit goes through, readers get every line at once again.)
+    assert.equal(seen.length, 32);
+    assert.ok(sizes.length >= 3, `the backlog went in ${sizes.length} transactions: ${JSON.stringify(sizes)}`);
+    assert.ok(sizes.every((n) => n <= MAX_COMMIT_BYTES + 200_000), JSON.stringify(sizes));
     await flusher.close();
   });
 });

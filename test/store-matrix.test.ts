@@ -47,9 +47,11 @@ describe('behavioural suites on the scale-out backends', async () => {
       const { code, out } = await run(env);
       const summary = out.split('\n').filter((l) => /^# (pass|fail|tests)/.test(l)).join(', ');
       console.log(`# ${name}: ${summary}`);
-      const failures = out.split('\n').filter((l) => /^\s*not ok/.test(l) && !/# SKIP/.test(l));
+      // Each failing case with the lines that follow it (its error and stack), not only the run's tail.
+      const lines = out.split('\n');
+      const failures = lines.flatMap((l, i) => (/^\s*not ok/.test(l) && !/# SKIP/.test(l) ? [lines.slice(i, i + 25).join('\n')] : []));
       assert.match(summary, /# pass [1-9]/, 'the suites ran');
-      assert.equal(code, 0, `failures on ${name}:\n${failures.join('\n')}\n${out.slice(-3000)}`);
+      assert.equal(code, 0, `failures on ${name}:\n${failures.join('\n---\n')}`);
     });
   }
 });

@@ -106,6 +106,13 @@ describe('file_search tool', () => {
       const item = e.data.item ?? e.data.response?.output?.find((i: any) => i.type === 'file_search_call');
       if (item?.type === 'file_search_call') assert.equal(item.results, null, `${e.event} carries no results`);
     }
+    // Replayed from the store: results are hidden there too, and given with the include.
+    const id = hidden[0].data.response.id;
+    for (const [query, want] of [['', null], ['&include[]=file_search_call.results', 'array']] as const) {
+      const replay = await readSse(await server.fetch(`/responses/${id}?stream=true&starting_after=0${query}`));
+      const done = replay.find((e) => e.event === 'response.output_item.done' && e.data.item.type === 'file_search_call')!;
+      assert.equal(want === null ? done.data.item.results : typeof done.data.item.results?.length, want === null ? null : 'number');
+    }
   });
 
   it('applies the tool\'s filters', async () => {

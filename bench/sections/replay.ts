@@ -12,7 +12,7 @@ import { dropSchema } from '../../test/support/backends.js';
 
 const PG_URL = env.BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
 /** Reads per system per round; the round's figure is their median. */
-const REPS = 7;
+const REPS = Number(env.BENCH_REPLAY_REPS) || 7;
 
 async function pgAnswers(): Promise<string | undefined> {
   const c = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 3000 });

@@ -65,8 +65,11 @@ export async function pipeSse(res: ServerResponse, batches: AsyncIterable<SeqLin
 async function* frames(batches: AsyncIterable<SeqLine[]>, opts: FrameOptions, only?: (b: SeqLine[]) => SeqLine[]): AsyncGenerator<string> {
   for await (const raw of batches) {
     const batch = only ? only(raw) : raw;
-    let chunk = '';
-    for (const [seq, line] of batch) chunk += frame(seq, line, opts);
-    if (chunk) yield chunk;
+    if (!batch.length) continue;
+    // Joined once: appending frame by frame builds a rope of hundreds of pieces that the socket write
+    // must then flatten (measured slower).
+    const frames = new Array<string>(batch.length);
+    for (let i = 0; i < batch.length; i++) frames[i] = frame(batch[i][0], batch[i][1], opts);
+    yield frames.join('');
   }
 }

@@ -6,7 +6,7 @@ import type { ResponseRecord, Store } from '../store/types.js';
 import { isTerminalStatus } from '../wire/status.js';
 import type { ResponseObject } from '../wire/types.js';
 import type { Cancel, CancelSignal } from '../util/cancel.js';
-import { presentResponse, presentStoredResponse } from '../wire/include.js';
+import { presentResponse, presentStoredResponse, streamRewrite } from '../wire/include.js';
 import type { LiveLog } from './live-log.js';
 import { overlayMetadata, withMetadata, type Metadata } from './metadata.js';
 import { readResponseLines, type SeqLine } from './stream-reader.js';
@@ -45,6 +45,13 @@ export class ResponseHandle {
   current(): ResponseObject {
     if (this.live) return presentResponse(this.live.state, this.include);
     return presentResponse(withMetadata(JSON.parse(this.rec!.snapshot) as ResponseObject, this.metadata()), this.include);
+  }
+
+  /** How this reader's stream leaves out what it did not include (call before events(), which lets the snapshot go). */
+  streamRewrite(): ((type: string, json: string) => string) | undefined {
+    // `"file_search"` with its quotes is a JSON key or value, never text inside a string (quotes there are escaped).
+    const fileSearch = this.live ? this.live.state.tools.some((t) => t.type === 'file_search') : this.rec!.snapshot.includes('"file_search"');
+    return streamRewrite(this.include, { fileSearch });
   }
 
   get background(): boolean {

@@ -106,11 +106,16 @@ function searchResultsStripper(_type: string, json: string): string {
   return JSON.stringify(ev);
 }
 
-/** The rewrite a stream needs for what its reader did not include; undefined when it included both. */
-export function streamRewrite(include: string[]): ((type: string, json: string) => string) | undefined {
+/**
+ * The rewrite a stream needs for what its reader did not include; undefined when nothing can need it.
+ * `fileSearch`: whether the response offered the file_search tool — only then can an event carry
+ * search results, and a response without it is spared a search of every event's text.
+ */
+export function streamRewrite(include: string[], response: { fileSearch: boolean }): ((type: string, json: string) => string) | undefined {
   const s = stripOf(include);
-  if (s.logprobs && s.searchResults) return (type, json) => searchResultsStripper(type, logprobsStripper(type, json));
+  const results = s.searchResults && response.fileSearch;
+  if (s.logprobs && results) return (type, json) => searchResultsStripper(type, logprobsStripper(type, json));
   if (s.logprobs) return logprobsStripper;
-  if (s.searchResults) return searchResultsStripper;
+  if (results) return searchResultsStripper;
   return undefined;
 }

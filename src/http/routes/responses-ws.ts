@@ -14,7 +14,6 @@ import { isStorageUnavailable } from '../../store/errors.js';
 import { Cancel } from '../../util/cancel.js';
 import { ApiError, errors } from '../../wire/errors.js';
 import { isTerminalLine, lineType, type SeqLine } from '../../wire/event-line.js';
-import { streamRewrite } from '../../wire/include.js';
 import { CreateResponseBody } from '../../wire/schemas/responses.js';
 import type { Item, ResponseObject } from '../../wire/types.js';
 import type { AppDeps } from '../deps.js';
@@ -179,10 +178,9 @@ export function responsesSocket({ deps, validationError }: SocketDeps) {
       }
       current = h;
       let sawTerminal = false;
-      const include = h.include;
       const opts: FrameOptions = {
         obfuscate: (body as { stream_options?: { include_obfuscation?: boolean } }).stream_options?.include_obfuscation ?? true,
-        rewrite: streamRewrite(include),
+        rewrite: h.streamRewrite(),
       };
       try {
         sawTerminal = await pipe(h.events(-1, ctl.signal), opts);

@@ -2,7 +2,7 @@
 // ResponseHandle; every stream is that handle's events presented by pipeSse, whether it is a create,
 // a retrieve or a resume.
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { parseInclude, presentInputItem, presentResponse, streamRewrite } from '../../wire/include.js';
+import { parseInclude, presentInputItem, presentResponse } from '../../wire/include.js';
 import type { ResponseHandle } from '../../responses/handle.js';
 import { ErrorBody } from '../../wire/schemas/common.js';
 import {
@@ -51,10 +51,7 @@ async function stream(req: FastifyRequest, reply: FastifyReply, h: ResponseHandl
   }
 }
 
-const frameOptions = (include: string[], obfuscate: boolean): FrameOptions => ({
-  obfuscate,
-  rewrite: streamRewrite(include),
-});
+const frameOptions = (h: ResponseHandle, obfuscate: boolean): FrameOptions => ({ obfuscate, rewrite: h.streamRewrite() });
 
 /** `socket`: the WebSocket mode's presenter (routes/responses-ws.ts), served on GET /responses upgrades. */
 export const responsesRoutes = (deps: AppDeps, socket?: (ws: WebSocket, req: FastifyRequest) => void): FastifyPluginAsync => async (app) => {
@@ -74,7 +71,7 @@ export const responsesRoutes = (deps: AppDeps, socket?: (ws: WebSocket, req: Fas
       throw err;
     }
     if (body.stream) {
-      const opts = frameOptions(h.include, body.stream_options?.include_obfuscation ?? true);
+      const opts = frameOptions(h, body.stream_options?.include_obfuscation ?? true);
       return stream(req, reply, h, -1, opts, release);
     }
     if (h.background) return reply.send(h.current());
@@ -103,7 +100,7 @@ export const responsesRoutes = (deps: AppDeps, socket?: (ws: WebSocket, req: Fas
     if (!q.stream) return reply.type('application/json; charset=utf-8').send(await h.settledJson());
     // Only reading: leaving never stops the response.
     const release = openStream(req.owner.tenant);
-    await stream(req, reply, h, q.starting_after, frameOptions(h.include, q.include_obfuscation ?? false), release);
+    await stream(req, reply, h, q.starting_after, frameOptions(h, q.include_obfuscation ?? false), release);
   });
 
   app.post<IdReq & { Body: { metadata: Record<string, string> | null } }>('/responses/:response_id', {

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import OpenAI from 'openai';
 import { startMockUpstream } from './support/mock-upstream.js';
 import { KEY_A, KEY_B, startServer, type TestServer } from './support/server.js';
+import { status } from './support/api-status.js';
 
 let server: TestServer;
 let upstream: Awaited<ReturnType<typeof startMockUpstream>>;
@@ -28,15 +29,6 @@ async function allItems(client: OpenAI, id: string): Promise<any[]> {
   return out;
 }
 
-async function status(p: Promise<unknown>): Promise<{ status: number; param?: string | null; code?: string | null }> {
-  try {
-    await p;
-    return { status: 200 };
-  } catch (e) {
-    if (!(e instanceof OpenAI.APIError)) throw e;
-    return { status: e.status!, param: (e.error as any)?.param, code: (e.error as any)?.code };
-  }
-}
 
 async function list(query: string, key = KEY_A, endUser?: string): Promise<any> {
   const res = await server.fetch(`/conversations${query}`, { key, endUser });

@@ -6,6 +6,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import OpenAI, { toFile } from 'openai';
 import { KEY_B, startServer, type TestServer } from './support/server.js';
+import { status } from './support/api-status.js';
 
 let server: TestServer;
 const LIMIT = 64 * 1024;
@@ -17,15 +18,6 @@ after(async () => {
   await server?.stop();
 });
 
-async function status(p: Promise<unknown>): Promise<{ status: number; param?: string | null; code?: string | null }> {
-  try {
-    await p;
-    return { status: 200 };
-  } catch (e) {
-    if (!(e instanceof OpenAI.APIError)) throw e;
-    return { status: e.status!, param: (e.error as any)?.param, code: (e.error as any)?.code };
-  }
-}
 
 /** server.fetch would label a FormData body as JSON: multipart goes through plain fetch. */
 const postForm = (form: FormData) =>

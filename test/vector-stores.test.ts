@@ -10,6 +10,7 @@ import OpenAI, { toFile } from 'openai';
 import { makeDocx, makePdf } from './support/documents.js';
 import { KEY_B, startServer, type TestServer } from './support/server.js';
 import { dropBackends } from './support/backends.js';
+import { status } from './support/api-status.js';
 
 let server: TestServer;
 
@@ -20,15 +21,6 @@ after(async () => {
   await server?.stop();
 });
 
-async function status(p: Promise<unknown>): Promise<{ status: number; param?: string | null; code?: string | null }> {
-  try {
-    await p;
-    return { status: 200 };
-  } catch (e) {
-    if (!(e instanceof OpenAI.APIError)) throw e;
-    return { status: e.status!, param: (e.error as any)?.param, code: (e.error as any)?.code };
-  }
-}
 
 const upload = async (client: OpenAI, name: string, data: string | Buffer) =>
   client.files.create({ file: await toFile(Buffer.from(data), name), purpose: 'assistants' });

@@ -105,7 +105,8 @@ describe('restart recovery', () => {
           }
         }
       });
-      await new Promise((r) => setTimeout(r, 1500));
+      // Killed once enough creates were answered (not after a fixed time: a loaded machine answers fewer).
+      for (let waited = 0; answered.length < 24 && waited < 60_000; waited += 20) await new Promise((r) => setTimeout(r, 20));
       await s1.stop('SIGKILL');
       stop = true;
       await Promise.all(workers);

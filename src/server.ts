@@ -18,6 +18,9 @@ import { Ingestor } from './vector-stores/ingestor.js';
 import { VectorStoreFileSearch } from './vector-stores/file-search.js';
 import { VectorStoresService } from './vector-stores/service.js';
 import { FilesService } from './files/service.js';
+import { UsageService } from './usage/service.js';
+import { metrics } from './metrics/metrics.js';
+import { startMetricsListener } from './http/metrics.js';
 
 export interface Server {
   app: FastifyInstance;
@@ -54,11 +57,17 @@ export async function startServer(config: Config, logger: Logger = pino({ level:
   // Vector store files queued before a restart (or by other instances) are picked up from the store.
   const ingestor = store.vectorStores && store.files ? new Ingestor(store.vectorStores, store.files, logger, { workers: config.ingestWorkers }) : undefined;
   await ingestor?.start();
-  const app = await buildApp({ config, responses, router, limiter, ingestionQueued: () => ingestor?.kick() }, logger, keys, config.bodyLimit);
+  const app = await buildApp({ config, responses, usage: new UsageService(store), router, limiter, ingestionQueued: () => ingestor?.kick() }, logger, keys, config.bodyLimit);
   await app.listen({ host: config.host, port: config.port });
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  metrics.setQueueSource(async () => {
+    const q = await store.queueStats();
+    return { depth: q.depth, oldestAgeSeconds: q.oldestCreatedAt === null ? 0 : Math.max(0, Date.now() / 1000 - q.oldestCreatedAt) };
+  });
+  const metricsListener = await startMetricsListener(config.metrics);
+  if (metricsListener) logger.info(`metrics served at ${metricsListener.url}/metrics`);
 
   let closing: Promise<void> | undefined;
   return {
@@ -84,6 +93,8 @@ export async function startServer(config: Config, logger: Logger = pino({ level:
         // refuses writes must not hold the exit past DRAIN_MS.
         await flusher.close(Math.max(1000, deadline - Date.now()));
         await ingestClosed;
+        await metricsListener?.close();
+        metrics.setQueueSource(undefined);
         await router.close();
         await bus.close();
         await store.close();

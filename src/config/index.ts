@@ -88,6 +88,18 @@ export interface Config {
   http: HttpLimits;
   /** WebSocket mode of /responses: how long a connection may live, and stay unused (see http/routes/responses-ws.ts). */
   websocket: WebSocketLimits;
+  /** GET /metrics (see http/metrics.ts): off unless a token or a port is set. */
+  metrics: MetricsConfig;
+}
+
+/** Where the Prometheus endpoint is served, and what guards it (never the tenants' API keys). */
+export interface MetricsConfig {
+  /** METRICS_TOKEN: GET /metrics on the API port answers a request bearing this token. */
+  token?: string;
+  /** METRICS_PORT: a listener of its own, serving only GET /metrics (the token too, when set); 0 = any free port. */
+  port?: number;
+  /** METRICS_HOST: the address that listener binds (default 127.0.0.1: reachable from this machine only). */
+  host: string;
 }
 
 /** Lifetime limits of a WebSocket connection to /responses. */
@@ -345,6 +357,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     websocket: {
       maxConnectionMs: timer(env, 'WS_MAX_CONNECTION_MS', 60 * 60_000, 1),
       idleTimeoutMs: timer(env, 'WS_IDLE_TIMEOUT_MS', 10 * 60_000),
+    },
+    metrics: {
+      // Printable, no spaces, long enough not to be guessed.
+      token: matching(env, 'METRICS_TOKEN', /^[\x21-\x7e]{16,}$/, 'at least 16 printable ASCII characters without spaces'),
+      port: env.METRICS_PORT ? int(env, 'METRICS_PORT', 0) : undefined,
+      host: env.METRICS_HOST || '127.0.0.1',
     },
   };
 }

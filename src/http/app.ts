@@ -18,9 +18,12 @@ import { modelsRoutes } from './routes/models.js';
 import { responsesRoutes } from './routes/responses.js';
 import { responsesSocket } from './routes/responses-ws.js';
 import { wakeRoutes } from './routes/wake.js';
+import { usageRoutes } from './routes/usage.js';
 import type { AppDeps } from './deps.js';
 import { isStorageUnavailable } from '../store/errors.js';
 import { applyConnectionLimits, serverOptions } from './limits.js';
+import { METRICS_PATH, metricsRoute } from './metrics.js';
+import { metrics } from '../metrics/metrics.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -123,12 +126,19 @@ export async function buildApp(deps: AppDeps, logger: Logger, keys: KeyRing, bod
   await app.register(websocket, { options: { maxPayload: bodyLimit } });
 
   app.decorateRequest('owner', null as unknown as Owner);
-  const publicPaths = new Set([`${API_PREFIX}/openapi.json`, '/healthz']);
+  // /metrics has a token of its own (http/metrics.ts), never a tenant's key.
+  const publicPaths = new Set([`${API_PREFIX}/openapi.json`, '/healthz', METRICS_PATH]);
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);
     if (publicPaths.has(req.url.split('?')[0])) return;
     req.owner = ownerOf(keys, req.headers);
     deps.limiter?.hit(req.owner.tenant);
+  });
+
+  // Counted by route pattern (bounded label values), not by URL; unknown routes share one label.
+  app.addHook('onResponse', (req, reply, done) => {
+    metrics.httpRequest(req.method, req.routeOptions.url ?? 'unknown', reply.statusCode);
+    done();
   });
 
   // Known paths, to tell "wrong method" (405) from "no such route" (404).
@@ -170,6 +180,7 @@ export async function buildApp(deps: AppDeps, logger: Logger, keys: KeyRing, bod
   });
 
   app.get('/healthz', { schema: { hide: true } }, async () => ({ ok: true }));
+  await app.register(metricsRoute(deps.config.metrics));
   await app.register(async (api) => {
     api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
     await api.register(responsesRoutes(deps, responsesSocket({ deps, validationError })));
@@ -180,6 +191,7 @@ export async function buildApp(deps: AppDeps, logger: Logger, keys: KeyRing, bod
     await api.register(compactRoutes(deps));
     await api.register(filesRoutes(deps));
     await api.register(vectorStoresRoutes(deps));
+    await api.register(usageRoutes(deps));
   }, { prefix: API_PREFIX });
   return app as unknown as FastifyInstance;
 }

@@ -2,11 +2,13 @@ import type { Config } from '../config/index.js';
 import type { ProviderRouter } from '../providers/router.js';
 import type { ResponsesService } from '../responses/service.js';
 import type { RateLimiter } from './rate-limit.js';
+import type { UsageService } from '../usage/service.js';
 
 /** What the HTTP layer needs from the rest of the server. */
 export interface AppDeps {
   config: Config;
   responses: ResponsesService;
+  usage: UsageService;
   router: ProviderRouter;
   limiter?: RateLimiter;
   /** Wakes this instance's vector store ingestion workers (files were attached). */

@@ -17,6 +17,7 @@ import { ENCRYPTED_REASONING } from '../wire/include.js';
 import type { ReasoningSealer } from './sealed-reasoning.js';
 import type { ResponseObject } from '../wire/types.js';
 import { Cancel } from '../util/cancel.js';
+import { metrics } from '../metrics/metrics.js';
 
 /** What is stored with a response so any instance can (re-)run it. */
 export interface RunRequest {
@@ -116,6 +117,7 @@ export class Executor {
    */
   private async run(log: LiveLog, req: RunRequest, controller = new Cancel(), resolved?: ResolvedModel): Promise<void> {
     this.running.set(log.id, controller);
+    const startedAt = performance.now();
     try {
       resolved ??= await this.router.resolve(log.state.model);
       const { owner } = req;
@@ -136,6 +138,8 @@ export class Executor {
       }
     } finally {
       this.running.delete(log.id);
+      const { status, model, usage } = log.state;
+      metrics.runEnded({ status, model, usage, startedAt, firstOutputAt: log.firstOutputAt, endedAt: performance.now() });
     }
   }
 

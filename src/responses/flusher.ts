@@ -17,6 +17,7 @@ import type { Logger } from 'pino';
 import type { EventHub } from '../bus/types.js';
 import { isStorageUnavailable } from '../store/errors.js';
 import type { AppendBatch, Store } from '../store/types.js';
+import { metrics } from '../metrics/metrics.js';
 //
 // When commits fail (a full disk, a lock, an unreachable database) the lines stay in memory and the
 // commit is retried with backoff. Meanwhile readers get committed lines only (LiveLog.hold), so no
@@ -245,9 +246,12 @@ export class Flusher {
 
   /** One transaction for these batches. Committed: readers and waiters are told; else the error. */
   private async commit(logs: LiveLog[], batches: AppendBatch[], marks: number[]): Promise<{ err: unknown } | undefined> {
+    const t0 = performance.now();
     try {
       await (this.inFlight = this.store.appendEvents(batches));
+      metrics.committed(batches.length, (performance.now() - t0) / 1000, true);
     } catch (err) {
+      metrics.committed(batches.length, (performance.now() - t0) / 1000, false);
       this.log.error({ err, responses: batches.length, failures: this.failures + 1, responseId: batches.length === 1 ? batches[0].responseId : undefined }, 'event flush failed; retrying');
       return { err };
     }

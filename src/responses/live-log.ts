@@ -57,6 +57,8 @@ export class LiveLog {
   private stalledBy: Error | undefined;
   /** Deleted: the flusher writes nothing more of it (see Flusher.drop). */
   dropped = false;
+  /** performance.now() of the first output event (metrics: time to first output); 0 before it. */
+  firstOutputAt = 0;
   /** Index of the first line the store refused (another instance took the response over), if any. */
   private refusedFrom: number | null = null;
   // Created on first use: most responses (every blocking one) never get a live reader.
@@ -104,6 +106,7 @@ export class LiveLog {
     // `sequence_number` goes last, as `{ ...ev, sequence_number }` would put it, without copying the event.
     const line = this.unobserved ? '' : toLine(ev.type, `${JSON.stringify(ev).slice(0, -1)},"sequence_number":${seq}}`);
     this.lines.push(line);
+    if (!this.firstOutputAt && ev.type.startsWith('response.output_')) this.firstOutputAt = performance.now();
     this.state = apply(this.state, ev);
     const ended = this.terminal;
     // First, so that a flusher whose commits fail holds this line back (hold()) before anyone reads it.

@@ -8,6 +8,7 @@
 // and the model is called again with their results, until `max_tool_calls` built-in calls have run;
 // after that the model is called without tools and must answer.
 import type { ChatMessage, FunctionToolDef, GenerateEvent, GenerateRequest, Provider, ReasoningEffort, ToolCall, ToolChoice } from '../providers/types.js';
+import { metrics } from '../metrics/metrics.js';
 import { ProviderError } from '../providers/types.js';
 import type { ChainToolState } from '../tools/chain.js';
 import { credentialVault } from '../tools/mcp/credentials.js';
@@ -231,6 +232,7 @@ class Run {
       for (const call of calls) {
         const kind = tools.classify(call.name, defs)!;
         if (kind.kind === 'function') {
+          metrics.toolCall(kind.client.kind, 'client');
           out.emitClientCall(call, kind.client);
           endsResponse = true;
           continue;
@@ -238,6 +240,7 @@ class Run {
         if (this.builtinCalls >= r.max_tool_calls) continue; // over budget: ignored, as OpenAI documents
         this.builtinCalls++;
         const res = await tools.runBuiltin(kind, call);
+        metrics.toolCall(kind.kind, res.approvalRequested ? 'approval_requested' : res.failed ? 'failed' : 'completed');
         if (signal.aborted) return 'aborted';
         if (res.approvalRequested) {
           endsResponse = true; // the client answers with mcp_approval_response in its next request
@@ -292,6 +295,7 @@ export async function runResponse(input: RunInput): Promise<void> {
     outcome = await run.loop();
   } catch (err) {
     outcome = signal.aborted ? 'aborted' : { error: errorOf(err) };
+    if (err instanceof ProviderError && !signal.aborted) metrics.upstreamError(input.provider.id, err.code);
   } finally {
     credentialVault.delete(log.id);
     const closing = tools?.close();

@@ -86,6 +86,30 @@ export interface AppendBatch {
   rejected?: boolean;
 }
 
+/** What the usage endpoint asks of the store: one owner's responses created in [start, end), by bucket. */
+export interface UsageQuery {
+  tenant: string;
+  /** Only this end user's responses; undefined = every end user of the tenant. */
+  endUser?: string;
+  start: number;
+  end: number;
+  /** Bucket width in seconds; bucket k covers [start + k·width, start + (k+1)·width). */
+  width: number;
+}
+
+/** Sums over one bucket × end user × model × background. */
+export interface UsageRow {
+  bucket: number;
+  endUser: string;
+  model: string;
+  background: boolean;
+  responses: number;
+  inputTokens: number;
+  outputTokens: number;
+  cachedTokens: number;
+  reasoningTokens: number;
+}
+
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';
   /** Conversations (see conversations.ts); a store without them answers the conversation routes with 501. */
@@ -125,6 +149,10 @@ export interface Store {
    * a backlog written in several transactions needs room for one of them at a time (SQLite).
    */
   checkpoint?(): Promise<void>;
+  /** Background responses waiting for an instance (all instances), and when the oldest was created. */
+  queueStats(): Promise<{ depth: number; oldestCreatedAt: number | null }>;
+  /** Usage sums, aggregated from the responses themselves (see usage/responses-usage.ts). */
+  usageRows(q: UsageQuery): Promise<UsageRow[]>;
   /** Retention: delete responses created before the given unix time; returns how many. */
   deleteOlderThan(unixSeconds: number): Promise<number>;
 }

@@ -30,8 +30,8 @@ export type CallKind =
   | { kind: 'sleep' }
   | { kind: 'file_search' };
 
-/** `citable`: files a later message of the response may cite (file_search results). */
-export type BuiltinResult = { approvalRequested: true } | { approvalRequested: false; resultText: string; citable?: Citable[] };
+/** `citable`: files a later message of the response may cite (file_search results); `failed`: the call's item ended failed. */
+export type BuiltinResult = { approvalRequested: true } | { approvalRequested: false; resultText: string; citable?: Citable[]; failed?: boolean };
 
 export interface ToolSessionOptions {
   log: EventSink;
@@ -194,7 +194,7 @@ export class ToolSession {
     }
     if (kind.kind === 'file_search') {
       const { item, citable } = await runFileSearch(this.opts.log, this.opts.fileSearch!, this.fileSearchTool!, parseObject(call.arguments) ?? {});
-      return { approvalRequested: false, resultText: fileSearchResultText(item.results), citable };
+      return { approvalRequested: false, resultText: fileSearchResultText(item.results), citable, failed: item.status === 'failed' };
     }
     if (kind.kind !== 'mcp') throw new Error('client function calls are not run by the server');
     const e = kind.exposure;
@@ -203,7 +203,7 @@ export class ToolSession {
       return { approvalRequested: true };
     }
     const item = await this.mcp.call(e.label, e.tool.name, call.arguments, null);
-    return { approvalRequested: false, resultText: mcpResultText(item) };
+    return { approvalRequested: false, resultText: mcpResultText(item), failed: item.status === 'failed' };
   }
 
   /** Closes MCP connections; undefined when there is nothing to close (no await needed). */

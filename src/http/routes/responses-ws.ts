@@ -6,6 +6,7 @@
 // `store: false` chain continues without any storage. `generate: false` makes a turn a warm-up (checked
 // and prepared, completed without output); the connection's age and idle limits are ws-lifetime.ts's.
 import { Ajv } from 'ajv';
+import { metrics } from '../../metrics/metrics.js';
 import type { FastifyBaseLogger, FastifyError, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { ResponseHandle } from '../../responses/handle.js';
@@ -117,7 +118,9 @@ export function responsesSocket({ deps, validationError }: SocketDeps) {
       life.free();
     };
 
+    metrics.socketOpened();
     socket.on('close', () => {
+      metrics.socketClosed();
       life.stop();
       ctl.abort();
       // A foreground response whose client left stops, as over SSE.

@@ -2,6 +2,7 @@
 // ResponseHandle; every stream is that handle's events presented by pipeSse, whether it is a create,
 // a retrieve or a resume.
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { metrics } from '../../metrics/metrics.js';
 import { parseInclude, presentInputItem, presentResponse } from '../../wire/include.js';
 import type { ResponseHandle } from '../../responses/handle.js';
 import { ErrorBody } from '../../wire/schemas/common.js';
@@ -26,6 +27,7 @@ async function stream(req: FastifyRequest, reply: FastifyReply, h: ResponseHandl
   reply.hijack();
   const res = reply.raw;
   writeSseHead(res, req.id);
+  metrics.streamOpened();
   const ctl = new Cancel();
   let finished = false;
   res.on('close', () => {
@@ -46,6 +48,7 @@ async function stream(req: FastifyRequest, reply: FastifyReply, h: ResponseHandl
     if (!res.destroyed) res.write(`event: error\ndata: ${JSON.stringify({ type: 'error', code: error.code, message: error.message, param: null, error })}\n\n`);
   } finally {
     finished = true;
+    metrics.streamClosed();
     release();
     if (!res.destroyed) res.end();
   }

@@ -11,7 +11,7 @@ import pg from 'pg';
 import { inTransaction } from './tx.js';
 import { pageItems } from '../paging.js';
 import { toChunks } from '../chunks.js';
-import type { AppendBatch, EventChunk, Owner, PageQuery, ResponseRecord, Store, StoredItem } from '../types.js';
+import type { AppendBatch, EventChunk, Owner, PageQuery, ResponseRecord, Store, StoredItem, UsageQuery, UsageRow } from '../types.js';
 import { PgConversationStore } from './conversations.js';
 import { PgFileStore } from './files.js';
 import { PgVectorStoreStore } from './vector-stores.js';
@@ -293,6 +293,30 @@ export class PostgresStore implements Store {
   async listUnfinished(): Promise<ResponseRecord[]> {
     const { rows } = await this.pool.query<Row>(`SELECT ${COLS} FROM responses WHERE status IN ('queued', 'in_progress') ORDER BY seq`);
     return rows.map(toRecord);
+  }
+
+  async queueStats(): Promise<{ depth: number; oldestCreatedAt: number | null }> {
+    const { rows } = await this.pool.query<{ depth: string; oldest: string | null }>(
+      `SELECT count(*) AS depth, min(created_at) AS oldest FROM responses WHERE status = 'queued'`);
+    return { depth: Number(rows[0].depth), oldestCreatedAt: rows[0].oldest === null ? null : Number(rows[0].oldest) };
+  }
+
+  async usageRows(q: UsageQuery): Promise<UsageRow[]> {
+    // The snapshot is text (written as serialised); parsed here only for the rows of the window.
+    const { rows } = await this.pool.query<Record<string, string | boolean>>(long(`
+      SELECT (created_at - $2) / $4 AS bucket, end_user, background, COALESCE(s->>'model', '') AS model, count(*) AS responses,
+        COALESCE(sum((s->'usage'->>'input_tokens')::bigint), 0) AS input,
+        COALESCE(sum((s->'usage'->>'output_tokens')::bigint), 0) AS output,
+        COALESCE(sum((s->'usage'->'input_tokens_details'->>'cached_tokens')::bigint), 0) AS cached,
+        COALESCE(sum((s->'usage'->'output_tokens_details'->>'reasoning_tokens')::bigint), 0) AS reasoning
+      FROM (SELECT created_at, end_user, background, snapshot::jsonb AS s FROM responses
+            WHERE tenant = $1 AND ($5::text IS NULL OR end_user = $5) AND created_at >= $2 AND created_at < $3) w
+      GROUP BY 1, 2, 3, 4`, [q.tenant, q.start, q.end, q.width, q.endUser ?? null]));
+    return rows.map((r) => ({
+      bucket: Number(r.bucket), endUser: String(r.end_user), model: String(r.model), background: r.background === true,
+      responses: Number(r.responses), inputTokens: Number(r.input), outputTokens: Number(r.output),
+      cachedTokens: Number(r.cached), reasoningTokens: Number(r.reasoning),
+    }));
   }
 
   async deleteOlderThan(unixSeconds: number): Promise<number> {

@@ -3,7 +3,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { AppendBatch, EventChunk, Owner, PageQuery, ResponseRecord, Store, StoredItem } from '../types.js';
+import type { AppendBatch, EventChunk, Owner, PageQuery, ResponseRecord, Store, StoredItem, UsageQuery, UsageRow } from '../types.js';
 import { SqliteConversationStore } from './conversations.js';
 import { SqliteFileStore } from './files.js';
 import { SqliteVectorStoreStore } from './vector-stores.js';
@@ -122,6 +122,16 @@ export class SqliteStore implements Store {
       deleteEvents: db.prepare('DELETE FROM response_events WHERE response_id = ?'),
       unfinished: db.prepare(`SELECT ${COLS} FROM responses WHERE status IN ('queued', 'in_progress') ORDER BY seq`),
       older: db.prepare('SELECT id FROM responses WHERE created_at < ?'),
+      queue: db.prepare(`SELECT count(*) AS depth, min(created_at) AS oldest FROM responses WHERE status = 'queued'`),
+      usage: db.prepare(`SELECT (created_at - @start) / @width AS bucket, end_user, background,
+          IFNULL(json_extract(snapshot, '$.model'), '') AS model, count(*) AS responses,
+          IFNULL(sum(json_extract(snapshot, '$.usage.input_tokens')), 0) AS input,
+          IFNULL(sum(json_extract(snapshot, '$.usage.output_tokens')), 0) AS output,
+          IFNULL(sum(json_extract(snapshot, '$.usage.input_tokens_details.cached_tokens')), 0) AS cached,
+          IFNULL(sum(json_extract(snapshot, '$.usage.output_tokens_details.reasoning_tokens')), 0) AS reasoning
+        FROM responses WHERE tenant = @tenant AND (@endUser IS NULL OR end_user = @endUser)
+          AND created_at >= @start AND created_at < @end
+        GROUP BY 1, 2, 3, 4`),
     };
   }
 
@@ -218,6 +228,20 @@ export class SqliteStore implements Store {
 
   async listUnfinished(): Promise<ResponseRecord[]> {
     return (this.stmts.unfinished.all() as Row[]).map(toRecord);
+  }
+
+  async queueStats(): Promise<{ depth: number; oldestCreatedAt: number | null }> {
+    const r = this.stmts.queue.get() as { depth: number; oldest: number | null };
+    return { depth: r.depth, oldestCreatedAt: r.oldest };
+  }
+
+  async usageRows(q: UsageQuery): Promise<UsageRow[]> {
+    const rows = this.stmts.usage.all({ ...q, endUser: q.endUser ?? null }) as Array<Record<string, number | string>>;
+    return rows.map((r) => ({
+      bucket: Number(r.bucket), endUser: String(r.end_user), model: String(r.model), background: r.background === 1,
+      responses: Number(r.responses), inputTokens: Number(r.input), outputTokens: Number(r.output),
+      cachedTokens: Number(r.cached), reasoningTokens: Number(r.reasoning),
+    }));
   }
 
   async deleteOlderThan(unixSeconds: number): Promise<number> {

@@ -35,6 +35,7 @@ describe('environment variables', () => {
     assert.equal(c.commitTimeoutMs, 5000);
     assert.equal(c.logLevel, 'info');
     assert.equal(c.allowPrivateMcp, false);
+    assert.deepEqual(c.metrics, { token: undefined, port: undefined, host: '127.0.0.1' }, 'no /metrics unless asked for');
     assert.deepEqual(c.providers, [], 'no model in the folder, no MODEL_PATH: no embedded engine');
   });
 
@@ -44,7 +45,9 @@ describe('environment variables', () => {
       MODEL_PATH: 'm/model.gguf', LLAMA_THREADS: '3', MCP_ALLOW_PRIVATE: 'true', LOG_LEVEL: 'warn',
       LLAMA_CHAT_WRAPPER: 'harmony', LLAMA_REASONING_INPUT: '1',
       WS_MAX_CONNECTION_MS: '90000', WS_IDLE_TIMEOUT_MS: '0',
+      METRICS_TOKEN: 'scrape-token-0123456789', METRICS_PORT: '9464', METRICS_HOST: '10.0.0.5',
     }, dir);
+    assert.deepEqual(c.metrics, { token: 'scrape-token-0123456789', port: 9464, host: '10.0.0.5' });
     assert.deepEqual(c.websocket, { maxConnectionMs: 90_000, idleTimeoutMs: 0 });
     assert.equal(c.redisPrefix, 'tenant_a');
     assert.equal(c.databaseSchema, 'respd_a');
@@ -80,6 +83,8 @@ describe('environment variables', () => {
     ['WS_IDLE_TIMEOUT_MS', '10m', /WS_IDLE_TIMEOUT_MS must be an integer >= 0, got '10m'/],
     ['WS_MAX_CONNECTION_MS', '2147483648', /WS_MAX_CONNECTION_MS must be at most 2147483647/],
     ['PORT', ' ', /PORT must be an integer >= 0, got ' '/],
+    ['METRICS_TOKEN', 'short', /METRICS_TOKEN must be at least 16 printable ASCII characters without spaces/],
+    ['METRICS_PORT', 'http', /METRICS_PORT must be an integer >= 0, got 'http'/],
     ['DEFAULT_PROVIDER', 'meetkai', /DEFAULT_PROVIDER names provider 'meetkai', which is not configured \(configured: none\)/],
   ] as const) {
     it(`refuses ${name}=${value}`, () => refuses(() => loadConfig({ [name]: value }, dir), pattern));

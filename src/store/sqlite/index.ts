@@ -123,7 +123,7 @@ export class SqliteStore implements Store {
       unfinished: db.prepare(`SELECT ${COLS} FROM responses WHERE status IN ('queued', 'in_progress') ORDER BY seq`),
       older: db.prepare('SELECT id FROM responses WHERE created_at < ?'),
       queue: db.prepare(`SELECT count(*) AS depth, min(created_at) AS oldest FROM responses WHERE status = 'queued'`),
-      usage: db.prepare(`SELECT (created_at - @start) / @width AS bucket, end_user, background,
+      usage: db.prepare(`SELECT (created_at - CAST(@start AS INTEGER)) / CAST(@width AS INTEGER) AS bucket, end_user, background,
           IFNULL(json_extract(snapshot, '$.model'), '') AS model, count(*) AS responses,
           IFNULL(sum(json_extract(snapshot, '$.usage.input_tokens')), 0) AS input,
           IFNULL(sum(json_extract(snapshot, '$.usage.output_tokens')), 0) AS output,

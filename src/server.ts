@@ -19,6 +19,7 @@ import { VectorStoreFileSearch } from './vector-stores/file-search.js';
 import { VectorStoresService } from './vector-stores/service.js';
 import { FilesService } from './files/service.js';
 import { UsageService } from './usage/service.js';
+import { webSearchBackend } from './tools/web-search/backend.js';
 import { metrics } from './metrics/metrics.js';
 import { startMetricsListener } from './http/metrics.js';
 
@@ -45,8 +46,9 @@ export async function startServer(config: Config, logger: Logger = pino({ level:
   const fileSearch = store.vectorStores && store.files
     ? new VectorStoreFileSearch(new VectorStoresService(store.vectorStores, new FilesService(store.files)))
     : undefined;
-  const executor = new Executor(store, hub, flusher, router, queue, control, logger, sealer, fileSearch);
-  const responses = new ResponsesService(store, hub, executor, router, queue, control, { allowPrivateMcp: config.allowPrivateMcp, fileSearch });
+  const webSearch = config.webSearch ? webSearchBackend(config.webSearch) : undefined;
+  const executor = new Executor(store, hub, flusher, router, queue, control, logger, sealer, fileSearch, webSearch);
+  const responses = new ResponsesService(store, hub, executor, router, queue, control, { allowPrivateMcp: config.allowPrivateMcp, fileSearch, webSearch: Boolean(webSearch) });
   const recovered = await executor.recover();
   if (recovered.requeued || recovered.failed) logger.info(recovered, 'recovered unfinished responses');
   executor.start();

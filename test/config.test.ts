@@ -48,6 +48,11 @@ describe('environment variables', () => {
       METRICS_TOKEN: 'scrape-token-0123456789', METRICS_PORT: '9464', METRICS_HOST: '10.0.0.5',
     }, dir);
     assert.deepEqual(c.metrics, { token: 'scrape-token-0123456789', port: 9464, host: '10.0.0.5' });
+    assert.equal(c.webSearch, undefined);
+    refuses(() => loadConfig({ WEB_SEARCH_BACKEND: 'searxng' }, dir), /WEB_SEARCH_BACKEND=searxng needs WEB_SEARCH_URL/);
+    refuses(() => loadConfig({ WEB_SEARCH_BACKEND: 'brave' }, dir), /WEB_SEARCH_BACKEND=brave needs WEB_SEARCH_API_KEY/);
+    assert.deepEqual(loadConfig({ WEB_SEARCH_BACKEND: 'searxng', WEB_SEARCH_URL: 'http://127.0.0.1:8888/' }, dir).webSearch,
+      { backend: 'searxng', url: 'http://127.0.0.1:8888', apiKey: undefined, allowPrivate: false, timeoutMs: 10_000 });
     assert.deepEqual(c.websocket, { maxConnectionMs: 90_000, idleTimeoutMs: 0 });
     assert.equal(c.redisPrefix, 'tenant_a');
     assert.equal(c.databaseSchema, 'respd_a');
@@ -85,6 +90,8 @@ describe('environment variables', () => {
     ['PORT', ' ', /PORT must be an integer >= 0, got ' '/],
     ['METRICS_TOKEN', 'short', /METRICS_TOKEN must be at least 16 printable ASCII characters without spaces/],
     ['METRICS_PORT', 'http', /METRICS_PORT must be an integer >= 0, got 'http'/],
+    ['WEB_SEARCH_BACKEND', 'google', /WEB_SEARCH_BACKEND must be one of , searxng, brave, got 'google'/],
+    ['WEB_SEARCH_URL', 'http://127.0.0.1:8888', /WEB_SEARCH_URL is set without WEB_SEARCH_BACKEND/],
     ['DEFAULT_PROVIDER', 'meetkai', /DEFAULT_PROVIDER names provider 'meetkai', which is not configured \(configured: none\)/],
   ] as const) {
     it(`refuses ${name}=${value}`, () => refuses(() => loadConfig({ [name]: value }, dir), pattern));

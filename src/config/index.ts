@@ -90,6 +90,22 @@ export interface Config {
   websocket: WebSocketLimits;
   /** GET /metrics (see http/metrics.ts): off unless a token or a port is set. */
   metrics: MetricsConfig;
+  /** The web_search tool's backend (tools/web-search/); absent = the tool is not offered. */
+  webSearch?: WebSearchConfig;
+}
+
+/** Where web_search searches, and how pages the model opens are fetched. */
+export interface WebSearchConfig {
+  /** searxng: a SearxNG instance's JSON API (self-hosted, no key); brave: Brave Search's web search API. */
+  backend: 'searxng' | 'brave';
+  /** SearxNG: the instance's base URL; brave: the API endpoint (default Brave's own). */
+  url: string;
+  /** WEB_SEARCH_API_KEY (Brave's subscription token); never logged. */
+  apiKey?: string;
+  /** WEB_FETCH_ALLOW_PRIVATE: pages on loopback/private addresses may be opened (default no). */
+  allowPrivate: boolean;
+  /** Per search or page fetch (ms). */
+  timeoutMs: number;
 }
 
 /** Where the Prometheus endpoint is served, and what guards it (never the tenants' API keys). */
@@ -316,6 +332,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   } catch (err) {
     throw new ConfigError(`REASONING_KEYS: ${(err as Error).message}`);
   }
+  const webBackend = oneOf(env, 'WEB_SEARCH_BACKEND', ['', 'searxng', 'brave'], '');
+  const webUrl = matching(env, 'WEB_SEARCH_URL', /^https?:\/\/\S+$/, 'an http(s) URL');
+  if (webBackend === 'searxng' && !webUrl) throw new ConfigError('WEB_SEARCH_BACKEND=searxng needs WEB_SEARCH_URL (the SearxNG instance, e.g. http://127.0.0.1:8888)');
+  if (webBackend === 'brave' && !env.WEB_SEARCH_API_KEY) throw new ConfigError('WEB_SEARCH_BACKEND=brave needs WEB_SEARCH_API_KEY (a Brave Search API subscription token)');
+  if (!webBackend && webUrl) throw new ConfigError('WEB_SEARCH_URL is set without WEB_SEARCH_BACKEND (searxng or brave)');
   const apiKeys = env.API_KEYS ? env.API_KEYS.split(',').map((k) => k.trim()).filter(Boolean) : undefined;
   return {
     host: env.HOST || '127.0.0.1',
@@ -358,6 +379,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       maxConnectionMs: timer(env, 'WS_MAX_CONNECTION_MS', 60 * 60_000, 1),
       idleTimeoutMs: timer(env, 'WS_IDLE_TIMEOUT_MS', 10 * 60_000),
     },
+    webSearch: webBackend ? {
+      backend: webBackend as 'searxng' | 'brave',
+      url: (webUrl ?? 'https://api.search.brave.com/res/v1/web/search').replace(/\/+$/, ''),
+      apiKey: env.WEB_SEARCH_API_KEY || undefined,
+      allowPrivate: bool(env, 'WEB_FETCH_ALLOW_PRIVATE'),
+      timeoutMs: int(env, 'WEB_SEARCH_TIMEOUT_MS', 10_000, 1),
+    } : undefined,
     metrics: {
       // Printable, no spaces, long enough not to be guessed.
       token: matching(env, 'METRICS_TOKEN', /^[\x21-\x7e]{16,}$/, 'at least 16 printable ASCII characters without spaces'),

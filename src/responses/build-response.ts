@@ -3,19 +3,43 @@
 import type { CreateResponseBody } from '../wire/schemas/responses.js';
 import { errors } from '../wire/errors.js';
 import { isLocalShell } from '../tools/client-tools.js';
+import { WEB_SEARCH_TYPES } from '../tools/web-search/tool.js';
+import { HOSTED_TOOL_TYPES } from '../tools/hosted.js';
 import type { Item, ResponseObject } from '../wire/types.js';
 import type { Sampling } from './runner.js';
 
 const FUNCTION_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
 
-/**
- * Hosted tools this server does not run yet. They are accepted and echoed, never offered to the model
- * (a client such as Codex sends web_search on every request), and forcing one with tool_choice is a 400.
- */
-export const HOSTED_TOOL_TYPES = new Set([
-  'web_search', 'web_search_2025_08_26', 'web_search_preview', 'web_search_preview_2025_03_11',
-  'code_interpreter', 'image_generation', 'tool_search',
-]);
+
+/** The web_search tool's shape (OpenAI's WebSearchTool and the preview's fields), with its defaults. */
+function normalizeWebSearch(t: Record<string, any>, p: string): Item {
+  const f = t.filters;
+  if (f !== undefined && f !== null) {
+    const d = f?.allowed_domains;
+    if (typeof f !== 'object' || Array.isArray(f) || (d !== undefined && d !== null && (!Array.isArray(d) || d.length > 100 || !d.every((x: unknown) => typeof x === 'string' && x.length > 0 && x.length <= 253)))) {
+      throw errors.invalid(`'${p}.filters.allowed_domains' must be a list of up to 100 domain names.`, `${p}.filters.allowed_domains`);
+    }
+  }
+  const size = t.search_context_size;
+  if (size !== undefined && size !== null && !['low', 'medium', 'high'].includes(size)) {
+    throw errors.invalid(`'${p}.search_context_size' must be 'low', 'medium' or 'high'.`, `${p}.search_context_size`);
+  }
+  const loc = t.user_location;
+  if (loc !== undefined && loc !== null) {
+    if (typeof loc !== 'object' || Array.isArray(loc)) throw errors.invalid(`'${p}.user_location' must be an object.`, `${p}.user_location`);
+    for (const k of ['city', 'country', 'region', 'timezone']) {
+      if (loc[k] !== undefined && loc[k] !== null && (typeof loc[k] !== 'string' || loc[k].length > 200)) throw errors.invalid(`'${p}.user_location.${k}' must be a string.`, `${p}.user_location.${k}`);
+    }
+    if (loc.country && !/^[A-Za-z]{2}$/.test(loc.country)) throw errors.invalid(`'${p}.user_location.country' must be a two-letter ISO country code.`, `${p}.user_location.country`);
+  }
+  if (t.external_web_access !== undefined && t.external_web_access !== null && typeof t.external_web_access !== 'boolean') {
+    throw errors.invalid(`'${p}.external_web_access' must be a boolean.`, `${p}.external_web_access`);
+  }
+  return {
+    ...t, type: t.type, filters: f ?? null, search_context_size: size ?? 'medium',
+    user_location: loc ? { type: 'approximate', city: null, country: null, region: null, timezone: null, ...loc } : null,
+  };
+}
 
 function normalizeFunction(t: Record<string, any>, p: string): Item {
   if (typeof t.name !== 'string' || !FUNCTION_NAME.test(t.name)) {
@@ -134,6 +158,7 @@ export function normalizeTools(tools: CreateResponseBody['tools']): Item[] {
       case 'file_search':
         return normalizeFileSearch(t, p);
       default:
+        if (WEB_SEARCH_TYPES.has(t.type)) return normalizeWebSearch(t, p);
         if (HOSTED_TOOL_TYPES.has(t.type)) return t as Item;
         throw errors.invalid(`Tool type '${String(t.type)}' is not supported by this server.`, `${p}.type`, 'unsupported_tool');
     }
@@ -168,11 +193,17 @@ function normalizeToolChoice(choice: CreateResponseBody['tool_choice'], tools: I
     // Required, with only hosted tools allowed: nothing the model could call.
     const listed: any[] = Array.isArray(c.tools) ? c.tools : [];
     if (c.mode === 'required' && listed.length && listed.every((t) => HOSTED_TOOL_TYPES.has(t?.type))) refuseHosted(listed[0].type);
+    // (only hosted and web_search tools, and no engine configured: refused in tools/prepare.ts)
     return c;
   }
   if (c.type === 'file_search') {
     if (!tools.some((t) => t.type === 'file_search')) throw errors.invalid(`tool_choice 'file_search' names a tool that is not among the tools.`, 'tool_choice');
     return { type: 'file_search' };
+  }
+  // Whether a search engine is configured is checked with the tools (tools/prepare.ts).
+  if (WEB_SEARCH_TYPES.has(c.type)) {
+    if (!tools.some((t) => WEB_SEARCH_TYPES.has(t.type))) throw errors.invalid(`tool_choice '${c.type}' names a tool that is not among the tools.`, 'tool_choice');
+    return { type: c.type };
   }
   if (HOSTED_TOOL_TYPES.has(c.type) || (c.type === 'shell' && !tools.some((t) => t.type === 'shell' && isLocalShell(t)))) refuseHosted(c.type);
   if (['local_shell', 'shell', 'apply_patch', 'computer_use_preview', 'computer', 'computer_use'].includes(c.type)) {

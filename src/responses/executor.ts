@@ -10,6 +10,7 @@ import type { ForegroundRun } from './handle.js';
 import type { ChainToolState } from '../tools/chain.js';
 import { SleepRegistry } from '../tools/sleep/registry.js';
 import type { FileSearchBackend } from '../tools/file-search/backend.js';
+import type { WebSearchBackend } from '../tools/web-search/backend.js';
 import type { Flusher } from './flusher.js';
 import { LiveLog } from './live-log.js';
 import { finalize, runResponse, type AbortReason, type Sampling } from './runner.js';
@@ -53,6 +54,8 @@ export class Executor {
     readonly sealer: ReasoningSealer,
     /** Runs the file_search tool (vector stores); absent when the store has none. */
     private readonly fileSearch?: FileSearchBackend,
+    /** Runs the web_search tool; absent when no search engine is configured. */
+    private readonly webSearch?: WebSearchBackend,
   ) {
     // Events the store has not taken within the commit timeout: a run here is stopped (failed,
     // store_unavailable); a log no run drives (queued) is ended the same way.
@@ -125,7 +128,7 @@ export class Executor {
         sealReasoning: owner && req.include.includes(ENCRYPTED_REASONING) ? (text) => this.sealer.seal(text, owner) : undefined,
         log, provider: resolved.provider, model: resolved.model, messages: req.messages,
         include: req.include, sampling: req.sampling, signal: controller.signal,
-        tools: req.tools, credentialLabels: req.credentialLabels, sleepers: this.sleepers, fileSearch: this.fileSearch,
+        tools: req.tools, credentialLabels: req.credentialLabels, sleepers: this.sleepers, fileSearch: this.fileSearch, webSearch: this.webSearch,
       });
     } catch (err) {
       this.log.error({ err, responseId: log.id }, 'response run failed');

@@ -50,8 +50,10 @@ export class ResponseHandle {
   /** How this reader's stream leaves out what it did not include (call before events(), which lets the snapshot go). */
   streamRewrite(): ((type: string, json: string) => string) | undefined {
     // `"file_search"` with its quotes is a JSON key or value, never text inside a string (quotes there are escaped).
-    const fileSearch = this.live ? this.live.state.tools.some((t) => t.type === 'file_search') : this.rec!.snapshot.includes('"file_search"');
-    return streamRewrite(this.include, { fileSearch });
+    const tools = this.live?.state.tools;
+    const fileSearch = tools ? tools.some((t) => t.type === 'file_search') : this.rec!.snapshot.includes('"file_search"');
+    const webSearch = tools ? tools.some((t) => t.type.startsWith('web_search')) : this.rec!.snapshot.includes('"web_search');
+    return streamRewrite(this.include, { fileSearch, webSearch });
   }
 
   get background(): boolean {

@@ -8,6 +8,8 @@
 // and the model is called again with their results, until `max_tool_calls` built-in calls have run;
 // after that the model is called without tools and must answer.
 import type { ChatMessage, FunctionToolDef, GenerateEvent, GenerateRequest, Provider, ReasoningEffort, ToolCall, ToolChoice } from '../providers/types.js';
+import type { WebSearchBackend } from '../tools/web-search/backend.js';
+import type { UrlCitable } from '../tools/web-search/tool.js';
 import { metrics } from '../metrics/metrics.js';
 import { ProviderError } from '../providers/types.js';
 import type { ChainToolState } from '../tools/chain.js';
@@ -54,6 +56,7 @@ export interface RunInput {
   credentialLabels?: string[];
   sleepers: SleepRegistry;
   fileSearch?: FileSearchBackend;
+  webSearch?: WebSearchBackend;
   /** Set when the client asked for `reasoning.encrypted_content`. */
   sealReasoning?: SealReasoning;
 }
@@ -118,6 +121,8 @@ class Run {
   builtinCalls = 0;
   /** Files that file_search returned in this response: messages after it cite them. */
   readonly citable: Citable[] = [];
+  /** Pages that web_search returned or opened in this response: messages after it cite them. */
+  readonly urls: UrlCitable[] = [];
 
   constructor(readonly input: RunInput, readonly tools: ToolSession) {
     this.r = input.log.state;
@@ -210,6 +215,7 @@ class Run {
       const { defs, choice } = tools.choice(offered, this.builtinCalls === 0);
       const out = (this.current = new TurnOutput(input.log, this.withLogprobs, input.sealReasoning));
       out.citable = this.citable;
+      out.urls = this.urls;
       const finish = await this.turn(this.request(messages, defs, choice), out);
       if (signal.aborted) return 'aborted';
       if (finish === 'length' || finish === 'context_length' || finish === 'content_filter') return finish;
@@ -247,6 +253,7 @@ class Run {
           continue;
         }
         for (const c of res.citable ?? []) if (!this.citable.some((x) => x.file_id === c.file_id)) this.citable.push(c);
+        for (const u of res.urls ?? []) if (!this.urls.some((x) => x.url === u.url)) this.urls.push(u);
         ran.push({ id: call.callId, name: call.name, arguments: call.arguments });
         results.push({ role: 'tool', toolCallId: call.callId, content: res.resultText });
       }
@@ -289,7 +296,7 @@ export async function runResponse(input: RunInput): Promise<void> {
   try {
     tools = await ToolSession.open({
       log, response: log.state, chain: input.tools, credentialLabels: input.credentialLabels, sleepers: input.sleepers, signal,
-      fileSearch: input.fileSearch,
+      fileSearch: input.fileSearch, webSearch: input.webSearch,
     });
     run = new Run(input, tools);
     outcome = await run.loop();

@@ -12,6 +12,7 @@ import { newId } from '../wire/ids.js';
 import type { LiveLog } from './live-log.js';
 import type { Item, OutputTextPart, ReasoningPart } from '../wire/types.js';
 import { citationsFor, type Citable } from '../tools/file-search/tool.js';
+import { urlCitationsFor, type UrlCitable } from '../tools/web-search/tool.js';
 
 /** Seals a reasoning item's text into its `encrypted_content` (include `reasoning.encrypted_content`). */
 export type SealReasoning = (text: string) => string;
@@ -27,6 +28,8 @@ export class TurnOutput {
 
   /** Files this message may cite (file_search results earlier in the response). */
   citable: Citable[] = [];
+  /** Web pages this message may cite (web_search results earlier in the response). */
+  urls: UrlCitable[] = [];
 
   constructor(private readonly log: LiveLog, private readonly withLogprobs: boolean, private readonly seal?: SealReasoning) {}
 
@@ -117,8 +120,12 @@ export class TurnOutput {
     const { outputIndex, id: itemId } = this.message;
     const current = this.log.state.output[outputIndex];
     const part = current.content[0];
-    if (status === 'completed' && this.citable.length) {
-      citationsFor(part.text, this.citable).forEach((annotation, i) => this.log.append({
+    if (status === 'completed' && (this.citable.length || this.urls.length)) {
+      const annotations = [
+        ...(this.citable.length ? citationsFor(part.text, this.citable) : []),
+        ...(this.urls.length ? urlCitationsFor(part.text, this.urls) : []),
+      ];
+      annotations.forEach((annotation, i) => this.log.append({
         type: 'response.output_text.annotation.added', item_id: itemId, output_index: outputIndex, content_index: 0,
         annotation_index: i, annotation,
       }));

@@ -12,12 +12,16 @@ import { refusalReason } from './mcp/ssrf.js';
 import { MAX_SECONDS_LIMIT, SLEEP_FUNCTION } from './sleep/tool.js';
 import { assertValidSchema, checkTextFormat } from './structured.js';
 import type { FileSearchBackend } from './file-search/backend.js';
+import { WEB_SEARCH_FUNCTION, WEB_SEARCH_TYPES } from './web-search/tool.js';
+import { HOSTED_TOOL_TYPES } from './hosted.js';
 
 export interface ToolPolicy {
   /** MCP_ALLOW_PRIVATE: MCP servers on loopback/private/link-local addresses are allowed. */
   allowPrivateMcp: boolean;
   /** Runs file_search over vector stores; absent = the tool is refused (the store has no vector stores). */
   fileSearch?: FileSearchBackend;
+  /** A search engine is configured: web_search is offered and run (else accepted, not offered, not forceable). */
+  webSearch?: boolean;
 }
 
 export interface PreparedTools {
@@ -95,6 +99,9 @@ export async function prepareTools(x: PrepareInput): Promise<PreparedTools> {
     if (t.type === 'function' && t.name === 'file_search' && x.rawTools.some((o) => o.type === 'file_search')) {
       throw errors.invalid(`A function named 'file_search' conflicts with the file_search tool.`, `${p}.name`);
     }
+    if (t.type === 'function' && t.name === WEB_SEARCH_FUNCTION && x.policy.webSearch && x.rawTools.some((o) => WEB_SEARCH_TYPES.has(o.type))) {
+      throw errors.invalid(`A function named '${WEB_SEARCH_FUNCTION}' conflicts with the web_search tool.`, `${p}.name`);
+    }
     if (t.type === 'sleep') {
       if (sleepSeen) throw errors.invalid('Declare the sleep tool once.', p);
       sleepSeen = true;
@@ -131,6 +138,16 @@ export async function prepareTools(x: PrepareInput): Promise<PreparedTools> {
     offered.add(c.def.name);
   }
   const choice = x.response.tool_choice as any;
+  if (!x.policy.webSearch) {
+    const refuse = (type: string) => {
+      throw errors.invalid(`tool_choice forces the hosted tool '${type}', which this server does not run (no search engine is configured).`, 'tool_choice', 'unsupported_tool');
+    };
+    if (WEB_SEARCH_TYPES.has(choice?.type)) refuse(choice.type);
+    const listed: any[] = choice?.type === 'allowed_tools' && Array.isArray(choice.tools) ? choice.tools : [];
+    if (choice?.mode === 'required' && listed.length && listed.every((t) => WEB_SEARCH_TYPES.has(t?.type) || HOSTED_TOOL_TYPES.has(t?.type))) {
+      refuse(listed.find((t) => WEB_SEARCH_TYPES.has(t?.type)).type);
+    }
+  }
   if (choice?.type === 'mcp' && !labels.has(choice.server_label)) {
     throw errors.invalid(`tool_choice names MCP server '${String(choice.server_label)}', which is not among the tools.`, 'tool_choice');
   }

@@ -3,6 +3,8 @@
 // call is valid, and how built-in calls run. Client function calls are never run here: they end the
 // response so the client can answer them with function_call_output.
 import type { ChatMessage, FunctionToolDef, ToolChoice } from '../providers/types.js';
+import type { WebSearchBackend } from './web-search/backend.js';
+import { runWebSearch, WEB_SEARCH_FUNCTION, WEB_SEARCH_TYPES, webSearchFunctionDef, type UrlCitable } from './web-search/tool.js';
 import type { EventSink } from '../wire/events.js';
 import type { Item, ResponseObject } from '../wire/types.js';
 import { parseObject, schemaViolation } from './args.js';
@@ -28,10 +30,14 @@ export type CallKind =
   | { kind: 'function'; def: FunctionToolDef; client: ClientTool }
   | { kind: 'mcp'; exposure: McpExposure }
   | { kind: 'sleep' }
-  | { kind: 'file_search' };
+  | { kind: 'file_search' }
+  | { kind: 'web_search' };
 
-/** `citable`: files a later message of the response may cite (file_search results); `failed`: the call's item ended failed. */
-export type BuiltinResult = { approvalRequested: true } | { approvalRequested: false; resultText: string; citable?: Citable[]; failed?: boolean };
+/**
+ * `citable`: files a later message of the response may cite (file_search results); `urls`: web pages it
+ * may cite (web_search); `failed`: the call's item ended failed.
+ */
+export type BuiltinResult = { approvalRequested: true } | { approvalRequested: false; resultText: string; citable?: Citable[]; urls?: UrlCitable[]; failed?: boolean };
 
 export interface ToolSessionOptions {
   log: EventSink;
@@ -42,6 +48,8 @@ export interface ToolSessionOptions {
   sleepers: SleepRegistry;
   signal: CancelSignal;
   fileSearch?: FileSearchBackend;
+  /** The configured search engine; absent = web_search is not offered. */
+  webSearch?: WebSearchBackend;
 }
 
 /** computer_use_preview, computer and computer_use name the same client tool in tool_choice. */
@@ -67,6 +75,7 @@ export class ToolSession {
     private readonly mcp: McpRuntime,
     private readonly sleepTool: Item | undefined,
     private readonly fileSearchTool: Item | undefined,
+    private readonly webSearchTool: Item | undefined,
   ) {}
 
   /**
@@ -92,9 +101,12 @@ export class ToolSession {
     const sleepTool = tools.find((t) => t.type === 'sleep');
     // Checked at create; a store without vector stores never accepts the tool, so this is belt and braces.
     const fileSearchTool = opts.fileSearch ? tools.find((t) => t.type === 'file_search') : undefined;
-    const session = new ToolSession({ ...opts, chain }, functions, clients, mcp, sleepTool, fileSearchTool);
+    // Without a configured engine the tool is accepted and echoed but never offered (tools/hosted.ts).
+    const webSearchTool = opts.webSearch ? tools.find((t) => WEB_SEARCH_TYPES.has(t.type)) : undefined;
+    const session = new ToolSession({ ...opts, chain }, functions, clients, mcp, sleepTool, fileSearchTool, webSearchTool);
     if (!mcp.hasServers) return session;
-    const taken = [...functions.map((f) => f.name), ...(sleepTool ? [SLEEP_FUNCTION] : []), ...(fileSearchTool ? [FILE_SEARCH_FUNCTION] : [])];
+    const taken = [...functions.map((f) => f.name), ...(sleepTool ? [SLEEP_FUNCTION] : []), ...(fileSearchTool ? [FILE_SEARCH_FUNCTION] : []),
+      ...(webSearchTool ? [WEB_SEARCH_FUNCTION] : [])];
     return mcp.prepare(new Set(taken)).then(() => session);
   }
 
@@ -103,7 +115,7 @@ export class ToolSession {
     if (!withBuiltins) return this.functions;
     return [
       ...this.functions, ...this.mcp.functionDefs(), ...(this.sleepTool ? [sleepFunctionDef(this.sleepTool)] : []),
-      ...(this.fileSearchTool ? [fileSearchFunctionDef] : []),
+      ...(this.fileSearchTool ? [fileSearchFunctionDef] : []), ...(this.webSearchTool ? [webSearchFunctionDef] : []),
     ];
   }
 
@@ -119,6 +131,7 @@ export class ToolSession {
     if (c === 'required') return { defs, choice: force('required') };
     if (c?.type === 'function') return { defs, choice: force({ name: c.name }) };
     if (c?.type === 'file_search' && this.fileSearchTool) return { defs, choice: force({ name: FILE_SEARCH_FUNCTION }) };
+    if (WEB_SEARCH_TYPES.has(c?.type) && this.webSearchTool) return { defs, choice: force({ name: WEB_SEARCH_FUNCTION }) };
     if (c?.type === 'custom') return { defs, choice: force({ name: this.clients.find((t) => t.kind === 'custom' && !t.namespace && t.name === c.name)!.def.name }) };
     const builtinType = this.clients.find((t) => t.kind !== 'function' && t.kind !== 'custom' && sameType(t.tool.type, c?.type));
     if (builtinType) return { defs, choice: force({ name: builtinType.def.name }) };
@@ -136,6 +149,7 @@ export class ToolSession {
         (t.type === 'namespace' && t.name !== undefined && client(d)?.namespace === t.name) ||
         (client(d) && client(d)!.kind !== 'function' && client(d)!.kind !== 'custom' && sameType(client(d)!.tool.type, t.type)) ||
         (t.type === 'sleep' && d.name === SLEEP_FUNCTION) || (t.type === 'file_search' && d.name === FILE_SEARCH_FUNCTION && this.fileSearchTool) ||
+        (WEB_SEARCH_TYPES.has(t.type) && d.name === WEB_SEARCH_FUNCTION && this.webSearchTool) ||
         (t.type === 'mcp' && ofServer(t.server_label)(d))));
       return { defs: keep, choice: keep.length ? (c.mode === 'required' ? force('required') : 'auto') : undefined };
     }
@@ -149,6 +163,7 @@ export class ToolSession {
     if (client) return { kind: 'function', def, client };
     if (name === SLEEP_FUNCTION && this.sleepTool) return { kind: 'sleep' };
     if (name === FILE_SEARCH_FUNCTION && this.fileSearchTool) return { kind: 'file_search' };
+    if (name === WEB_SEARCH_FUNCTION && this.webSearchTool) return { kind: 'web_search' };
     const exposure = this.mcp.exposure(name);
     return exposure ? { kind: 'mcp', exposure } : undefined;
   }
@@ -195,6 +210,10 @@ export class ToolSession {
     if (kind.kind === 'file_search') {
       const { item, citable } = await runFileSearch(this.opts.log, this.opts.fileSearch!, this.fileSearchTool!, parseObject(call.arguments) ?? {});
       return { approvalRequested: false, resultText: fileSearchResultText(item.results), citable, failed: item.status === 'failed' };
+    }
+    if (kind.kind === 'web_search') {
+      const r = await runWebSearch(this.opts.log, this.opts.webSearch!, this.webSearchTool!, parseObject(call.arguments) ?? {});
+      return { approvalRequested: false, resultText: r.resultText, urls: r.citable, failed: r.item.status === 'failed' };
     }
     if (kind.kind !== 'mcp') throw new Error('client function calls are not run by the server');
     const e = kind.exposure;

@@ -98,7 +98,9 @@ export interface AnnotationAddedEvent {
   output_index: number;
   content_index: number;
   annotation_index: number;
-  annotation: { type: 'file_citation'; file_id: string; filename: string; index: number };
+  annotation:
+    | { type: 'file_citation'; file_id: string; filename: string; index: number }
+    | { type: 'url_citation'; url: string; title: string; start_index: number; end_index: number };
 }
 
 /** Argument fragments of a call item (function or MCP), in the order the model produced them. */
@@ -132,7 +134,7 @@ export interface CustomToolInputDoneEvent {
   input: string;
 }
 
-type ToolItem = 'mcp_call' | 'mcp_list_tools' | 'sleep_call' | 'file_search_call';
+type ToolItem = 'mcp_call' | 'mcp_list_tools' | 'sleep_call' | 'file_search_call' | 'web_search_call';
 type ToolPhase = 'in_progress' | 'searching' | 'completed' | 'failed' | 'incomplete';
 
 /** A built-in tool item's progress, e.g. `response.mcp_call.in_progress`: it changes no output. */

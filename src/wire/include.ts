@@ -27,13 +27,21 @@ export function parseInclude(...values: Array<string[] | string | undefined>): s
 }
 
 export const FILE_SEARCH_RESULTS = 'file_search_call.results';
+export const WEB_SEARCH_SOURCES = 'web_search_call.action.sources';
 
-/** What a reader left out: logprobs and file_search results are stored, and shown only when included. */
-interface Strip { logprobs: boolean; searchResults: boolean }
-const stripOf = (include: string[]): Strip => ({ logprobs: !include.includes(LOGPROBS), searchResults: !include.includes(FILE_SEARCH_RESULTS) });
+/** What a reader left out: logprobs, file_search results and web_search sources are stored, and shown only when included. */
+interface Strip { logprobs: boolean; searchResults: boolean; sources: boolean }
+const stripOf = (include: string[]): Strip => ({
+  logprobs: !include.includes(LOGPROBS), searchResults: !include.includes(FILE_SEARCH_RESULTS), sources: !include.includes(WEB_SEARCH_SOURCES),
+});
+const KEEP_ALL: Strip = { logprobs: false, searchResults: false, sources: false };
 
 function stripItem(item: Item, s: Strip): Item {
   if (s.searchResults && item?.type === 'file_search_call' && item.results) return { ...item, results: null };
+  if (s.sources && item?.type === 'web_search_call' && item.action?.sources) {
+    const { sources: _s, ...action } = item.action;
+    return { ...item, action };
+  }
   if (!s.logprobs || item?.type !== 'message' || !Array.isArray(item.content)) return item;
   if (!item.content.some((p: any) => p?.logprobs)) return item;
   return { ...item, content: item.content.map(({ logprobs: _l, ...p }: any) => p) };
@@ -51,12 +59,12 @@ function stripResponse(r: ResponseObject, s: Strip): ResponseObject {
 }
 
 export function withoutLogprobs(r: ResponseObject): ResponseObject {
-  return stripResponse(r, { logprobs: true, searchResults: false });
+  return stripResponse(r, { ...KEEP_ALL, logprobs: true });
 }
 
 export function presentResponse(r: ResponseObject, include: string[]): ResponseObject {
   const s = stripOf(include);
-  return s.logprobs || s.searchResults ? stripResponse(r, s) : r;
+  return s.logprobs || s.searchResults || s.sources ? stripResponse(r, s) : r;
 }
 
 /**
@@ -71,7 +79,8 @@ export function presentStoredResponse(snapshot: string, include: string[]): stri
   const s = stripOf(include);
   const lp = s.logprobs && snapshot.includes('"logprobs":');
   const fs = s.searchResults && snapshot.includes('"file_search_call"');
-  if (!lp && !fs) return snapshot;
+  const ws = s.sources && snapshot.includes('"web_search_call"');
+  if (!lp && !fs && !ws) return snapshot;
   return JSON.stringify(stripResponse(JSON.parse(snapshot) as ResponseObject, s));
 }
 
@@ -89,33 +98,36 @@ export function logprobsStripper(type: string, json: string): string {
   const ev = JSON.parse(json);
   if ('logprobs' in ev) ev.logprobs = [];
   if (ev.part?.logprobs) delete ev.part.logprobs;
-  const s = { logprobs: true, searchResults: false };
+  const s = { ...KEEP_ALL, logprobs: true };
   if (ev.item) ev.item = stripItem(ev.item, s);
   if (ev.response) ev.response = stripResponse(ev.response, s);
   void type;
   return JSON.stringify(ev);
 }
 
-/** SSE rewrite that removes file_search results from the items and responses events carry. */
-function searchResultsStripper(_type: string, json: string): string {
-  if (!json.includes('"file_search_call"') || !json.includes('"results":[')) return json;
-  const ev = JSON.parse(json);
-  const s = { logprobs: false, searchResults: true };
-  if (ev.item) ev.item = stripItem(ev.item, s);
-  if (ev.response) ev.response = stripResponse(ev.response, s);
-  return JSON.stringify(ev);
+/** SSE rewrite that removes file_search results and web_search sources from the items and responses events carry. */
+function searchStripper(s: Strip) {
+  return (_type: string, json: string): string => {
+    const fs = s.searchResults && json.includes('"file_search_call"') && json.includes('"results":[');
+    const ws = s.sources && json.includes('"web_search_call"') && json.includes('"sources":[');
+    if (!fs && !ws) return json;
+    const ev = JSON.parse(json);
+    if (ev.item) ev.item = stripItem(ev.item, s);
+    if (ev.response) ev.response = stripResponse(ev.response, s);
+    return JSON.stringify(ev);
+  };
 }
 
 /**
  * The rewrite a stream needs for what its reader did not include; undefined when nothing can need it.
- * `fileSearch`: whether the response offered the file_search tool — only then can an event carry
- * search results, and a response without it is spared a search of every event's text.
+ * `fileSearch` / `webSearch`: whether the response offered those tools — only then can an event carry
+ * search results or sources, and a response without them is spared a search of every event's text.
  */
-export function streamRewrite(include: string[], response: { fileSearch: boolean }): ((type: string, json: string) => string) | undefined {
+export function streamRewrite(include: string[], response: { fileSearch: boolean; webSearch?: boolean }): ((type: string, json: string) => string) | undefined {
   const s = stripOf(include);
-  const results = s.searchResults && response.fileSearch;
-  if (s.logprobs && results) return (type, json) => searchResultsStripper(type, logprobsStripper(type, json));
+  const search = { ...KEEP_ALL, searchResults: s.searchResults && response.fileSearch, sources: s.sources && Boolean(response.webSearch) };
+  const results = search.searchResults || search.sources ? searchStripper(search) : undefined;
+  if (s.logprobs && results) return (type, json) => results(type, logprobsStripper(type, json));
   if (s.logprobs) return logprobsStripper;
-  if (results) return searchResultsStripper;
-  return undefined;
+  return results;
 }

@@ -1,0 +1,8 @@
+// Hosted tool types, as one rule for all of them (issue 17's rule, so that clients such as Codex, which
+// send them on every request, keep working).
+/**
+ * Hosted tools this server does not run yet. They are accepted and echoed, never offered to the model
+ * (a client such as Codex sends them on every request), and forcing one with tool_choice is a 400.
+ * web_search follows the same rule when no search engine is configured (tools/prepare.ts).
+ */
+export const HOSTED_TOOL_TYPES = new Set(['code_interpreter', 'image_generation', 'tool_search']);

@@ -11,6 +11,8 @@ import { Conn, type Msg } from './support/ws-conn.js';
 
 let upstream: MockUpstream;
 let server: TestServer;
+/** Connections that live 1.5 s and are closed after 0.4 s unused. */
+let aging: TestServer;
 
 const TERMINAL = /^response\.(completed|failed|incomplete|cancelled)$/;
 const send = (c: Conn, body: Msg) => c.ws.send(JSON.stringify({ type: 'response.create', ...body }));
@@ -24,9 +26,10 @@ const indexOf = (c: Conn, m: Msg) => c.messages.indexOf(m);
 before(async () => {
   upstream = await startMockUpstream();
   server = await startServer({ env: { OPENAI_BASE_URL: upstream.url, RATE_LIMIT_REQUESTS: '100000', WS_MAX_LANES: '2' } });
+  aging = await startServer({ env: { OPENAI_BASE_URL: upstream.url, WS_MAX_CONNECTION_MS: '1500', WS_IDLE_TIMEOUT_MS: '400' } });
 });
 after(async () => {
-  await server?.stop();
+  await Promise.all([server?.stop(), aging?.stop()]);
   await upstream?.close();
 });
 
@@ -160,5 +163,29 @@ describe('WebSocket lanes (stream_id)', () => {
     const body = (await res.json()) as Msg;
     assert.equal(body.error.code, 'unknown_parameter');
     assert.equal(body.error.param, 'stream_id');
+  });
+
+  it('keeps the connection limits with several lanes: no idle close while lanes run, age limit after the running ones', async () => {
+    const c = await Conn.open(aging);
+    // Lane a: three slow turns in a row (a second or more each); lane b: one. The 1.5 s deadline falls
+    // inside a's second turn; the 0.4 s idle timeout never fires while a lane has work.
+    for (const input of ['1', '2', '3']) send(c, { stream_id: 'a', model: 'openai:mock-slow', store: false, input });
+    send(c, { stream_id: 'b', model: 'openai:mock-slow', store: false, input: 'b' });
+    while (!c.closed) await c.next(c.messages.length, () => false, 30_000).catch(() => {});
+    assert.equal(c.closeCode, 1000);
+    assert.equal(c.closeReason, 'connection limit reached');
+    const last = c.messages.at(-1)!;
+    assert.equal(last.error?.code, 'websocket_connection_limit_reached');
+    assert.ok(!('stream_id' in last), 'the connection-level error has no lane');
+    // Every response that started ran to completion, the closing error came after all of them.
+    const created = c.messages.filter((m) => m.type === 'response.created').map((m) => m.response.id);
+    const done = c.messages.filter((m) => m.type === 'response.completed').map((m) => m.response.id);
+    assert.ok(created.length >= 2);
+    assert.deepEqual([...done].sort(), [...created].sort());
+    assert.ok(c.closedAt! - c.openedAt >= 1500);
+    // A turn still waiting on lane a at the deadline is refused on its lane.
+    const refused = c.messages.filter((m) => m.type === 'error' && m.stream_id === 'a');
+    assert.ok(refused.every((m) => m.error.code === 'websocket_connection_limit_reached'));
+    assert.equal(created.length + refused.length, 4, 'each request got a response or an error');
   });
 });

@@ -31,7 +31,7 @@ describe('environment variables', () => {
     assert.equal(c.databaseSchema, undefined);
     assert.equal(c.sqliteBusyTimeoutMs, 5000);
     assert.equal(c.drainMs, 10_000);
-    assert.deepEqual(c.websocket, { maxConnectionMs: 3_600_000, idleTimeoutMs: 600_000 }, "OpenAI's 60 minutes; 10 idle");
+    assert.deepEqual(c.websocket, { maxConnectionMs: 3_600_000, idleTimeoutMs: 600_000, maxLanes: 8 }, "OpenAI's 60 minutes; 10 idle; 8 lanes");
     assert.equal(c.commitTimeoutMs, 5000);
     assert.equal(c.logLevel, 'info');
     assert.equal(c.allowPrivateMcp, false);
@@ -44,7 +44,7 @@ describe('environment variables', () => {
       REDIS_PREFIX: 'tenant_a', DATABASE_SCHEMA: 'respd_a', SQLITE_BUSY_TIMEOUT_MS: '250', DRAIN_MS: '0',
       MODEL_PATH: 'm/model.gguf', LLAMA_THREADS: '3', MCP_ALLOW_PRIVATE: 'true', LOG_LEVEL: 'warn',
       LLAMA_CHAT_WRAPPER: 'harmony', LLAMA_REASONING_INPUT: '1',
-      WS_MAX_CONNECTION_MS: '90000', WS_IDLE_TIMEOUT_MS: '0',
+      WS_MAX_CONNECTION_MS: '90000', WS_IDLE_TIMEOUT_MS: '0', WS_MAX_LANES: '3',
       METRICS_TOKEN: 'scrape-token-0123456789', METRICS_PORT: '9464', METRICS_HOST: '10.0.0.5',
     }, dir);
     assert.deepEqual(c.metrics, { token: 'scrape-token-0123456789', port: 9464, host: '10.0.0.5' });
@@ -53,7 +53,7 @@ describe('environment variables', () => {
     refuses(() => loadConfig({ WEB_SEARCH_BACKEND: 'brave' }, dir), /WEB_SEARCH_BACKEND=brave needs WEB_SEARCH_API_KEY/);
     assert.deepEqual(loadConfig({ WEB_SEARCH_BACKEND: 'searxng', WEB_SEARCH_URL: 'http://127.0.0.1:8888/' }, dir).webSearch,
       { backend: 'searxng', url: 'http://127.0.0.1:8888', apiKey: undefined, allowPrivate: false, timeoutMs: 10_000 });
-    assert.deepEqual(c.websocket, { maxConnectionMs: 90_000, idleTimeoutMs: 0 });
+    assert.deepEqual(c.websocket, { maxConnectionMs: 90_000, idleTimeoutMs: 0, maxLanes: 3 });
     assert.equal(c.redisPrefix, 'tenant_a');
     assert.equal(c.databaseSchema, 'respd_a');
     assert.equal(c.sqliteBusyTimeoutMs, 250);
@@ -87,6 +87,8 @@ describe('environment variables', () => {
     ['WS_MAX_CONNECTION_MS', '0', /WS_MAX_CONNECTION_MS must be an integer >= 1, got '0'/],
     ['WS_IDLE_TIMEOUT_MS', '10m', /WS_IDLE_TIMEOUT_MS must be an integer >= 0, got '10m'/],
     ['WS_MAX_CONNECTION_MS', '2147483648', /WS_MAX_CONNECTION_MS must be at most 2147483647/],
+    ['WS_MAX_LANES', '0', /WS_MAX_LANES must be an integer >= 1, got '0'/],
+    ['WS_MAX_LANES', 'many', /WS_MAX_LANES must be an integer >= 1, got 'many'/],
     ['PORT', ' ', /PORT must be an integer >= 0, got ' '/],
     ['METRICS_TOKEN', 'short', /METRICS_TOKEN must be at least 16 printable ASCII characters without spaces/],
     ['METRICS_PORT', 'http', /METRICS_PORT must be an integer >= 0, got 'http'/],

@@ -124,6 +124,8 @@ export interface WebSocketLimits {
   maxConnectionMs: number;
   /** A connection with no turn running and no message for this long is closed (ms); 0 = never. */
   idleTimeoutMs: number;
+  /** Lanes (`stream_id`, the default lane included) that may have a turn running or waiting at once on a connection. */
+  maxLanes: number;
 }
 
 /** Single instance: how long streamed events may wait for their group commit (see responses/flusher.ts). */
@@ -378,6 +380,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     websocket: {
       maxConnectionMs: timer(env, 'WS_MAX_CONNECTION_MS', 60 * 60_000, 1),
       idleTimeoutMs: timer(env, 'WS_IDLE_TIMEOUT_MS', 10 * 60_000),
+      maxLanes: int(env, 'WS_MAX_LANES', 8, 1),
     },
     webSearch: webBackend ? {
       backend: webBackend as 'searxng' | 'brave',

@@ -2,7 +2,7 @@
 // 60 minutes with a `websocket_connection_limit_reached` error (the client reconnects and continues from a
 // stored response or compacted input); an unused connection is closed sooner, so idle sockets do not pin
 // memory (the chain cache) forever. A turn in progress is never cut: the limit takes effect after its
-// terminal event.
+// terminal event (with lanes, after the last running turn's).
 import type { WebSocketLimits } from '../config/index.js';
 import { errors, type ApiError } from '../wire/errors.js';
 
@@ -23,17 +23,18 @@ export interface LifetimeHooks {
   idle(): void;
 }
 
-/** The two clocks of a connection. `busy`/`free` bracket each turn; `touch` marks a client message. */
+/** The two clocks of a connection. `busy`/`free` bracket each turn (lanes overlap them); `touch` marks a client message. */
 export class ConnectionLifetime {
   private expired = false;
-  private running = false;
+  /** Turns accepted and not ended, on all lanes. */
+  private running = 0;
   private readonly ageTimer: NodeJS.Timeout;
   private idleTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly limits: WebSocketLimits, private readonly hooks: LifetimeHooks) {
     this.ageTimer = setTimeout(() => {
       this.expired = true;
-      if (!this.running) this.end();
+      if (this.running === 0) this.end();
     }, limits.maxConnectionMs);
     this.armIdle();
   }
@@ -48,13 +49,13 @@ export class ConnectionLifetime {
   }
 
   busy(): void {
-    this.running = true;
+    this.running++;
     this.clearIdle();
   }
 
   /** A turn ended (terminal event or error sent). */
   free(): void {
-    this.running = false;
+    if (--this.running > 0) return;
     if (this.expired) this.end();
     else this.armIdle();
   }
@@ -71,7 +72,7 @@ export class ConnectionLifetime {
 
   private armIdle(): void {
     this.clearIdle();
-    if (this.running || this.expired || this.limits.idleTimeoutMs <= 0) return;
+    if (this.running > 0 || this.expired || this.limits.idleTimeoutMs <= 0) return;
     this.idleTimer = setTimeout(() => {
       this.stop();
       this.hooks.idle();

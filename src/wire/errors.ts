@@ -53,6 +53,7 @@ export const CODES = {
   conflict: { status: 409, type: 'invalid_request_error' },
   response_not_sleeping: { status: 409, type: 'invalid_request_error' },
   rate_limit_exceeded: { status: 429, type: 'rate_limit_error' },
+  websocket_lane_limit_reached: { status: 429, type: 'rate_limit_error' },
   not_implemented: { status: 501, type: 'invalid_request_error' },
   // The server and what it depends on.
   server_error: server,

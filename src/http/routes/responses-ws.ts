@@ -1,66 +1,39 @@
-// WebSocket mode of /responses: the second presenter of ResponseHandle (SSE is the first). A connection
-// runs its responses one after another: each `response.create` message is a POST /responses body,
-// checked by the same schema, answered with the same events as SSE (one JSON text message each);
-// what fails before a response exists is an `error` message (WebSocketErrorEvent) from the same
-// error catalogue. The connection keeps its latest response's chain in memory (ConnectionChain), so a
-// `store: false` chain continues without any storage. `generate: false` makes a turn a warm-up (checked
-// and prepared, completed without output); the connection's age and idle limits are ws-lifetime.ts's.
+// WebSocket mode of /responses: the second presenter of ResponseHandle (SSE is the first). Each
+// `response.create` message is a POST /responses body, checked by the same schema, answered with the same
+// events as SSE (one JSON text message each); what fails before a response exists is an `error` message
+// (WebSocketErrorEvent) from the same error catalogue. Responses run one after another on a lane
+// (`stream_id`, ws-lanes.ts; without one, the default lane), lanes side by side; every message of a
+// laned response carries its `stream_id`. The connection keeps its lanes' latest chains in memory
+// (ws-chain.ts), so a `store: false` chain continues, or forks onto another lane, without any storage.
+// `generate: false` makes a turn a warm-up (checked and prepared, completed without output); the
+// connection's age and idle limits are ws-lifetime.ts's.
 import { Ajv } from 'ajv';
 import { metrics } from '../../metrics/metrics.js';
 import type { FastifyBaseLogger, FastifyError, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { ResponseHandle } from '../../responses/handle.js';
-import type { ChainCache } from '../../responses/service.js';
 import { isStorageUnavailable } from '../../store/errors.js';
 import { Cancel } from '../../util/cancel.js';
 import { ApiError, errors } from '../../wire/errors.js';
 import { isTerminalLine, lineType, type SeqLine } from '../../wire/event-line.js';
 import { CreateResponseBody } from '../../wire/schemas/responses.js';
-import type { Item, ResponseObject } from '../../wire/types.js';
 import type { AppDeps } from '../deps.js';
 import { eventJson, type FrameOptions } from '../sse.js';
+import { ConnectionChain } from '../ws-chain.js';
+import { DEFAULT_LANE, Lanes, streamIdOf, type LaneTurn } from '../ws-lanes.js';
 import { connectionLimitError, ConnectionLifetime } from '../ws-lifetime.js';
 import { WriteCoalescer } from '../write-coalescer.js';
 
 /** Past this many unsent bytes a turn waits for the client to read (a slow client cannot grow memory). */
 const MAX_BUFFERED = 1 << 20;
 
-/**
- * The connection's chain cache: only its most recent response, with every item of its chain. A turn
- * that completes (or ends incomplete) becomes the new tip; one that fails evicts the response it
- * continued, so a stale chain is never silently reused. Misses fall back to the store.
- */
-export class ConnectionChain implements ChainCache {
-  private tip: { id: string; items: Item[] } | undefined;
-  private starting: { id: string; items: Item[] } | undefined;
-
-  items(id: string): Item[] | undefined {
-    return this.tip?.id === id ? this.tip.items : undefined;
-  }
-
-  started(id: string, items: Item[]): void {
-    this.starting = { id, items };
-  }
-
-  /** A turn ended with this Response; `previous` is the id it continued, if any. */
-  ended(r: ResponseObject, previous: string | undefined): void {
-    const s = this.starting?.id === r.id ? this.starting : undefined;
-    this.starting = undefined;
-    if (s && (r.status === 'completed' || r.status === 'incomplete')) this.tip = { id: r.id, items: [...s.items, ...r.output] };
-    else if (previous) this.evict(previous);
-  }
-
-  evict(id: string): void {
-    this.starting = undefined;
-    if (this.tip?.id === id) this.tip = undefined;
-  }
-}
-
 type AjvError = { instancePath: string; keyword: string; message?: string; params: Record<string, any> };
 
-/** What a failure becomes on the socket: the WebSocketErrorEvent of Open Responses. */
-export function errorMessage(e: ApiError): string {
-  return JSON.stringify({ type: 'error', status: e.status, error: { type: e.type, code: e.code, message: e.message, param: e.param } });
+/** What a failure becomes on the socket: the WebSocketErrorEvent of Open Responses (with the lane of the request it answers). */
+export function errorMessage(e: ApiError, streamId?: string): string {
+  const event: Record<string, unknown> = { type: 'error', status: e.status, error: { type: e.type, code: e.code, message: e.message, param: e.param } };
+  if (streamId !== undefined) event.stream_id = streamId;
+  return JSON.stringify(event);
 }
 
 function apiErrorOf(err: unknown, log: FastifyBaseLogger): ApiError {
@@ -87,14 +60,16 @@ export function responsesSocket({ deps, validationError }: SocketDeps) {
 
   return (socket: WebSocket, req: FastifyRequest): void => {
     const owner = req.owner;
-    const chain = new ConnectionChain();
+    const limits = deps.config.websocket;
+    const chain = new ConnectionChain(limits.maxLanes);
     const ctl = new Cancel();
-    /** A turn was accepted and its terminal event is not sent yet: the next response.create is refused. */
-    let busy = false;
-    /** The response whose events are being sent, left if the client goes. */
-    let current: ResponseHandle | undefined;
-    /** Turns run in order: the next starts once the previous one's chain is recorded. */
-    let tail: Promise<void> = Promise.resolve();
+    /** The responses whose events are being sent (one per running lane), left if the client goes. */
+    const current = new Set<ResponseHandle>();
+    /**
+     * Responses of this connection whose chain is not recorded yet, by id. A turn continuing one (a fork
+     * from another lane, sent as soon as its response.created or terminal event arrived) waits for it.
+     */
+    const settling = new Map<string, Promise<void>>();
 
     // A turn's events are one message each: those of one loop turn leave in one write (see WriteCoalescer).
     const raw = req.socket;
@@ -103,8 +78,7 @@ export function responsesSocket({ deps, validationError }: SocketDeps) {
     const send = (text: string) => {
       if (socket.readyState === socket.OPEN) socket.send(text);
     };
-    const sendError = (e: ApiError) => send(errorMessage(e));
-    const limits = deps.config.websocket;
+    const sendError = (e: ApiError, streamId?: string) => send(errorMessage(e, streamId));
     const life = new ConnectionLifetime(limits, {
       expire: () => {
         sendError(connectionLimitError(limits.maxConnectionMs));
@@ -112,11 +86,14 @@ export function responsesSocket({ deps, validationError }: SocketDeps) {
       },
       idle: () => socket.close(1000, 'idle timeout'),
     });
-    /** A turn is over (terminal event or error sent): the next response.create may run. */
-    const endTurn = () => {
-      busy = false;
-      life.free();
-    };
+    const lanes = new Lanes(limits.maxLanes, {
+      busy: () => life.busy(),
+      free: () => life.free(),
+      failed: (err, turn) => {
+        sendError(apiErrorOf(err, req.log));
+        turn.end();
+      },
+    });
 
     metrics.socketOpened();
     socket.on('close', () => {
@@ -124,7 +101,7 @@ export function responsesSocket({ deps, validationError }: SocketDeps) {
       life.stop();
       ctl.abort();
       // A foreground response whose client left stops, as over SSE.
-      current?.leave();
+      for (const h of current) h.leave();
     });
     socket.on('error', (err) => req.log.warn({ err }, 'websocket error'));
 
@@ -141,24 +118,30 @@ export function responsesSocket({ deps, validationError }: SocketDeps) {
       if (msg.type !== 'response.create') {
         return sendError(errors.invalid(`Unknown message type '${String(msg.type).slice(0, 100)}': the only client message is 'response.create'.`, 'type'));
       }
-      if (busy) {
-        return sendError(errors.conflict('A response is already in progress on this connection; send the next response.create after its terminal event.'));
+      let streamId: string | undefined;
+      try {
+        streamId = streamIdOf(msg);
+        lanes.submit(streamId ?? DEFAULT_LANE, (t) => turn(msg, streamId, t), () => {
+          if (life.isExpired) throw connectionLimitError(limits.maxConnectionMs);
+        });
+      } catch (err) {
+        sendError(apiErrorOf(err, req.log), streamId);
       }
-      if (life.isExpired) return sendError(connectionLimitError(limits.maxConnectionMs));
-      busy = true;
-      life.busy();
-      tail = tail.then(() => turn(msg)).catch((err) => {
-        sendError(apiErrorOf(err, req.log));
-        endTurn();
-      });
     });
 
-    async function turn(msg: Record<string, unknown>): Promise<void> {
-      // Queued behind the previous turn, and the client has gone since: nothing to start.
+    async function turn(msg: Record<string, unknown>, streamId: string | undefined, lane: LaneTurn): Promise<void> {
+      // Queued behind the lane's previous turn, and the client has gone since: nothing to start.
       if (socket.readyState !== socket.OPEN) return;
-      // `generate` belongs to the socket (OpenAI's WebSocket mode), not to the POST body the rest is checked as.
-      const { type: _type, generate, ...body } = msg;
+      // Queued when the connection reached its age: not started (the turns running go on to their end).
+      if (life.isExpired) {
+        sendError(connectionLimitError(limits.maxConnectionMs), streamId);
+        return lane.end();
+      }
+      // `generate` and `stream_id` belong to the socket (OpenAI's WebSocket mode), not to the POST body the rest is checked as.
+      const { type: _type, generate, stream_id: _lane, ...body } = msg;
       const previous = typeof body.previous_response_id === 'string' ? body.previous_response_id : undefined;
+      const key = streamId ?? DEFAULT_LANE;
+      const view = chain.turn();
       let release = noop;
       let h: ResponseHandle;
       try {
@@ -168,44 +151,52 @@ export function responsesSocket({ deps, validationError }: SocketDeps) {
         if (!validate(body)) throw validationError({ validation: validate.errors as AjvError[], validationContext: 'body' } as unknown as FastifyError);
         const create = body as unknown as CreateResponseBody;
         if (create.background) throw errors.invalid('Background responses are not available over WebSocket; use POST /responses.', 'background');
+        // A response of this connection still running (or being recorded) on another lane: its chain first.
+        const before = previous ? settling.get(previous) : undefined;
+        if (before) await before;
+        if (socket.readyState !== socket.OPEN) return;
         // Each turn is a request and an open stream, counted as over HTTP.
         deps.limiter?.hit(owner.tenant);
         release = deps.limiter?.openStream(owner.tenant) ?? noop;
         // `stream` is implicit on a socket (a client may still send `stream: true`).
-        h = await svc.create(owner, { ...create, stream: true }, chain, { generate: generate !== false });
+        h = await svc.create(owner, { ...create, stream: true }, view, { generate: generate !== false });
       } catch (err) {
         release();
         if (previous) chain.evict(previous);
-        sendError(apiErrorOf(err, req.log));
-        return endTurn();
+        sendError(apiErrorOf(err, req.log), streamId);
+        return lane.end();
       }
-      current = h;
+      let recorded = noop;
+      settling.set(h.id, new Promise<void>((resolve) => (recorded = resolve)));
+      current.add(h);
       let sawTerminal = false;
       const opts: FrameOptions = {
         obfuscate: (body as { stream_options?: { include_obfuscation?: boolean } }).stream_options?.include_obfuscation ?? true,
         rewrite: h.streamRewrite(),
       };
       try {
-        sawTerminal = await pipe(h.events(-1, ctl.signal), opts);
+        sawTerminal = await pipe(h.events(-1, ctl.signal), opts, streamId, lane);
         if (socket.readyState !== socket.OPEN) return;
-        // Durable before the next turn starts: a store: true response is then readable over HTTP anywhere.
-        chain.ended(await h.settled(), previous);
+        // Durable before the lane's next turn starts: a store: true response is then readable over HTTP anywhere.
+        chain.ended(view, await h.settled(), previous, key);
       } catch (err) {
         if (previous) chain.evict(previous);
-        sendError(apiErrorOf(err, req.log));
+        sendError(apiErrorOf(err, req.log), streamId);
       } finally {
-        current = undefined;
-        if (!sawTerminal) {
-          // The socket closed before the end (possibly while the response was being created).
-          h.leave();
-          endTurn();
-        }
+        current.delete(h);
+        settling.delete(h.id);
+        recorded();
+        // The socket closed before the end (possibly while the response was being created).
+        if (!sawTerminal) h.leave();
+        lane.end();
         release();
       }
     }
 
-    /** Sends a turn's events; true once its terminal event went out. */
-    async function pipe(batches: AsyncIterable<SeqLine[]>, opts: FrameOptions): Promise<boolean> {
+    /** Sends a turn's events (each with its lane's `stream_id`, if any); true once its terminal event went out. */
+    async function pipe(batches: AsyncIterable<SeqLine[]>, opts: FrameOptions, streamId: string | undefined, lane: LaneTurn): Promise<boolean> {
+      // Appended in place of the closing brace: no re-serialisation, and an unlaned event is untouched.
+      const tag = streamId === undefined ? undefined : `,"stream_id":${JSON.stringify(streamId)}}`;
       for await (const batch of batches) {
         for (let i = 0; i < batch.length; i++) {
           if (socket.readyState !== socket.OPEN) return false;
@@ -214,12 +205,13 @@ export function responsesSocket({ deps, validationError }: SocketDeps) {
           // A run's internal failure is reported by its terminal response.failed; on a socket an `error`
           // message means "this turn produced no response", so the in-stream one is not forwarded.
           if (type === 'error') continue;
-          const json = eventJson(type, line, opts);
+          let json = eventJson(type, line, opts);
+          if (tag) json = json.slice(0, -1) + tag;
           out.hold();
           if (isTerminalLine(line)) {
-            // The client may send its next turn as soon as it sees this event (handled after this call returns).
+            // The client may send the lane's next turn as soon as it sees this event (handled after this call returns).
             socket.send(json);
-            endTurn();
+            lane.end();
             return true;
           }
           if (i === batch.length - 1 && socket.bufferedAmount > MAX_BUFFERED) {

@@ -485,7 +485,7 @@ export async function startMockUpstream(opts: MockUpstreamOptions = {}): Promise
   };
 }
 
-export const MOCK_EMBEDDING_DIMS = 64;
+export const MOCK_EMBEDDING_DIMS = 256;
 /**
  * A deterministic embedding: a hashed bag of words, unit length. Words listed together in
  * MOCK_SYNONYMS share a bucket, so texts with no word in common can still be near (what hybrid

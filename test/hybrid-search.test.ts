@@ -132,6 +132,13 @@ describe('hybrid search', () => {
       method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: 'car' }),
     });
     assert.equal(res.status, 400, 'no embedding model configured: the embedded store is refused too');
+    // The file_search tool takes the same ranking options, checked when the response is created.
+    const tool = await s!.fetch('/responses', {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'openai:mock-embed', input: 'x', tools: [{ type: 'file_search', vector_store_ids: [hybridId], ranking_options: { hybrid_search: { embedding_weight: 'high', text_weight: 1 } } }] }),
+    });
+    assert.equal(tool.status, 400);
+    assert.equal((await tool.json() as any).error.param, 'tools[0].ranking_options.hybrid_search');
   });
 });
 

@@ -16,6 +16,7 @@ import { RateLimiter } from './http/rate-limit.js';
 import { startRetention } from './responses/retention.js';
 import { Ingestor } from './vector-stores/ingestor.js';
 import { VectorStoreFileSearch } from './vector-stores/file-search.js';
+import { createEmbedder } from './vector-stores/embedder.js';
 import { VectorStoresService } from './vector-stores/service.js';
 import { FilesService } from './files/service.js';
 import { UsageService } from './usage/service.js';
@@ -37,6 +38,7 @@ export async function startServer(config: Config, logger: Logger = pino({ level:
   const { hub, control, queue } = bus;
   const router = createRouter(config, print);
   await preload(router);
+  const embedder = config.embeddingModel ? createEmbedder(router, config.embeddingModel) : undefined;
   const flusher = new Flusher(store, logger, (l) => hub.remove(l.id), hub, config.commitIntervalMs, undefined, config.commitTimeoutMs);
   if (!config.reasoningKeys && (config.redisUrl || config.databaseUrl?.startsWith('postgres'))) {
     logger.warn('REASONING_KEYS is not set: this instance seals encrypted reasoning with a key of its own data folder, which other instances cannot open. Set the same REASONING_KEYS on every instance.');
@@ -44,7 +46,7 @@ export async function startServer(config: Config, logger: Logger = pino({ level:
   const sealer = config.reasoningKeys ? new ReasoningSealer(config.reasoningKeys) : ReasoningSealer.fromDataDir(config.dataDir, print);
   // file_search runs over the store's vector stores (checked for ownership when a response is created).
   const fileSearch = store.vectorStores && store.files
-    ? new VectorStoreFileSearch(new VectorStoresService(store.vectorStores, new FilesService(store.files)))
+    ? new VectorStoreFileSearch(new VectorStoresService(store.vectorStores, new FilesService(store.files), undefined, embedder))
     : undefined;
   const webSearch = config.webSearch ? webSearchBackend(config.webSearch) : undefined;
   const executor = new Executor(store, hub, flusher, router, queue, control, logger, sealer, fileSearch, webSearch);
@@ -57,9 +59,9 @@ export async function startServer(config: Config, logger: Logger = pino({ level:
   const limiter = config.rateLimit ? new RateLimiter(config.rateLimit) : undefined;
   const stopRetention = startRetention(store, config.retentionDays, logger);
   // Vector store files queued before a restart (or by other instances) are picked up from the store.
-  const ingestor = store.vectorStores && store.files ? new Ingestor(store.vectorStores, store.files, logger, { workers: config.ingestWorkers }) : undefined;
+  const ingestor = store.vectorStores && store.files ? new Ingestor(store.vectorStores, store.files, logger, { workers: config.ingestWorkers, embedder }) : undefined;
   await ingestor?.start();
-  const app = await buildApp({ config, responses, usage: new UsageService(store), router, limiter, ingestionQueued: () => ingestor?.kick() }, logger, keys, config.bodyLimit);
+  const app = await buildApp({ config, responses, usage: new UsageService(store), router, limiter, ingestionQueued: () => ingestor?.kick(), embedder }, logger, keys, config.bodyLimit);
   await app.listen({ host: config.host, port: config.port });
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.port;

@@ -25,6 +25,13 @@ const refuses = (load: () => unknown, pattern: RegExp) =>
   assert.throws(load, (e: unknown) => e instanceof ConfigError && pattern.test(e.message), String(pattern));
 
 describe('environment variables', () => {
+  it('EMBEDDING_MODEL: provider:model of a configured provider, or unset', () => {
+    assert.equal(loadConfig({}, dir).embeddingModel, undefined);
+    assert.equal(loadConfig({ MODEL_PATH: 'm/model.gguf', EMBEDDING_MODEL: 'local:model' }, dir).embeddingModel, 'local:model');
+    refuses(() => loadConfig({ MODEL_PATH: 'm/model.gguf', EMBEDDING_MODEL: 'model' }, dir), /EMBEDDING_MODEL/);
+    refuses(() => loadConfig({ MODEL_PATH: 'm/model.gguf', EMBEDDING_MODEL: 'elsewhere:model' }, dir), /EMBEDDING_MODEL names provider 'elsewhere'/);
+  });
+
   it('defaults, when nothing is set', () => {
     const c = loadConfig({}, dir);
     assert.equal(c.redisPrefix, 'respd');

@@ -54,6 +54,8 @@ export interface Config {
   bodyLimit: number;
   /** FILES_MAX_BYTES: largest file POST /files takes (413 above). */
   filesMaxBytes: number;
+  /** EMBEDDING_MODEL: `provider:model` that embeds vector store chunks and queries; unset = lexical search only. */
+  embeddingModel?: string;
   /** INGEST_WORKERS: files this instance parses and indexes at once for vector stores (0 = none here). */
   ingestWorkers: number;
   logLevel: string;
@@ -236,6 +238,15 @@ function bool(env: NodeJS.ProcessEnv, name: string): boolean {
   throw new ConfigError(`${name} must be 1, true, 0 or false, got '${raw}'`);
 }
 
+/** EMBEDDING_MODEL names a configured provider explicitly: a store records it, so it must not depend on defaults. */
+function embeddingModel(env: NodeJS.ProcessEnv, providers: ProviderConfig[]): string | undefined {
+  const raw = matching(env, 'EMBEDDING_MODEL', /^[^:\s]+:\S+$/, 'provider:model');
+  if (raw && !providers.some((p) => p.id === raw.slice(0, raw.indexOf(':')))) {
+    throw new ConfigError(`EMBEDDING_MODEL names provider '${raw.slice(0, raw.indexOf(':'))}', which is not configured`);
+  }
+  return raw;
+}
+
 function oneOf(env: NodeJS.ProcessEnv, name: string, allowed: readonly string[], dflt: string): string {
   const raw = env[name];
   if (raw === undefined || raw === '') return dflt;
@@ -349,6 +360,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     apiKeys: apiKeys?.length ? apiKeys : undefined,
     bodyLimit: int(env, 'BODY_LIMIT', 4 * 1024 * 1024, 1024),
     filesMaxBytes: int(env, 'FILES_MAX_BYTES', 64 * 1024 * 1024, 1),
+    embeddingModel: embeddingModel(env, providers),
     ingestWorkers: int(env, 'INGEST_WORKERS', 1),
     logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
     providers,

@@ -14,6 +14,7 @@ import { compactRoutes } from './routes/compact.js';
 import { conversationsRoutes } from './routes/conversations.js';
 import { filesRoutes } from './routes/files.js';
 import { vectorStoresRoutes } from './routes/vector-stores.js';
+import { embeddingsRoutes } from './routes/embeddings.js';
 import { modelsRoutes } from './routes/models.js';
 import { responsesRoutes } from './routes/responses.js';
 import { responsesSocket } from './routes/responses-ws.js';
@@ -191,6 +192,7 @@ export async function buildApp(deps: AppDeps, logger: Logger, keys: KeyRing, bod
     await api.register(compactRoutes(deps));
     await api.register(filesRoutes(deps));
     await api.register(vectorStoresRoutes(deps));
+    await api.register(embeddingsRoutes(deps));
     await api.register(usageRoutes(deps));
   }, { prefix: API_PREFIX });
   return app as unknown as FastifyInstance;

@@ -1,3 +1,4 @@
+import type { Embedder } from '../vector-stores/embedder.js';
 import type { Config } from '../config/index.js';
 import type { ProviderRouter } from '../providers/router.js';
 import type { ResponsesService } from '../responses/service.js';
@@ -13,4 +14,6 @@ export interface AppDeps {
   limiter?: RateLimiter;
   /** Wakes this instance's vector store ingestion workers (files were attached). */
   ingestionQueued?: () => void;
+  /** EMBEDDING_MODEL's embedder, when set. */
+  embedder?: Embedder;
 }

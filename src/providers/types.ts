@@ -128,6 +128,17 @@ export interface ProxyResult {
   body: AsyncIterable<Uint8Array>;
 }
 
+export interface EmbedOptions {
+  /** Output size, for backends that can shorten their vectors. */
+  dimensions?: number;
+  signal?: AbortSignal;
+}
+
+export interface EmbedResult {
+  vectors: number[][];
+  promptTokens: number;
+}
+
 export interface Provider {
   readonly id: string;
   listModels(): Promise<ModelInfo[]>;
@@ -151,6 +162,11 @@ export interface Provider {
    * Called once at start; rejects with a ProviderError when it cannot.
    */
   load?(): Promise<void>;
+  /**
+   * Optional: one embedding vector per input, in order (POST /embeddings, vector store ingestion). A provider
+   * without it cannot embed; the caller answers 400 naming the model.
+   */
+  embed?(model: string, inputs: string[], opts?: EmbedOptions): Promise<EmbedResult>;
   /** Token count of a prompt with the model's own tokenizer, when the provider has one. */
   countTokens?(model: string, messages: ChatMessage[], tools?: FunctionToolDef[]): Promise<number>;
   /** The model's context window, when known; a plain value when the provider knows it without waiting. */

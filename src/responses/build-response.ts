@@ -81,9 +81,17 @@ function normalizeFileSearch(t: Record<string, any>, p: string): Item {
   if (r.score_threshold !== undefined && (typeof r.score_threshold !== 'number' || r.score_threshold < 0 || r.score_threshold > 1)) {
     throw errors.invalid(`'${p}.ranking_options.score_threshold' must be a number from 0 to 1.`, `${p}.ranking_options.score_threshold`);
   }
+  const h = r.hybrid_search;
+  if (h !== undefined && (typeof h !== 'object' || h === null || Array.isArray(h)
+    || !['embedding_weight', 'text_weight'].every((k) => typeof h[k] === 'number' && h[k] >= 0))) {
+    throw errors.invalid(`'${p}.ranking_options.hybrid_search' must be {embedding_weight, text_weight}, numbers >= 0.`, `${p}.ranking_options.hybrid_search`);
+  }
   return {
     type: 'file_search', vector_store_ids: ids, max_num_results: max ?? 10, filters: t.filters ?? null,
-    ranking_options: { ranker: r.ranker ?? 'auto', score_threshold: r.score_threshold ?? 0 },
+    ranking_options: {
+      ranker: r.ranker ?? 'auto', score_threshold: r.score_threshold ?? 0,
+      ...(h ? { hybrid_search: { embedding_weight: h.embedding_weight, text_weight: h.text_weight } } : {}),
+    },
   };
 }
 

@@ -100,6 +100,14 @@ export interface LexicalQuery {
   limit: number;
 }
 
+export interface VectorQuery {
+  vectorStoreIds: string[];
+  /** Unit-length query embedding. */
+  vector: Float32Array;
+  fileIds?: string[];
+  limit: number;
+}
+
 export interface ChunkHit {
   vectorStoreId: string;
   fileId: string;
@@ -147,4 +155,6 @@ export interface VectorStoreStore {
   releaseClaims?(): Promise<void>;
 
   searchLexical(q: LexicalQuery): Promise<ChunkHit[]>;
+  /** Nearest chunks by cosine (exact); score = cosine similarity. */
+  searchVector(q: VectorQuery): Promise<ChunkHit[]>;
 }

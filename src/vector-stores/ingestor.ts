@@ -6,9 +6,11 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { FileStore } from '../store/files.js';
-import type { IngestionJob, VectorStoreStore } from '../store/vector-stores.js';
+import type { ChunkInput, IngestionJob, VectorStoreStore } from '../store/vector-stores.js';
 import { isStorageUnavailable } from '../store/errors.js';
 import { chunkText } from './chunking.js';
+import type { Embedder } from './embedder.js';
+import { ApiError } from '../wire/errors.js';
 import { ExtractError, extractText } from './extract.js';
 
 export interface IngestorOptions {
@@ -18,6 +20,8 @@ export interface IngestorOptions {
   leaseMs?: number;
   /** A file claimed this many times without an outcome (it killed its workers) is failed. */
   maxAttempts?: number;
+  /** EMBEDDING_MODEL: chunks of stores that record this model are embedded. */
+  embedder?: Embedder;
 }
 
 export class Ingestor {
@@ -94,11 +98,25 @@ export class Ingestor {
         return;
       }
       const text = await extractText(rec.filename, rec.mimeType, data);
-      const chunks = chunkText(text, job.chunking).map((t) => ({ text: t }));
+      const texts = chunkText(text, job.chunking);
+      let chunks: ChunkInput[] = texts.map((t) => ({ text: t }));
+      if (job.embeddingModel) {
+        // The store keeps the model it was created with; another one now would mix incomparable vectors.
+        const embedder = this.opts.embedder;
+        if (!embedder || embedder.model !== job.embeddingModel) {
+          await fail('server_error', `The store's embedding model '${job.embeddingModel}' is not the server's (${embedder?.model ?? 'none'}).`);
+          return;
+        }
+        const vectors = await embedder.embed(texts);
+        chunks = texts.map((t, i) => ({ text: t, vector: vectors[i] }));
+      }
       await this.store.completeIngestion(job, this.worker, text, chunks);
     } catch (err) {
       if (err instanceof ExtractError) {
         await fail(err.code, err.message).catch((e) => this.log.warn({ err: e }, 'vector store ingestion: could not record a failure'));
+      } else if (err instanceof ApiError) {
+        // The embedding model refused or failed: this file fails with its reason, the store goes on.
+        await fail('server_error', err.message).catch(() => {});
       } else if (isStorageUnavailable(err)) {
         // Left claimed: the lease runs out and the file is tried again.
         this.log.warn({ err, file: job.fileId }, 'vector store ingestion: store unavailable');

@@ -11,6 +11,7 @@ import { resolveChunking } from './chunking.js';
 import { kindOf, SUPPORTED } from './extract.js';
 import { checkAttributes, checkFilter } from './filters.js';
 import { expiresAt, presentBatch, presentStoreFile, presentVectorStore } from './present.js';
+import type { Embedder } from './embedder.js';
 import { searchStores, type SearchResult } from './search.js';
 
 export const VECTOR_STORE_ID = /^vs[-_][a-zA-Z0-9]{1,64}$/;
@@ -35,7 +36,7 @@ export interface SearchBody {
   query: string | string[];
   filters?: unknown;
   max_num_results?: number;
-  ranking_options?: { ranker?: string; score_threshold?: number };
+  ranking_options?: { ranker?: string; score_threshold?: number; hybrid_search?: { embedding_weight: number; text_weight: number } };
   rewrite_query?: boolean;
 }
 
@@ -45,6 +46,8 @@ export class VectorStoresService {
     private readonly files: FilesService,
     /** Tells the ingestion workers that files were queued. */
     private readonly queued: () => void = () => {},
+    /** The server's embedding model; stores created while it is set are searched hybrid. */
+    private readonly embedder?: Embedder,
   ) {}
 
   async load(owner: Owner, id: string, param = 'vector_store_id'): Promise<VectorStoreRecord> {
@@ -80,7 +83,7 @@ export class VectorStoresService {
     const chunking = resolveChunking(body.chunking_strategy, 'chunking_strategy');
     const rec: VectorStoreRecord = {
       id: newId('vs'), tenant: owner.tenant, endUser: owner.endUser, createdAt: at, name: body.name ?? '', description: body.description ?? null,
-      metadata: body.metadata ?? null, expiresAfterDays: expiresAfterDays(body.expires_after, 'expires_after'), lastActiveAt: at, embeddingModel: null,
+      metadata: body.metadata ?? null, expiresAfterDays: expiresAfterDays(body.expires_after, 'expires_after'), lastActiveAt: at, embeddingModel: this.embedder?.model ?? null,
     };
     const ids: string[] = body.file_ids ?? [];
     const files = await this.storeFiles(owner, rec.id, ids.map((fileId, i) => ({ fileId, attributes: null, chunking, param: `file_ids[${i}]` })), null);
@@ -215,10 +218,33 @@ export class VectorStoresService {
     const filter = body.filters === undefined || body.filters === null ? undefined : checkFilter(body.filters, `${param}filters`);
     const found = await searchStores(this.store, recs.map((r) => r.id), {
       queries, filter, maxResults: body.max_num_results ?? 10, scoreThreshold: body.ranking_options?.score_threshold ?? 0, rewrite: body.rewrite_query === true,
+      hybrid: await this.hybrid(recs, queries, body, param),
     });
     // Activity keeps a store from expiring; recorded at most once a minute per store.
     for (const rec of recs) if (at - rec.lastActiveAt >= 60) await this.store.updateVectorStore({ ...rec, lastActiveAt: at });
     return found;
+  }
+
+  /**
+   * Hybrid when every store was embedded, by the model configured now: vectors of two models are not
+   * comparable, so a store embedded by another model is refused rather than ranked by noise.
+   */
+  private async hybrid(recs: VectorStoreRecord[], queries: string[], body: SearchBody, param: string) {
+    const models = new Set(recs.map((r) => r.embeddingModel));
+    if (models.size === 1 && models.has(null)) {
+      if (body.ranking_options?.hybrid_search) {
+        throw errors.invalid('ranking_options.hybrid_search needs a vector store with embeddings (this one is searched lexically: set EMBEDDING_MODEL before creating it).', `${param}ranking_options.hybrid_search`);
+      }
+      return undefined;
+    }
+    for (const r of recs) {
+      if (r.embeddingModel !== (this.embedder?.model ?? null)) {
+        throw errors.invalid(`Vector store '${r.id}' was embedded with ${r.embeddingModel ? `'${r.embeddingModel}'` : 'no model'}, but the server's embedding model is ${this.embedder ? `'${this.embedder.model}'` : 'not set'}; its vectors cannot be searched with another model's.`, null, 'embedding_model_mismatch');
+      }
+    }
+    const [vector] = await this.embedder!.embed([queries.join('\n')]);
+    const w = body.ranking_options?.hybrid_search;
+    return { vector, embeddingWeight: w?.embedding_weight ?? 1, textWeight: w?.text_weight ?? 1 };
   }
 
   async search(owner: Owner, vsId: string, body: SearchBody) {

@@ -19,6 +19,7 @@ const unavailable = { status: 503, type: 'service_unavailable' } as const;
 export const CODES = {
   // The request itself.
   invalid_value: bad,
+  embedding_model_mismatch: bad,
   missing_required_parameter: bad,
   unknown_parameter: bad,
   invalid_json: bad,

@@ -429,6 +429,16 @@ export async function startMockUpstream(opts: MockUpstreamOptions = {}): Promise
         const ids = opts.models ?? RESERVED_MODELS;
         return sendJson(res, 200, { object: 'list', data: ids.map((id) => ({ id, object: 'model', created, owned_by: 'mock', max_model_len: opts.maxModelLen ?? 8192 })) });
       }
+      if (req.method === 'POST' && route === '/v1/embeddings') {
+        const input = typeof body?.input === 'string' ? [body.input] : body?.input;
+        if (!Array.isArray(input) || input.some((s: unknown) => typeof s !== 'string')) return replyError(ctx, 400, 'input must be text');
+        const dims = typeof body.dimensions === 'number' ? body.dimensions : MOCK_EMBEDDING_DIMS;
+        return sendJson(res, 200, {
+          object: 'list', model: ctx.model,
+          data: input.map((s: string, index: number) => ({ object: 'embedding', index, embedding: mockEmbedding(s, dims) })),
+          usage: { prompt_tokens: input.reduce((n: number, s: string) => n + s.split(/\s+/).filter(Boolean).length, 0), total_tokens: 0 },
+        });
+      }
       if (req.method === 'POST' && route === '/v1/chat/completions') {
         if (!body || typeof body !== 'object' || !Array.isArray(body.messages)) return replyError(ctx, 400, 'messages is required');
         chat(ctx).catch(() => {
@@ -473,4 +483,23 @@ export async function startMockUpstream(opts: MockUpstreamOptions = {}): Promise
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+export const MOCK_EMBEDDING_DIMS = 256;
+/**
+ * A deterministic embedding: a hashed bag of words, unit length. Words listed together in
+ * MOCK_SYNONYMS share a bucket, so texts with no word in common can still be near (what hybrid
+ * search must find and lexical search cannot).
+ */
+export const MOCK_SYNONYMS: string[][] = [['automobile', 'car', 'vehicle'], ['physician', 'doctor'], ['feline', 'cat', 'kitten']];
+export function mockEmbedding(text: string, dims = MOCK_EMBEDDING_DIMS): number[] {
+  const v = new Array<number>(dims).fill(0);
+  for (const raw of text.toLowerCase().match(/[a-z0-9]+/g) ?? []) {
+    const word = MOCK_SYNONYMS.find((g) => g.includes(raw))?.[0] ?? raw;
+    let h = 2166136261;
+    for (const ch of word) h = Math.imul(h ^ ch.charCodeAt(0), 16777619) >>> 0;
+    v[h % dims] += 1;
+  }
+  const n = Math.hypot(...v) || 1;
+  return v.map((x) => x / n);
 }

@@ -19,7 +19,7 @@ const page = (q: PageQ) => ({ after: q.after, before: q.before, limit: q.limit ?
 export const vectorStoresRoutes = (deps: AppDeps): FastifyPluginAsync => async (app) => {
   const svc = () => {
     const store = deps.responses.store;
-    return new VectorStoresService(vectorStoreStoreOf(store), new FilesService(fileStoreOf(store)), deps.ingestionQueued);
+    return new VectorStoresService(vectorStoreStoreOf(store), new FilesService(fileStoreOf(store)), deps.ingestionQueued, deps.embedder);
   };
 
   app.post<{ Body: Record<string, any> }>('/vector_stores', {

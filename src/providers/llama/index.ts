@@ -3,6 +3,8 @@
 // and one context with `parallel` sequences lets that many requests decode together in shared
 // batches; further requests wait in a fair FIFO queue. See generate.ts for the abort/error contract.
 
+import type { LlamaEmbeddingContext } from 'node-llama-cpp';
+import { ProviderError, type EmbedResult } from '../types.js';
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { ChatMessage, FunctionToolDef, GenerateEvent, GenerateRequest, ModelCapabilities, ModelInfo, Provider } from '../types.js';
@@ -57,6 +59,7 @@ export function createLlamaProvider(opts: LlamaProviderOptions): LlamaProvider {
     modelPath: opts.modelPath, threads, parallel, contextSize: opts.contextSize, chatWrapper: opts.chatWrapper, reasoningInput, log,
   });
   const createdAt = Math.floor(Date.now() / 1000);
+  let embedding: Promise<LlamaEmbeddingContext> | undefined;
 
   return {
     id: opts.id,
@@ -90,11 +93,32 @@ export function createLlamaProvider(opts: LlamaProviderOptions): LlamaProvider {
       return renderPrompt(m.chatWrapper, messages, tools).text.tokenize(m.model.tokenizer).length;
     },
 
+    /** The chat model's own embedding context: any GGUF gives vectors of its hidden size. */
+    async embed(_model: string, inputs: string[]): Promise<EmbedResult> {
+      const m = await runtime.load();
+      embedding ??= m.model.createEmbeddingContext({ threads }).catch((err: unknown) => {
+        embedding = undefined;
+        throw new ProviderError(`Could not create an embedding context: ${err instanceof Error ? err.message : String(err)}`, 503, false, 'model_load_failed');
+      });
+      const ctx = await embedding;
+      const vectors: number[][] = [];
+      let promptTokens = 0;
+      // One at a time: the context evaluates one sequence; its queue would serialise them anyway.
+      for (const text of inputs) {
+        promptTokens += m.model.tokenize(text).length;
+        vectors.push([...(await ctx.getEmbeddingFor(text)).vector]);
+      }
+      return { vectors, promptTokens };
+    },
+
     async contextWindow(): Promise<number | undefined> {
       return (await runtime.load()).contextSize;
     },
 
-    close(): Promise<void> {
+    async close(): Promise<void> {
+      const e = embedding;
+      embedding = undefined;
+      await e?.then((c) => c.dispose(), () => {});
       return runtime.close();
     },
   };

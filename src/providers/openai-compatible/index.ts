@@ -7,6 +7,8 @@
 //   proxy.ts             byte-level /chat/completions pass-through
 //   models.ts            model listing with cache
 
+import { embed } from './embed.js';
+import type { EmbedOptions, EmbedResult } from '../types.js';
 import type { GenerateEvent, GenerateRequest, ModelCapabilities, ModelInfo, Provider, ProxyResult } from '../types.js';
 import { UpstreamClient } from './client.js';
 import { complete, generate, generateBatches } from './generate.js';
@@ -62,6 +64,9 @@ export function createOpenAICompatibleProvider(opts: OpenAICompatibleProviderOpt
     },
     generate(req: GenerateRequest): AsyncIterable<GenerateEvent> {
       return generate(client, req);
+    },
+    embed(model: string, inputs: string[], embedOpts?: EmbedOptions): Promise<EmbedResult> {
+      return embed(client, model, inputs, embedOpts);
     },
     generateBatches(req: GenerateRequest): AsyncIterable<GenerateEvent[]> {
       return generateBatches(client, req);

@@ -3,10 +3,11 @@
 // SQL over an 'english' tsvector (stemming and stop words, as Lucene's EnglishAnalyzer): candidates
 // come from the GIN index, term frequencies from the tsvector's positions, and the collection
 // statistics (chunk count, average length, document frequencies) from the stores searched.
+import { nearest } from '../vector-math.js';
 import type pg from 'pg';
 import { inTransaction } from './tx.js';
 import type {
-  Attributes, BatchRecord, ChunkHit, ChunkInput, IngestionJob, LexicalQuery, StoreFileListQuery, StoreFileRecord,
+  Attributes, BatchRecord, VectorQuery, ChunkHit, ChunkInput, IngestionJob, LexicalQuery, StoreFileListQuery, StoreFileRecord,
   StoreStats, VectorStoreListQuery, VectorStoreRecord, VectorStoreStore,
 } from '../vector-stores.js';
 import type { Owner } from '../types.js';
@@ -318,5 +319,26 @@ export class PgVectorStoreStore implements VectorStoreStore {
       vectorStoreId: r.vector_store_id, fileId: r.file_id, filename: r.filename, chunkIndex: r.idx, text: r.text, score: Number(r.score),
       attributes: r.attributes === null ? null : JSON.parse(r.attributes),
     }));
+  }
+
+  async searchVector(q: VectorQuery): Promise<ChunkHit[]> {
+    if (!q.vectorStoreIds.length || q.fileIds?.length === 0) return [];
+    // No pgvector (Debian 12 has no package): vectors are bytea, ranked exactly here; then the winners' rows.
+    const { rows } = await this.pool.query<{ seq: string; vector: Buffer }>(`SELECT seq, vector FROM vector_store_chunks
+      WHERE vector IS NOT NULL AND vector_store_id = ANY($1) AND ($2::text[] IS NULL OR file_id = ANY($2))`, [q.vectorStoreIds, q.fileIds ?? null]);
+    const top = nearest(rows, q.vector, q.limit);
+    if (!top.length) return [];
+    const got = await this.pool.query<{ seq: string; vector_store_id: string; file_id: string; filename: string; idx: number; text: string; attributes: string | null }>(
+      `SELECT c.seq, c.vector_store_id, c.file_id, f.filename, c.idx, c.text,
+        (SELECT attributes FROM vector_store_files s WHERE s.vector_store_id = c.vector_store_id AND s.file_id = c.file_id) AS attributes
+      FROM vector_store_chunks c JOIN files f ON f.id = c.file_id WHERE c.seq = ANY($1::bigint[])`, [top.map((t) => String(t.seq))]);
+    const bySeq = new Map(got.rows.map((r) => [String(r.seq), r]));
+    return top.flatMap((t) => {
+      const r = bySeq.get(String(t.seq));
+      return r ? [{
+        vectorStoreId: r.vector_store_id, fileId: r.file_id, filename: r.filename, chunkIndex: r.idx, text: r.text, score: t.score,
+        attributes: r.attributes === null ? null : typeof r.attributes === 'string' ? JSON.parse(r.attributes) : r.attributes,
+      }] : [];
+    });
   }
 }

@@ -1,9 +1,10 @@
 // Vector stores in the embedded SQLite file (tables of migration 5), on the SqliteStore's connection.
 // Lexical search is FTS5's bm25() over the chunks' index (Porter-stemmed); its collection statistics
 // (document count, average length, document frequencies) are those of every chunk in the file.
+import { nearest } from '../vector-math.js';
 import type Database from 'better-sqlite3';
 import type {
-  Attributes, BatchRecord, ChunkHit, ChunkInput, IngestionJob, LexicalQuery, StoreFileListQuery, StoreFileRecord,
+  Attributes, BatchRecord, VectorQuery, ChunkHit, ChunkInput, IngestionJob, LexicalQuery, StoreFileListQuery, StoreFileRecord,
   StoreStats, VectorStoreListQuery, VectorStoreRecord, VectorStoreStore,
 } from '../vector-stores.js';
 import type { Owner } from '../types.js';
@@ -238,5 +239,25 @@ export class SqliteVectorStoreStore implements VectorStoreStore {
       vectorStoreId: r.vector_store_id, fileId: r.file_id, filename: r.filename, chunkIndex: r.idx, text: r.text, score: r.score,
       attributes: r.attributes === null ? null : JSON.parse(r.attributes),
     }));
+  }
+
+  async searchVector(q: VectorQuery): Promise<ChunkHit[]> {
+    if (!q.vectorStoreIds.length || q.fileIds?.length === 0) return [];
+    // Two reads: every candidate's vector (small), then text and file data for the winners only.
+    const rows = this.db.prepare(`SELECT seq, vector FROM vector_store_chunks WHERE vector IS NOT NULL
+      AND vector_store_id IN (SELECT value FROM json_each(?)) ${q.fileIds ? 'AND file_id IN (SELECT value FROM json_each(?))' : ''}`)
+      .all(...[JSON.stringify(q.vectorStoreIds), ...(q.fileIds ? [JSON.stringify(q.fileIds)] : [])]) as Array<{ seq: number; vector: Buffer }>;
+    const top = nearest(rows, q.vector, q.limit);
+    if (!top.length) return [];
+    const get = this.db.prepare(`SELECT c.vector_store_id, c.file_id, f.filename, c.idx, c.text,
+        (SELECT attributes FROM vector_store_files s WHERE s.vector_store_id = c.vector_store_id AND s.file_id = c.file_id) AS attributes
+      FROM vector_store_chunks c JOIN files f ON f.id = c.file_id WHERE c.seq = ?`);
+    return top.flatMap((t) => {
+      const r = get.get(t.seq) as { vector_store_id: string; file_id: string; filename: string; idx: number; text: string; attributes: string | null } | undefined;
+      return r ? [{
+        vectorStoreId: r.vector_store_id, fileId: r.file_id, filename: r.filename, chunkIndex: r.idx, text: r.text, score: t.score,
+        attributes: r.attributes === null ? null : JSON.parse(r.attributes),
+      }] : [];
+    });
   }
 }

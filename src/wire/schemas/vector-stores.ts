@@ -46,6 +46,10 @@ export const SearchBody = Type.Object({
   ranking_options: Type.Optional(Type.Object({
     ranker: Type.Optional(Type.Union(['none', 'auto', 'default-2024-11-15'].map((s) => Type.Literal(s)))),
     score_threshold: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+    hybrid_search: Type.Optional(Type.Object({
+      embedding_weight: Type.Number({ minimum: 0 }),
+      text_weight: Type.Number({ minimum: 0 }),
+    }, { additionalProperties: false })),
   }, { additionalProperties: false })),
   rewrite_query: Type.Optional(Type.Boolean()),
 }, { additionalProperties: false });

@@ -16,7 +16,7 @@ import { PgConversationStore } from './conversations.js';
 import { PgFileStore } from './files.js';
 import { PgVectorStoreStore } from './vector-stores.js';
 import { migrations } from './migrations.js';
-import { insertOutbox, PgWebhookOutbox, webhooksMigration } from './webhooks.js';
+import { insertOutbox, PgWebhookOutbox } from './webhooks.js';
 
 interface Row {
   id: string; tenant: string; end_user: string; created_at: string | number; status: string; background: boolean;
@@ -104,7 +104,7 @@ export class PostgresStore implements Store {
       await c.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
         version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`);
       const done = new Set((await c.query<{ version: number }>('SELECT version FROM schema_migrations')).rows.map((r) => r.version));
-      for (const m of [...migrations, webhooksMigration]) {
+      for (const m of migrations) {
         if (done.has(m.version)) continue;
         await c.query('BEGIN');
         try {

@@ -8,7 +8,7 @@ import { SqliteConversationStore } from './conversations.js';
 import { SqliteFileStore } from './files.js';
 import { SqliteVectorStoreStore } from './vector-stores.js';
 import { migrations } from './migrations.js';
-import { SqliteWebhookOutbox, webhooksMigration } from './webhooks.js';
+import { SqliteWebhookOutbox } from './webhooks.js';
 import { pageItems } from '../paging.js';
 import { toChunks } from '../chunks.js';
 
@@ -72,7 +72,7 @@ export class SqliteStore implements Store {
 
   async init(): Promise<void> {
     const current = this.db.pragma('user_version', { simple: true }) as number;
-    for (const m of [...migrations, webhooksMigration]) {
+    for (const m of migrations) {
       if (m.version <= current) continue;
       this.db.transaction(() => {
         this.db.exec(m.sql);

@@ -8,6 +8,8 @@ import { KeyRing } from './http/auth.js';
 import { createRouter, preload } from './providers/factory.js';
 import { Executor } from './responses/executor.js';
 import { Flusher } from './responses/flusher.js';
+import { WebhookWorker } from './webhooks/worker.js';
+import { outboxRows } from './webhooks/events.js';
 import type { LiveLog } from './responses/live-log.js';
 import { ReasoningSealer } from './responses/sealed-reasoning.js';
 import { ResponsesService } from './responses/service.js';
@@ -39,7 +41,16 @@ export async function startServer(config: Config, logger: Logger = pino({ level:
   const router = createRouter(config, print);
   await preload(router);
   const embedder = config.embeddingModel ? createEmbedder(router, config.embeddingModel) : undefined;
-  const flusher = new Flusher(store, logger, (l) => hub.remove(l.id), hub, config.commitIntervalMs, undefined, config.commitTimeoutMs);
+  // Webhooks (README "Webhooks"): terminal commits write outbox rows, the worker delivers them.
+  const hooks = config.webhooks && store.webhooks ? new WebhookWorker(store.webhooks, config.webhooks, logger) : undefined;
+  const flusher = new Flusher(store, logger, (l) => {
+    hub.remove(l.id);
+    if (l.terminal) hooks?.poke();
+  }, hub, config.commitIntervalMs, undefined, config.commitTimeoutMs);
+  if (hooks) {
+    const endpoints = config.webhooks!.endpoints;
+    flusher.webhooksFor = (l) => outboxRows(endpoints, l.tenant, l.id, l.state.status);
+  }
   if (!config.reasoningKeys && (config.redisUrl || config.databaseUrl?.startsWith('postgres'))) {
     logger.warn('REASONING_KEYS is not set: this instance seals encrypted reasoning with a key of its own data folder, which other instances cannot open. Set the same REASONING_KEYS on every instance.');
   }
@@ -54,6 +65,8 @@ export async function startServer(config: Config, logger: Logger = pino({ level:
   const recovered = await executor.recover();
   if (recovered.requeued || recovered.failed) logger.info(recovered, 'recovered unfinished responses');
   executor.start();
+  // Rows a crash left undelivered (here or on another instance) are due now.
+  hooks?.start();
 
   const keys = config.apiKeys ? KeyRing.fromKeys(config.apiKeys) : KeyRing.fromDataDir(config.dataDir, print);
   const limiter = config.rateLimit ? new RateLimiter(config.rateLimit) : undefined;
@@ -99,6 +112,7 @@ export async function startServer(config: Config, logger: Logger = pino({ level:
         await ingestClosed;
         await metricsListener?.close();
         metrics.setQueueSource(undefined);
+        await hooks?.stop();
         await router.close();
         await bus.close();
         await store.close();

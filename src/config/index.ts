@@ -7,6 +7,7 @@ import { Type, type Static, type TObject, type TSchema } from '@sinclair/typebox
 import { Value } from '@sinclair/typebox/value';
 import { parse as parseYaml } from 'yaml';
 import { resolveDefaultModelPath } from '../setup/ensure-model.js';
+import { parseWebhookEndpoints, type WebhookConfig } from './webhooks.js';
 import { parseReasoningKeys, type ReasoningKey } from './reasoning-keys.js';
 
 /** Chat formats the embedded engine can be told to use (LLAMA_CHAT_WRAPPER); see providers/llama/chat-wrappers.ts. */
@@ -45,6 +46,8 @@ export interface UpstreamProviderConfig {
 export type ProviderConfig = LlamaProviderConfig | UpstreamProviderConfig;
 
 export interface Config {
+  /** WEBHOOKS_FILE and the WEBHOOK_* settings; undefined = no webhooks. */
+  webhooks?: WebhookConfig;
   host: string;
   port: number;
   dataDir: string;
@@ -351,7 +354,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   if (webBackend === 'brave' && !env.WEB_SEARCH_API_KEY) throw new ConfigError('WEB_SEARCH_BACKEND=brave needs WEB_SEARCH_API_KEY (a Brave Search API subscription token)');
   if (!webBackend && webUrl) throw new ConfigError('WEB_SEARCH_URL is set without WEB_SEARCH_BACKEND (searxng or brave)');
   const apiKeys = env.API_KEYS ? env.API_KEYS.split(',').map((k) => k.trim()).filter(Boolean) : undefined;
+  const webhookEndpoints = env.WEBHOOKS_FILE ? parseWebhookEndpoints(resolve(cwd, env.WEBHOOKS_FILE), env, (m) => new ConfigError(m)) : [];
   return {
+    webhooks: webhookEndpoints.length ? {
+      endpoints: webhookEndpoints,
+      retryBaseMs: int(env, 'WEBHOOK_RETRY_BASE_MS', 5000, 1),
+      retryCapMs: int(env, 'WEBHOOK_RETRY_CAP_MS', 3_600_000, 1),
+      giveUpMs: int(env, 'WEBHOOK_GIVE_UP_MS', 72 * 3_600_000, 1),
+      timeoutMs: int(env, 'WEBHOOK_TIMEOUT_MS', 10_000, 1),
+      pollMs: int(env, 'WEBHOOK_POLL_MS', 1000, 1),
+    } : undefined,
     host: env.HOST || '127.0.0.1',
     port: int(env, 'PORT', 8080),
     dataDir: resolve(cwd, env.DATA_DIR || './data'),

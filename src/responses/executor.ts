@@ -74,9 +74,11 @@ export class Executor {
    * `blocking`: see LogMode.blocking. A blocking store:false log can never be read (LiveLog.unobserved),
    * so it is not even registered where readers look for live responses.
    */
-  newLog(id: string, initial: ResponseObject, baseSeq: number, persist: boolean, blocking = false, pendingCreate?: AppendBatch['create']): LiveLog {
+  newLog(id: string, initial: ResponseObject, baseSeq: number, persist: boolean, blocking = false, pendingCreate?: AppendBatch['create'], tenant?: string): LiveLog {
     const mode = { persist, blocking, commitGated: this.hub.commitGated };
     const log = new LiveLog(id, initial, baseSeq, mode, this.flusher.markDirty, pendingCreate);
+    // Whose webhooks its terminal commit writes (see Flusher.webhooksFor).
+    log.tenant = tenant;
     if (log.unobserved) return log;
     this.hub.add(log);
     if (!persist) void log.durable().then(() => this.hub.remove(id));
@@ -165,7 +167,7 @@ export class Executor {
         await this.failOrphan(rec);
         return;
       }
-      const log = this.hub.local(id) ?? this.newLog(id, JSON.parse(rec.snapshot), rec.lastSeq + 1, true);
+      const log = this.hub.local(id) ?? this.newLog(id, JSON.parse(rec.snapshot), rec.lastSeq + 1, true, false, undefined, rec.tenant);
       if (log.terminal) return; // cancelled while queued
       await this.run(log, JSON.parse(rec.request) as RunRequest, controller);
       // Shutdown does not wait for the commit here: Flusher.close writes what it can in the time left.
@@ -196,8 +198,8 @@ export class Executor {
     }
   }
 
-  private async failOrphan(rec: { id: string; snapshot: string; lastSeq: number }): Promise<void> {
-    const log = this.newLog(rec.id, JSON.parse(rec.snapshot), rec.lastSeq + 1, true);
+  private async failOrphan(rec: { id: string; snapshot: string; lastSeq: number; tenant: string }): Promise<void> {
+    const log = this.newLog(rec.id, JSON.parse(rec.snapshot), rec.lastSeq + 1, true, false, undefined, rec.tenant);
     finalize(log, {
       status: 'failed',
       error: { code: 'server_restarted', message: 'The server stopped while this response was in progress; it was not completed.' },

@@ -16,7 +16,7 @@
 import type { Logger } from 'pino';
 import type { EventHub } from '../bus/types.js';
 import { isStorageUnavailable } from '../store/errors.js';
-import type { AppendBatch, Store } from '../store/types.js';
+import type { AppendBatch, OutboxRow, Store } from '../store/types.js';
 import { metrics } from '../metrics/metrics.js';
 //
 // When commits fail (a full disk, a lock, an unreachable database) the lines stay in memory and the
@@ -63,6 +63,8 @@ export class Flusher {
    * runs (set by the Executor, which owns the runs).
    */
   onStall: (l: LiveLog) => void = () => {};
+  /** Outbox rows for a log whose terminal batch is being committed (set by the webhook worker's owner). */
+  webhooksFor: (l: LiveLog) => OutboxRow[] | undefined = () => undefined;
 
   constructor(
     private readonly store: Store,
@@ -181,6 +183,8 @@ export class Flusher {
         outputItems: l.terminal && whole
           ? l.state.output.map((it, i) => ({ id: it.id ?? `item_${i}`, json: JSON.stringify(it) }))
           : undefined,
+        // In the same transaction as the terminal line: a crash cannot keep one without the other.
+        webhooks: l.terminal && whole && l.persist ? this.webhooksFor(l) : undefined,
       });
     }
     this.backlog = this.dirty.size > 0;

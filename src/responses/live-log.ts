@@ -66,6 +66,9 @@ export class LiveLog {
   private endListeners: Set<(err?: Error) => void> | undefined;
   private durableWaiters: Array<{ resolve: () => void; reject: (err: Error) => void }> | undefined;
 
+  /** The owner's tenant, when known: its webhook endpoints get the terminal event (Flusher.webhooksFor). */
+  tenant?: string;
+
   constructor(
     readonly id: string,
     initial: ResponseObject,

@@ -174,7 +174,7 @@ export class ResponsesService {
       await this.store.createResponse(record, storedInput, []);
     }
     const blocking = !body.stream && !initial.background;
-    const log = this.executor.newLog(id, initial, 0, store, blocking, deferInsert ? { record, inputItems: storedInput } : undefined);
+    const log = this.executor.newLog(id, initial, 0, store, blocking, deferInsert ? { record, inputItems: storedInput } : undefined, owner.tenant);
     log.append({ type: 'response.created', response: initial });
     if (opts.generate === false) return new ResponseHandle(this, id, record, log, include, { done: warmUp(log), cancel: new Cancel() });
     if (initial.background) {
@@ -234,7 +234,7 @@ export class ResponsesService {
     if (await this.queue.withdraw?.(id)) {
       const now = await this.store.getResponse(id);
       if (!now || isTerminalStatus(now.status)) return now ? JSON.parse(now.snapshot) : this.current(rec);
-      return this.endCancelled(this.executor.newLog(id, JSON.parse(now.snapshot), now.lastSeq + 1, true));
+      return this.endCancelled(this.executor.newLog(id, JSON.parse(now.snapshot), now.lastSeq + 1, true, false, undefined, now.tenant));
     }
     // Running on another instance: ask it, then wait for the terminal state to reach the store (not
     // when the ask could not be sent: nobody will act on it).
@@ -246,7 +246,7 @@ export class ResponsesService {
     }
     const still = await this.store.getResponse(id);
     if (still?.status === 'queued') {
-      return this.endCancelled(this.executor.newLog(id, JSON.parse(still.snapshot), still.lastSeq + 1, true));
+      return this.endCancelled(this.executor.newLog(id, JSON.parse(still.snapshot), still.lastSeq + 1, true, false, undefined, still.tenant));
     }
     throw errors.unavailable('The instance running this response did not confirm the cancel in time; try again.');
   }

@@ -84,6 +84,29 @@ export interface AppendBatch {
    * ended, or another instance wrote it meanwhile). A refused batch is not in the log and is not fanned out.
    */
   rejected?: boolean;
+  /** Webhook outbox rows written in the same transaction as this (terminal) batch (see webhooks/). */
+  webhooks?: OutboxRow[];
+}
+
+/** One webhook event for one endpoint, durable until delivered or given up (see webhooks/worker.ts). */
+export interface OutboxRow {
+  /** evt_… id plus the endpoint's index: unique per (event, endpoint). */
+  id: string;
+  tenant: string;
+  endpoint: string;
+  /** The event's JSON body, exactly as it is signed and sent. */
+  event: string;
+  createdAt: number;
+  attempts?: number;
+}
+
+/** The outbox the delivery worker drains; claims take a lease so two instances never send one row at once. */
+export interface WebhookOutbox {
+  /** Rows due now (ms) whose lease has lapsed, leased until now + leaseMs. */
+  claim(nowMs: number, leaseMs: number, limit: number): Promise<OutboxRow[]>;
+  delivered(id: string, nowMs: number): Promise<void>;
+  /** Another attempt at `nextMs`, or never again (nextMs = null: given up). */
+  retry(id: string, attempts: number, nextMs: number | null): Promise<void>;
 }
 
 /** What the usage endpoint asks of the store: one owner's responses created in [start, end), by bucket. */
@@ -118,6 +141,8 @@ export interface Store {
   readonly files?: FileStore;
   /** Vector stores (see vector-stores.ts); absent = those routes answer 501. */
   readonly vectorStores?: VectorStoreStore;
+  /** Webhook outbox (issue 22). */
+  readonly webhooks?: WebhookOutbox;
   init(): Promise<void>;
   close(): Promise<void>;
 

@@ -16,6 +16,7 @@ import { PgConversationStore } from './conversations.js';
 import { PgFileStore } from './files.js';
 import { PgVectorStoreStore } from './vector-stores.js';
 import { migrations } from './migrations.js';
+import { insertOutbox, PgWebhookOutbox } from './webhooks.js';
 
 interface Row {
   id: string; tenant: string; end_user: string; created_at: string | number; status: string; background: boolean;
@@ -59,6 +60,7 @@ export class PostgresStore implements Store {
   /** Files, bytes included (every instance reads every file). */
   readonly files: PgFileStore;
   readonly vectorStores: PgVectorStoreStore;
+  readonly webhooks: PgWebhookOutbox;
 
   constructor(url: string, opts: { schema?: string; max?: number; onError?: (err: Error) => void } = {}) {
     const { connectionString, schema } = parsePostgresUrl(url, opts.schema);
@@ -77,6 +79,7 @@ export class PostgresStore implements Store {
     this.pool.on('error', opts.onError ?? ((err) => console.error('postgres: idle connection error', err.message)));
     this.conversations = new PgConversationStore(this.pool);
     this.vectorStores = new PgVectorStoreStore(this.pool);
+    this.webhooks = new PgWebhookOutbox(this.pool);
     this.files = new PgFileStore(this.pool, (c, id) => this.vectorStores.removeFileIn(c, id));
   }
 
@@ -186,6 +189,8 @@ export class PostgresStore implements Store {
         else if (stored > 0) rest.push({ ...b, firstSeq: b.firstSeq + stored, lines: b.lines.slice(stored) });
       }
       if (rest.length) for (const id of await this.write(c, rest)) ids.add(id);
+      // The outbox rows of terminal batches that passed the fence, in this same transaction.
+      await insertOutbox(c, batches.filter((b) => b.webhooks && ids.has(b.responseId)).flatMap((b) => b.webhooks!));
       return ids;
     });
     for (const b of batches) if (!accepted.has(b.responseId)) b.rejected = true;

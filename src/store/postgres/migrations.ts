@@ -4,6 +4,7 @@
 import { conversationsMigration } from './conversations.js';
 import { filesMigration } from './files.js';
 import { vectorStoresMigration } from './vector-stores.js';
+import { webhooksMigration } from './webhooks.js';
 
 export const migrations: Array<{ version: number; sql: string }> = [
   {
@@ -53,4 +54,6 @@ export const migrations: Array<{ version: number; sql: string }> = [
   filesMigration,
   // Vector stores (issue 20): BM25 over an 'english' tsvector (see vector-stores.ts).
   vectorStoresMigration,
+  // Webhook outbox (issue 22): written by the terminal commit, drained by webhooks/worker.ts.
+  webhooksMigration,
 ];

@@ -8,6 +8,7 @@ import { SqliteConversationStore } from './conversations.js';
 import { SqliteFileStore } from './files.js';
 import { SqliteVectorStoreStore } from './vector-stores.js';
 import { migrations } from './migrations.js';
+import { SqliteWebhookOutbox } from './webhooks.js';
 import { pageItems } from '../paging.js';
 import { toChunks } from '../chunks.js';
 
@@ -41,6 +42,7 @@ export class SqliteStore implements Store {
   /** Files: records here, bytes under `files/` next to the database file. */
   readonly files: SqliteFileStore;
   readonly vectorStores: SqliteVectorStoreStore;
+  webhooks!: SqliteWebhookOutbox;
   private stmts!: ReturnType<SqliteStore['prepare']>;
   /** How long a write waits for a lock another process holds before failing with SQLITE_BUSY (503). */
   private readonly busyMs: number;
@@ -78,6 +80,7 @@ export class SqliteStore implements Store {
       })();
     }
     this.stmts = this.prepare();
+    this.webhooks = new SqliteWebhookOutbox(this.db, (fn) => this.write(fn));
     // From here on a locked file never blocks the event loop (better-sqlite3 would wait inside the
     // call): writes fail at once and `write` retries them with timers; reads never wait in WAL mode.
     this.db.pragma('busy_timeout = 0');
@@ -191,6 +194,8 @@ export class SqliteStore implements Store {
         b.outputItems?.forEach((it, i) => s.insertItem.run(b.responseId, 'output', i, it.id, it.json));
         // A terminal batch: a conversation response's items join its conversation in this same commit.
         if (b.outputItems) this.conversations.appendTurn(b.responseId, b.status, b.outputItems);
+        // Its webhooks too (the outbox): delivered later, but never lost to a crash after this commit.
+        if (b.webhooks) this.webhooks.insert(b.webhooks);
       }
     });
   }

@@ -1,4 +1,6 @@
 // Numbered migrations, applied in order inside one transaction each; `user_version` records progress.
+import { webhooksMigration } from './webhooks.js';
+
 export const migrations: Array<{ version: number; sql: string }> = [
   {
     version: 1,
@@ -199,4 +201,6 @@ export const migrations: Array<{ version: number; sql: string }> = [
       ALTER TABLE conversation_pending_v6 RENAME TO conversation_pending;
     `,
   },
+  // Webhook outbox (issue 22): defined next to its store.
+  webhooksMigration,
 ];

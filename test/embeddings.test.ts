@@ -1,18 +1,17 @@
 // POST /embeddings on the embedded engine (real vectors from the dev GGUF) and through an upstream's
 // /embeddings (the mock's hashed bag of words), plus the bad-input cases as 4xx in OpenAI's shape.
-import { resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startMockUpstream, mockEmbedding, type MockUpstream } from './support/mock-upstream.js';
 import { KEY_A, startServer, type TestServer } from './support/server.js';
 
-const STORIES = resolve(import.meta.dirname, '../../../shared/models/stories260K.gguf');
 let upstream: MockUpstream;
 let s: TestServer;
 
 before(async () => {
   upstream = await startMockUpstream({ models: ['mock-embed'] });
-  s = await startServer({ env: { OPENAI_BASE_URL: upstream.url, MODEL_PATH: STORIES } });
+  // The default model (stories260K from ../shared, or the generated one on a clone without it).
+  s = await startServer({ env: { OPENAI_BASE_URL: upstream.url } });
 });
 after(async () => {
   await s?.stop();

@@ -116,7 +116,8 @@ describe('regressions from other implementations', () => {
       db.close();
       console.log(`# ${replay.length} events stored in ${rows.n} rows (${rows.bytes} bytes)`);
       // One row per token or per event would fail either bound.
-      assert.ok(rows.n < r.usage!.output_tokens / 4, `${rows.n} rows for ${r.usage!.output_tokens} tokens`);
+      // (The generated model of a clone without ../shared may stop after a few tokens: the bound says nothing then.)
+      if (r.usage!.output_tokens >= 8) assert.ok(rows.n < r.usage!.output_tokens / 4, `${rows.n} rows for ${r.usage!.output_tokens} tokens`);
       assert.ok(rows.n < replay.length / 2, `${rows.n} rows for ${replay.length} events`);
       replay.forEach((e, i) => assert.equal(e.data.sequence_number, i));
       assert.equal(replay[replay.length - 1].data.response.output_text, r.output_text);

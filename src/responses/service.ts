@@ -70,8 +70,11 @@ export class ResponsesService {
 
   /** A handle on a response the caller owns (retrieve, resume, poll). */
   async open(owner: Owner, id: string, include: string[]): Promise<ResponseHandle> {
+    // Taken before the store read: a log that commits its end and leaves the hub during that read would
+    // otherwise leave the handle with the snapshot read before that commit (a stale, unfinished response).
+    const live = this.hub.local(id);
     const rec = await this.load(owner, id);
-    return new ResponseHandle(this, rec.id, rec, this.hub.local(rec.id), include);
+    return new ResponseHandle(this, rec.id, rec, live ?? this.hub.local(rec.id), include);
   }
 
   /** Items of every earlier turn of the chain ending at `id`, oldest first. (Public: /responses/compact uses it.) */

@@ -10,6 +10,7 @@ import { presentResponse, presentStoredResponse, streamRewrite } from '../wire/i
 import type { LiveLog } from './live-log.js';
 import { overlayMetadata, withMetadata, type Metadata } from './metadata.js';
 import { readResponseLines, type SeqLine } from './stream-reader.js';
+import { WEB_SEARCH_TYPES } from '../tools/web-search/tool.js';
 
 export interface HandleDeps {
   store: Store;
@@ -52,7 +53,7 @@ export class ResponseHandle {
     // `"file_search"` with its quotes is a JSON key or value, never text inside a string (quotes there are escaped).
     const tools = this.live?.state.tools;
     const fileSearch = tools ? tools.some((t) => t.type === 'file_search') : this.rec!.snapshot.includes('"file_search"');
-    const webSearch = tools ? tools.some((t) => t.type.startsWith('web_search')) : this.rec!.snapshot.includes('"web_search');
+    const webSearch = tools ? tools.some((t) => WEB_SEARCH_TYPES.has(t.type)) : this.rec!.snapshot.includes('"web_search');
     return streamRewrite(this.include, { fileSearch, webSearch });
   }
 

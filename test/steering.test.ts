@@ -11,6 +11,8 @@ import { startMockUpstream, type MockUpstream } from './support/mock-upstream.js
 import { startServer, type TestServer } from './support/server.js';
 import { answers, dropRedisPrefix, dropSchema, randomName } from './support/backends.js';
 import { Conn, type Msg } from './support/ws-conn.js';
+import { ConnectionSteers, withQueuedInput } from '../src/http/ws-steer.js';
+import type { ResponseObject } from '../src/wire/types.js';
 
 const PG_URL = process.env.TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
 const REDIS_URL = process.env.TEST_REDIS_URL || 'redis://127.0.0.1:6379';
@@ -172,6 +174,57 @@ describe('steering over the WebSocket (response.steer)', () => {
     } finally {
       c.close();
     }
+  });
+});
+
+describe('steering state of a connection (ws-steer.ts)', () => {
+  const response = (id: string, status: string, output: Msg[] = []) => ({ id, status, output, conversation: null }) as unknown as ResponseObject;
+
+  it('input accepted for a response that completes waiting for a tool output stays queued (steer.pending) for the continuation', () => {
+    const sent: Msg[] = [];
+    const stopped: string[] = [];
+    const steers = new ConnectionSteers((id) => (stopped.push(id), true), (json) => sent.push(JSON.parse(json)));
+    steers.started(response('resp_1', 'in_progress'), 'lane');
+    steers.sent('resp_1', 4, false);
+    steers.steer({ type: 'response.steer', previous_response_id: 'resp_1', input: 'also this' });
+    assert.deepEqual(stopped, ['resp_1']);
+    assert.equal(sent[0].type, 'response.steer.accepted');
+    assert.equal(sent[0].sequence_number, 4);
+    assert.equal(sent[0].stream_id, 'lane');
+    // The run had already produced its client function call: the terminal event keeps the lane for the input…
+    assert.equal(steers.sent('resp_1', 9, true), true);
+    const call = { type: 'function_call', id: 'fc_1', call_id: 'call_1', name: 'lookup', arguments: '{}', status: 'completed' };
+    assert.equal(steers.turnEnded(response('resp_1', 'completed', [call])), undefined);
+    // …which waits for the tool output instead of becoming a successor.
+    assert.deepEqual(sent[1], {
+      type: 'response.steer.pending', sequence_number: 9, stream_id: 'lane', reason: 'waiting_for_required_input',
+      required_input: [{ type: 'function_call_output', call_id: 'call_1', name: 'lookup' }],
+      steer: { id: sent[0].steer.id, previous_response_id: 'resp_1' },
+    });
+    const queued = steers.queuedFor('resp_1')!;
+    assert.deepEqual(withQueuedInput(queued, [{ type: 'function_call_output', call_id: 'call_1', output: '42' }]), [
+      { type: 'message', role: 'user', content: 'also this' },
+      { type: 'function_call_output', call_id: 'call_1', output: '42' },
+    ]);
+    steers.committed('resp_1');
+    assert.equal(steers.queuedFor('resp_1'), undefined);
+    // A steer of it now: it has completed.
+    steers.steer({ type: 'response.steer', previous_response_id: 'resp_1', input: 'late' });
+    assert.equal(sent[2].error.code, 'response_already_completed');
+  });
+
+  it('input queued for a response that failed is returned (steer.failed with its id)', () => {
+    const sent: Msg[] = [];
+    const steers = new ConnectionSteers(() => true, (json) => sent.push(JSON.parse(json)));
+    steers.started(response('resp_2', 'in_progress'), undefined);
+    steers.steer({ type: 'response.steer', previous_response_id: 'resp_2', input: 'x' });
+    steers.sent('resp_2', 3, true);
+    assert.equal(steers.turnEnded(response('resp_2', 'failed')), undefined);
+    assert.equal(sent[1].type, 'response.steer.failed');
+    assert.equal(sent[1].error.code, 'response_not_active');
+    assert.equal(sent[1].steer.id, sent[0].steer.id);
+    assert.equal(sent[1].steer.input, 'x');
+    assert.equal('stream_id' in sent[1], false);
   });
 });
 

@@ -7,8 +7,9 @@
 import { after, before, describe, it, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
+import { performance } from 'node:perf_hooks';
 import { startMockUpstream, type MockUpstream } from './support/mock-upstream.js';
-import { startServer, type TestServer } from './support/server.js';
+import { KEY_B, startServer, type TestServer } from './support/server.js';
 import { answers, dropRedisPrefix, dropSchema, randomName } from './support/backends.js';
 import { Conn, type Msg } from './support/ws-conn.js';
 import { ConnectionSteers, withQueuedInput } from '../src/http/ws-steer.js';
@@ -262,6 +263,9 @@ describe('steering a background response over HTTP (POST /responses/{id}/steer, 
     assertErrorShape(r.json, 'response_already_completed', 409, r.status);
     r = await steerHttp(server, 'resp_0000000000000000000000000000000b', { input: 'x' });
     assertErrorShape(r.json, 'not_found', 404, r.status);
+    // Another owner's response is unknown to the caller.
+    const foreign = await server.fetch(`/responses/${bg.id}/steer`, { method: 'POST', key: KEY_B, body: JSON.stringify({ input: 'x' }) });
+    assertErrorShape((await foreign.json()) as Msg, 'not_found', 404, foreign.status);
     for (const body of [{}, { input: 5 }, { input: 'x', extra: 1 }]) {
       r = await steerHttp(server, bg.id, body);
       assert.equal(r.status, 400, JSON.stringify(r.json));
@@ -309,7 +313,9 @@ describe('steering over HTTP across instances (PostgreSQL + Redis)', { timeout: 
     const runner = servers.find((s) => s.logs.some((l) => l.includes('background job started') && l.includes(bg.id)));
     assert.ok(runner, 'no instance logged the job');
     const other = runner === a ? b : a;
+    const t0 = performance.now();
     const { status, json } = await steerHttp(other, bg.id, { input: STEER });
+    t.diagnostic(`steer answered across instances in ${(performance.now() - t0).toFixed(0)} ms`);
     assert.equal(status, 200, JSON.stringify(json));
     assert.equal(json.response.previous_response_id, bg.id);
     const steered = await other.client().responses.retrieve(bg.id);

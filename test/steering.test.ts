@@ -62,7 +62,7 @@ after(async () => {
 });
 
 describe('steering over the WebSocket (response.steer)', () => {
-  it('accepted steer: the response ends incomplete (steered), a chained successor commits the input and completes', async () => {
+  it('accepted steer: the response ends incomplete (steered), a chained successor commits the input and completes', async (t) => {
     const c = await Conn.open(server);
     try {
       c.ws.send(JSON.stringify({ type: 'response.create', model: MODEL, input: 'Tell me a long story.', stream_id: 'lane-1' }));
@@ -70,8 +70,10 @@ describe('steering over the WebSocket (response.steer)', () => {
       const id = created.response.id as string;
       await c.next(0, (m) => m.type === 'response.output_text.delta');
       const from = c.messages.length;
+      const t0 = performance.now();
       c.ws.send(JSON.stringify({ type: 'response.steer', previous_response_id: id, input: STEER }));
       const accepted = await c.next(from, (m) => m.type === 'response.steer.accepted');
+      const acceptedMs = performance.now() - t0;
       assert.match(accepted.steer.id, /^steer_/);
       assert.equal(accepted.steer.previous_response_id, id);
       assert.equal(accepted.stream_id, 'lane-1');
@@ -91,6 +93,7 @@ describe('steering over the WebSocket (response.steer)', () => {
       assert.equal(next.response.previous_response_id, id);
       assert.equal(next.stream_id, 'lane-1');
       assert.equal(next.sequence_number, 0);
+      t.diagnostic(`steer accepted in ${acceptedMs.toFixed(1)} ms; successor created ${(performance.now() - t0).toFixed(0)} ms after the steer`);
       const done = await c.next(c.messages.indexOf(next), (m) => m.type === 'response.completed');
       assert.equal(done.response.id, next.response.id);
       assert.equal(done.response.status, 'completed');
@@ -109,8 +112,8 @@ describe('steering over the WebSocket (response.steer)', () => {
       assert.equal(messages[messages.length - 3].content, 'Tell me a long story.');
 
       // The lane is free again: a next turn runs on it.
-      const t = await c.turn({ model: 'openai:mock-echo', input: 'and now?', previous_response_id: next.response.id, stream_id: 'lane-1' });
-      assert.equal(t.response?.status, 'completed');
+      const t2 = await c.turn({ model: 'openai:mock-echo', input: 'and now?', previous_response_id: next.response.id, stream_id: 'lane-1' });
+      assert.equal(t2.response?.status, 'completed');
     } finally {
       c.close();
     }

@@ -115,6 +115,11 @@ export class ConnectionSteers {
     return { input: joinSteerInputs(t.queue.map((q) => q.input)), steers: t.queue };
   }
 
+  /** A turn that ended without its terminal event reaching the client (an error, a closed socket): nothing to continue. */
+  forget(id: string): void {
+    this.targets.delete(id);
+  }
+
   /** Input still queued for `previous` (it waited for tool output): to prepend to the continuing request's input. */
   queuedFor(previous: string | undefined): SteerInput[] | undefined {
     return previous ? this.pending.get(previous)?.map((q) => q.input) : undefined;

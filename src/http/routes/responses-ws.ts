@@ -179,6 +179,7 @@ export function responsesSocket({ deps, validationError }: SocketDeps) {
         // A steered response is continued by its successor on the same lane, as long as steering goes on.
         for (;;) {
           const ended = await present(h, view, create, previous, key, streamId, lane);
+          if (!ended) steers.forget(h.id);
           const next = ended && steers.turnEnded(ended);
           if (!next || socket.readyState !== socket.OPEN) return;
           previous = h.id;

@@ -35,9 +35,11 @@ export interface EventHub<L extends HubLog = HubLog> {
 export type ControlMessage =
   | { kind: 'cancel'; id: string }
   | { kind: 'wake'; id: string; input: string }
+  /** Stop the run at once, ending it `incomplete` (steered); the caller creates the successor. */
+  | { kind: 'steer'; id: string }
   | { kind: 'metadata'; id: string; metadata: Record<string, string> };
 
-/** Delivers cancel and wake to whichever instance runs the response. */
+/** Delivers cancel, wake, steer and metadata to whichever instance runs the response. */
 export interface ControlBus {
   /** False when the message could not be sent (the bus is unreachable): no instance will act on it. */
   publish(msg: ControlMessage): Promise<boolean>;

@@ -19,6 +19,7 @@ import { modelsRoutes } from './routes/models.js';
 import { responsesRoutes } from './routes/responses.js';
 import { responsesSocket } from './routes/responses-ws.js';
 import { wakeRoutes } from './routes/wake.js';
+import { steerRoutes } from './routes/steer.js';
 import { usageRoutes } from './routes/usage.js';
 import type { AppDeps } from './deps.js';
 import { isStorageUnavailable } from '../store/errors.js';
@@ -186,6 +187,7 @@ export async function buildApp(deps: AppDeps, logger: Logger, keys: KeyRing, bod
     api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
     await api.register(responsesRoutes(deps, responsesSocket({ deps, validationError })));
     await api.register(wakeRoutes(deps));
+    await api.register(steerRoutes(deps));
     await api.register(modelsRoutes(deps));
     await api.register(chatCompletionsRoutes(deps));
     await api.register(conversationsRoutes(deps));

@@ -66,6 +66,7 @@ export class Executor {
     control.onMessage((m) => {
       if (m.kind === 'cancel') this.abort(m.id, 'cancelled');
       else if (m.kind === 'wake') this.sleepers.wake(m.id, m.input);
+      else if (m.kind === 'steer') this.abort(m.id, 'steered');
       else if (m.kind === 'metadata') this.hub.local(m.id)?.updateMetadata(m.metadata);
     });
   }

@@ -63,10 +63,11 @@ export interface RunInput {
 
 /**
  * Why a run was aborted: a user cancel, a client that left a foreground stream, shutdown, the job
- * queue being unreachable for longer than the job's lease (stopped so it cannot run twice), or a
- * store that took none of its events within the commit timeout.
+ * queue being unreachable for longer than the job's lease (stopped so it cannot run twice), a store
+ * that took none of its events within the commit timeout, or steering input queued for it (the
+ * response ends `incomplete`, reason `steered`, and a successor takes the input: see wire/steer.ts).
  */
-export type AbortReason = 'cancelled' | 'client_disconnected' | 'shutdown' | 'lease_lost' | 'store_unavailable';
+export type AbortReason = 'cancelled' | 'client_disconnected' | 'shutdown' | 'lease_lost' | 'store_unavailable' | 'steered';
 
 const FAILED_BY: Partial<Record<AbortReason, ErrorObject>> = {
   shutdown: { code: 'server_shutdown', message: 'The server shut down while this response was running.' },
@@ -311,6 +312,12 @@ export async function runResponse(input: RunInput): Promise<void> {
   const usage = run?.usage ?? emptyUsage();
   run?.current?.closeText(outcome === 'completed' ? 'completed' : 'incomplete');
 
+  if (outcome === 'aborted' && signal.reason === 'steered') {
+    // Stopped at the event boundary the steer arrived at: what was generated stays, an item cut off
+    // ends incomplete (closed above), tool calls of the unfinished turn are dropped.
+    finalize(log, { status: 'incomplete', incomplete_details: { reason: 'steered' }, usage });
+    return;
+  }
   if (outcome === 'aborted') {
     const failed = FAILED_BY[signal.reason as AbortReason];
     if (failed) finalize(log, { status: 'failed', error: failed, usage });

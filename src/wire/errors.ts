@@ -46,6 +46,9 @@ export const CODES = {
   context_length_exceeded: bad,
   invalid_encrypted_content: bad,
   websocket_connection_limit_reached: bad,
+  // Steering (OpenAI's beta `response.steer`; the codes of ResponseSteerErrorCode).
+  invalid_input: bad,
+  steering_not_supported: bad,
   // Who is asking, and what exists.
   invalid_api_key: { status: 401, type: 'authentication_error' },
   not_found: { status: 404, type: 'not_found_error' },
@@ -53,6 +56,11 @@ export const CODES = {
   method_not_allowed: { status: 405, type: 'invalid_request_error' },
   conflict: { status: 409, type: 'invalid_request_error' },
   response_not_sleeping: { status: 409, type: 'invalid_request_error' },
+  response_not_found: { status: 404, type: 'invalid_request_error' },
+  response_already_completed: { status: 409, type: 'invalid_request_error' },
+  response_not_active: { status: 409, type: 'invalid_request_error' },
+  too_many_pending_steers: { status: 429, type: 'rate_limit_error' },
+  successor_creation_failed: { status: 409, type: 'invalid_request_error' },
   rate_limit_exceeded: { status: 429, type: 'rate_limit_error' },
   websocket_lane_limit_reached: { status: 429, type: 'rate_limit_error' },
   not_implemented: { status: 501, type: 'invalid_request_error' },

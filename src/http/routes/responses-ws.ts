@@ -19,7 +19,9 @@ import { isTerminalLine, lineType, type SeqLine } from '../../wire/event-line.js
 import { CreateResponseBody } from '../../wire/schemas/responses.js';
 import type { AppDeps } from '../deps.js';
 import { eventJson, type FrameOptions } from '../sse.js';
-import { ConnectionChain } from '../ws-chain.js';
+import { ConnectionChain, type ChainTurn } from '../ws-chain.js';
+import { ConnectionSteers, withQueuedInput } from '../ws-steer.js';
+import type { ResponseObject } from '../../wire/types.js';
 import { DEFAULT_LANE, Lanes, streamIdOf, type LaneTurn } from '../ws-lanes.js';
 import { connectionLimitError, ConnectionLifetime } from '../ws-lifetime.js';
 import { WriteCoalescer } from '../write-coalescer.js';
@@ -63,6 +65,7 @@ export function responsesSocket({ deps, validationError }: SocketDeps) {
     const limits = deps.config.websocket;
     const chain = new ConnectionChain(limits.maxLanes);
     const ctl = new Cancel();
+    const steers = new ConnectionSteers((id) => svc.executor.abort(id, 'steered'), (json) => send(json));
     /** The responses whose events are being sent (one per running lane), left if the client goes. */
     const current = new Set<ResponseHandle>();
     /**
@@ -115,8 +118,9 @@ export function responsesSocket({ deps, validationError }: SocketDeps) {
       } catch (err) {
         return sendError(errors.invalid(`We could not parse the JSON of your message: ${(err as Error).message}`, null, 'invalid_json'));
       }
+      if (msg.type === 'response.steer') return steers.steer(msg);
       if (msg.type !== 'response.create') {
-        return sendError(errors.invalid(`Unknown message type '${String(msg.type).slice(0, 100)}': the only client message is 'response.create'.`, 'type'));
+        return sendError(errors.invalid(`Unknown message type '${String(msg.type).slice(0, 100)}': the client messages are 'response.create' and 'response.steer'.`, 'type'));
       }
       let streamId: string | undefined;
       try {
@@ -139,17 +143,18 @@ export function responsesSocket({ deps, validationError }: SocketDeps) {
       }
       // `generate` and `stream_id` belong to the socket (OpenAI's WebSocket mode), not to the POST body the rest is checked as.
       const { type: _type, generate, stream_id: _lane, ...body } = msg;
-      const previous = typeof body.previous_response_id === 'string' ? body.previous_response_id : undefined;
+      let previous = typeof body.previous_response_id === 'string' ? body.previous_response_id : undefined;
       const key = streamId ?? DEFAULT_LANE;
-      const view = chain.turn();
+      let view = chain.turn();
       let release = noop;
       let h: ResponseHandle;
+      let create: CreateResponseBody;
       try {
         if (generate !== undefined && typeof generate !== 'boolean') {
           throw errors.invalid(`Invalid type for 'generate': expected a boolean, got ${generate === null ? 'null' : typeof generate}.`, 'generate');
         }
         if (!validate(body)) throw validationError({ validation: validate.errors as AjvError[], validationContext: 'body' } as unknown as FastifyError);
-        const create = body as unknown as CreateResponseBody;
+        create = body as unknown as CreateResponseBody;
         if (create.background) throw errors.invalid('Background responses are not available over WebSocket; use POST /responses.', 'background');
         // A response of this connection still running (or being recorded) on another lane: its chain first.
         const before = previous ? settling.get(previous) : undefined;
@@ -158,43 +163,83 @@ export function responsesSocket({ deps, validationError }: SocketDeps) {
         // Each turn is a request and an open stream, counted as over HTTP.
         deps.limiter?.hit(owner.tenant);
         release = deps.limiter?.openStream(owner.tenant) ?? noop;
+        // Steering input that waited for this continuation (response.steer.pending) comes first.
+        const queued = steers.queuedFor(previous);
+        if (queued) create = { ...create, input: withQueuedInput(queued, create.input) as CreateResponseBody['input'] };
         // `stream` is implicit on a socket (a client may still send `stream: true`).
         h = await svc.create(owner, { ...create, stream: true }, view, { generate: generate !== false });
+        if (queued) steers.committed(previous!);
       } catch (err) {
         release();
         if (previous) chain.evict(previous);
         sendError(apiErrorOf(err, req.log), streamId);
         return lane.end();
       }
+      try {
+        // A steered response is continued by its successor on the same lane, as long as steering goes on.
+        for (;;) {
+          const ended = await present(h, view, create, previous, key, streamId, lane);
+          if (!ended) steers.forget(h.id);
+          const next = ended && steers.turnEnded(ended);
+          if (!next || socket.readyState !== socket.OPEN) return;
+          previous = h.id;
+          view = chain.turn();
+          create = { ...create, input: next.input as CreateResponseBody['input'], previous_response_id: previous };
+          try {
+            h = await svc.create(owner, { ...create, stream: true }, view);
+          } catch (err) {
+            steers.successorFailed(previous, next.steers, apiErrorOf(err, req.log), streamId);
+            return;
+          }
+        }
+      } finally {
+        lane.end();
+        release();
+      }
+    }
+
+    /**
+     * Sends one response's events and records its chain; the Response it ended with, once its terminal
+     * event went out. The lane is freed at that event, unless steering input waits for a successor.
+     */
+    async function present(
+      h: ResponseHandle, view: ChainTurn, create: CreateResponseBody, previous: string | undefined, key: string, streamId: string | undefined, lane: LaneTurn,
+    ): Promise<ResponseObject | undefined> {
       let recorded = noop;
       settling.set(h.id, new Promise<void>((resolve) => (recorded = resolve)));
       current.add(h);
+      steers.started(h.current(), streamId);
       let sawTerminal = false;
+      let held = false;
       const opts: FrameOptions = {
-        obfuscate: (body as { stream_options?: { include_obfuscation?: boolean } }).stream_options?.include_obfuscation ?? true,
+        obfuscate: (create as { stream_options?: { include_obfuscation?: boolean } }).stream_options?.include_obfuscation ?? true,
         rewrite: h.streamRewrite(),
       };
       try {
-        sawTerminal = await pipe(h.events(-1, ctl.signal), opts, streamId, lane);
-        if (socket.readyState !== socket.OPEN) return;
+        sawTerminal = await pipe(h.events(-1, ctl.signal), opts, streamId, lane, h.id, () => (held = true));
+        if (socket.readyState !== socket.OPEN) return undefined;
         // Durable before the lane's next turn starts: a store: true response is then readable over HTTP anywhere.
-        chain.ended(view, await h.settled(), previous, key);
+        const ended = await h.settled();
+        chain.ended(view, ended, previous, key);
+        return ended;
       } catch (err) {
         if (previous) chain.evict(previous);
         sendError(apiErrorOf(err, req.log), streamId);
+        return undefined;
       } finally {
         current.delete(h);
         settling.delete(h.id);
         recorded();
         // The socket closed before the end (possibly while the response was being created).
         if (!sawTerminal) h.leave();
-        lane.end();
-        release();
+        if (!held) lane.end();
       }
     }
 
     /** Sends a turn's events (each with its lane's `stream_id`, if any); true once its terminal event went out. */
-    async function pipe(batches: AsyncIterable<SeqLine[]>, opts: FrameOptions, streamId: string | undefined, lane: LaneTurn): Promise<boolean> {
+    async function pipe(
+      batches: AsyncIterable<SeqLine[]>, opts: FrameOptions, streamId: string | undefined, lane: LaneTurn, id: string, hold: () => void,
+    ): Promise<boolean> {
       // Appended in place of the closing brace: no re-serialisation, and an unlaned event is untouched.
       const tag = streamId === undefined ? undefined : `,"stream_id":${JSON.stringify(streamId)}}`;
       for await (const batch of batches) {
@@ -208,10 +253,14 @@ export function responsesSocket({ deps, validationError }: SocketDeps) {
           let json = eventJson(type, line, opts);
           if (tag) json = json.slice(0, -1) + tag;
           out.hold();
-          if (isTerminalLine(line)) {
-            // The client may send the lane's next turn as soon as it sees this event (handled after this call returns).
+          const terminal = isTerminalLine(line);
+          const keep = steers.sent(id, batch[i][0], terminal);
+          if (terminal) {
+            // The client may send the lane's next turn as soon as it sees this event (handled after this call
+            // returns), unless steering input queued for this response makes the next turn its successor.
             socket.send(json);
-            lane.end();
+            if (keep) hold();
+            else lane.end();
             return true;
           }
           if (i === batch.length - 1 && socket.bufferedAmount > MAX_BUFFERED) {

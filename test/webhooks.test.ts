@@ -10,7 +10,9 @@ import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import OpenAI from 'openai';
+import pg from 'pg';
 import { answers, dropSchema, randomName } from './support/backends.js';
 import { startMockUpstream, type MockUpstream } from './support/mock-upstream.js';
 import { KEY_A, startServer } from './support/server.js';
@@ -182,6 +184,47 @@ describe('webhooks', { timeout: 120_000 }, () => {
     await assert.rejects(startServer({ env: { WEBHOOKS_FILE: file } }), /events/);
   });
 
+  it('delivered and given-up rows are pruned after WEBHOOK_KEEP_MS; rows still being retried are kept', async () => {
+    const up = await startReceiver();
+    const down = await startReceiver();
+    down.setStatus(500);
+    const hash = createHash('sha256').update(KEY_A).digest('hex');
+    const file = join(dir, 'two.json');
+    writeFileSync(file, JSON.stringify([{ api_key_sha256: hash, url: up.url, secret }, { api_key_sha256: hash, url: down.url, secret }]));
+    const data = mkdtempSync(join(tmpdir(), 'respd-hooks-prune-'));
+    const env = {
+      OPENAI_BASE_URL: upstream.url, WEBHOOKS_FILE: file, DATABASE_URL: '', REDIS_URL: '',
+      WEBHOOK_POLL_MS: '20', WEBHOOK_RETRY_BASE_MS: '50', WEBHOOK_RETRY_CAP_MS: '100', WEBHOOK_KEEP_MS: '300', WEBHOOK_PRUNE_INTERVAL_MS: '1000',
+    };
+    const rows = () => {
+      const db = new Database(join(data, 'respd.db'), { readonly: true });
+      try {
+        return db.prepare('SELECT endpoint, delivered_at IS NOT NULL AS delivered FROM webhook_outbox ORDER BY endpoint').all() as Array<{ endpoint: string; delivered: number }>;
+      } finally {
+        db.close();
+      }
+    };
+    let s = await startServer({ dataDir: data, env });
+    try {
+      const r = await s.client().responses.create({ model: 'openai:mock-text', input: 'hi' });
+      await waitFor(forResponse(up, r.id));
+      await waitFor(() => (down.hits >= 2 ? true : undefined));
+      // Within one prune interval plus WEBHOOK_KEEP_MS, the delivered row goes; the failing one stays.
+      const left = await waitFor(() => { const x = rows(); return x.length === 1 ? x : undefined; }, 5000);
+      assert.deepEqual(left, [{ endpoint: down.url, delivered: 0 }]);
+      await waitFor(() => (s.logs.some((l) => l.includes('webhook outbox pruned')) ? true : undefined), 2000);
+      await s.stop();
+      // Restarted with a give-up time already past: its next attempt gives up, then it is pruned too.
+      s = await startServer({ dataDir: data, env: { ...env, WEBHOOK_GIVE_UP_MS: '1' } });
+      await waitFor(() => (rows().length === 0 ? true : undefined), 5000);
+      assert.equal(up.got.length, 1);
+    } finally {
+      await s.stop();
+      await Promise.all([up.close(), down.close()]);
+      rmSync(data, { recursive: true, force: true });
+    }
+  });
+
   it('two instances on one PostgreSQL deliver each event once', async (t) => {
     const u = new URL(PG_URL);
     if (!await answers(u.hostname || '127.0.0.1', Number(u.port || 5432))) {
@@ -193,7 +236,7 @@ describe('webhooks', { timeout: 120_000 }, () => {
     }
     const schema = randomName('respd_hooks');
     const rx = await startReceiver();
-    const env = { OPENAI_BASE_URL: upstream.url, DATABASE_URL: PG_URL, DATABASE_SCHEMA: schema, WEBHOOKS_FILE: hooksFile(dir, rx.url), WEBHOOK_POLL_MS: '5' };
+    const env = { OPENAI_BASE_URL: upstream.url, DATABASE_URL: PG_URL, DATABASE_SCHEMA: schema, WEBHOOKS_FILE: hooksFile(dir, rx.url), WEBHOOK_POLL_MS: '5', WEBHOOK_KEEP_MS: '300', WEBHOOK_PRUNE_INTERVAL_MS: '1000' };
     const a = await startServer({ env });
     const b = await startServer({ env });
     try {
@@ -205,6 +248,17 @@ describe('webhooks', { timeout: 120_000 }, () => {
       await sleep(500);
       assert.equal(rx.got.length, ids.length);
       assert.equal(new Set(rx.got.map((d) => d.event.data.id)).size, ids.length);
+      // Both instances prune the shared table (SKIP LOCKED): every delivered row goes.
+      const db = new pg.Client({ connectionString: PG_URL });
+      await db.connect();
+      try {
+        const count = async () => Number((await db.query(`SELECT count(*) AS n FROM "${schema}".webhook_outbox`)).rows[0].n);
+        const end = Date.now() + 5000;
+        while ((await count()) > 0 && Date.now() < end) await sleep(50);
+        assert.equal(await count(), 0);
+      } finally {
+        await db.end();
+      }
     } finally {
       await Promise.allSettled([a.stop(), b.stop()]);
       await rx.close();

@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { summarizeProfile } from '../lib/cpuprofile.js';
 import { startRespd, Worker } from '../lib/procs.js';
-import { LONG, modelName, TINY } from '../lib/scenarios.js';
+import { LONG, modelName, TEN, TINY } from '../lib/scenarios.js';
 import { CONFIG, env, log, RESPD_HEADERS, type Stack, targets, autocannon } from '../lib/context.js';
 import { llamaBody } from './llama.js';
 
@@ -16,6 +16,9 @@ export async function profileSection(s: Stack, load: Worker, results: any) {
     { name: 'chat-c16', run: (st) => autocannon(load, targets(st, modelName(TINY), false)['respd-chat'], 16, CONFIG.duration * 2) },
     { name: 'responses-store-c16', run: (st) => autocannon(load, targets(st, modelName(TINY), false)['respd-responses-store'], 16, CONFIG.duration * 2) },
     { name: 'responses-nostore-c16', run: (st) => autocannon(load, targets(st, modelName(TINY), false)['respd-responses-nostore'], 16, CONFIG.duration * 2) },
+    // The pair behind issue 17's streamed ÷ blocking ratio (section streamcpu): the same reply, store off.
+    { name: 'ten-nostore-blocking-c4', run: (st) => autocannon(load, targets(st, modelName(TEN), false)['respd-responses-nostore'], 4, CONFIG.duration * 2) },
+    { name: 'ten-nostore-stream-c4', run: (st) => autocannon(load, targets(st, modelName(TEN), true)['respd-responses-nostore'], 4, CONFIG.duration * 2) },
     { name: 'responses-stream-long', run: async (st) => { const t = targets(st, modelName(LONG), true)['respd-responses-store']; for (let i = 0; i < 20; i++) await load.call({ op: 'stream', url: t.url, headers: t.headers, body: t.body, kind: t.kind }); } },
     { name: 'llama-stream', run: async (st) => {
       const body = llamaBody();

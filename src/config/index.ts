@@ -363,6 +363,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       giveUpMs: int(env, 'WEBHOOK_GIVE_UP_MS', 72 * 3_600_000, 1),
       timeoutMs: int(env, 'WEBHOOK_TIMEOUT_MS', 10_000, 1),
       pollMs: int(env, 'WEBHOOK_POLL_MS', 1000, 1),
+      keepMs: int(env, 'WEBHOOK_KEEP_MS', 7 * 24 * 3_600_000, 0),
+      pruneIntervalMs: int(env, 'WEBHOOK_PRUNE_INTERVAL_MS', 3_600_000, 1000),
     } : undefined,
     host: env.HOST || '127.0.0.1',
     port: int(env, 'PORT', 8080),

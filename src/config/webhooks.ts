@@ -25,6 +25,10 @@ export interface WebhookConfig {
   giveUpMs: number;
   timeoutMs: number;
   pollMs: number;
+  /** Delivered and given-up rows are deleted this long after delivery (or the event); 0 keeps them. */
+  keepMs: number;
+  /** How often each instance prunes. */
+  pruneIntervalMs: number;
 }
 
 const KNOWN = ['api_key_sha256', 'api_key_env', 'url', 'secret', 'events'];

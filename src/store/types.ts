@@ -107,6 +107,11 @@ export interface WebhookOutbox {
   delivered(id: string, nowMs: number): Promise<void>;
   /** Another attempt at `nextMs`, or never again (nextMs = null: given up). */
   retry(id: string, attempts: number, nextMs: number | null): Promise<void>;
+  /**
+   * Deletes up to `limit` rows delivered, or given up on, before `beforeMs`; returns how many. Pending
+   * rows are never pruned, however old.
+   */
+  prune(beforeMs: number, limit: number): Promise<number>;
 }
 
 /** What the usage endpoint asks of the store: one owner's responses created in [start, end), by bucket. */

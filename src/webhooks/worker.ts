@@ -8,9 +8,13 @@ import type { OutboxRow, WebhookOutbox } from '../store/types.js';
 import { signatureHeaders } from './sign.js';
 
 const BATCH = 32;
+/** Rows deleted per prune statement: short write transactions, however large the backlog. */
+const PRUNE_BATCH = 1000;
 
 export class WebhookWorker {
   private timer?: NodeJS.Timeout;
+  private pruner?: NodeJS.Timeout;
+  private pruning?: Promise<number>;
   private running?: Promise<void>;
   private stopped = false;
   private again = false;
@@ -20,6 +24,33 @@ export class WebhookWorker {
 
   start(): void {
     this.schedule(0);
+    if (this.cfg.keepMs > 0) {
+      this.pruner = setInterval(() => void this.prune(), this.cfg.pruneIntervalMs);
+      this.pruner.unref();
+    }
+  }
+
+  /**
+   * Deletes what no longer needs sending (delivered, or given up on) older than keepMs, in batches.
+   * Every instance prunes; the stores let concurrent prunes take different rows. Returns rows deleted.
+   */
+  prune(nowMs = Date.now()): Promise<number> {
+    this.pruning ??= (async () => {
+      let total = 0;
+      try {
+        for (;;) {
+          if (this.stopped) break;
+          const n = await this.outbox.prune(nowMs - this.cfg.keepMs, PRUNE_BATCH);
+          total += n;
+          if (n < PRUNE_BATCH) break;
+        }
+        if (total) this.log.info({ rows: total }, 'webhook outbox pruned');
+      } catch (err) {
+        this.log.warn({ err }, 'webhook outbox prune failed');
+      }
+      return total;
+    })().finally(() => { this.pruning = undefined; });
+    return this.pruning;
   }
 
   /** A terminal commit just wrote rows: look now rather than at the next poll. */
@@ -32,9 +63,11 @@ export class WebhookWorker {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    clearInterval(this.pruner);
     // An attempt under way is abandoned; its lease lapses and it is sent again (at-least-once).
     for (const c of this.inflight) c.abort();
     await this.running;
+    await this.pruning;
   }
 
   private schedule(ms: number): void {

@@ -23,6 +23,9 @@ export const webhooksMigration = {
   `,
 };
 
+/** next_attempt_at of a row given up on: never due again. */
+const GAVE_UP = Number.MAX_SAFE_INTEGER;
+
 interface Row { id: string; tenant: string; endpoint: string; event: string; created_at: string; attempts: number }
 
 export async function insertOutbox(c: pg.PoolClient, rows: OutboxRow[]): Promise<void> {
@@ -48,6 +51,15 @@ export class PgWebhookOutbox implements WebhookOutbox {
   }
 
   async retry(id: string, attempts: number, nextMs: number | null): Promise<void> {
-    await this.pool.query('UPDATE webhook_outbox SET attempts = $1, next_attempt_at = $2, lease_until = 0 WHERE id = $3', [attempts, nextMs ?? Number.MAX_SAFE_INTEGER, id]);
+    await this.pool.query('UPDATE webhook_outbox SET attempts = $1, next_attempt_at = $2, lease_until = 0 WHERE id = $3', [attempts, nextMs ?? GAVE_UP, id]);
+  }
+
+  async prune(beforeMs: number, limit: number): Promise<number> {
+    // SKIP LOCKED: two instances pruning at once take different rows instead of waiting on each other.
+    const r = await this.pool.query(`DELETE FROM webhook_outbox WHERE id IN (
+        SELECT id FROM webhook_outbox WHERE (delivered_at IS NOT NULL AND delivered_at < $1)
+          OR (delivered_at IS NULL AND next_attempt_at = $2 AND created_at < $1)
+        LIMIT $3 FOR UPDATE SKIP LOCKED)`, [beforeMs, GAVE_UP, limit]);
+    return r.rowCount ?? 0;
   }
 }

@@ -22,6 +22,9 @@ export const webhooksMigration = {
   `,
 };
 
+/** next_attempt_at of a row given up on: never due again. */
+const GAVE_UP = Number.MAX_SAFE_INTEGER;
+
 interface Row { id: string; tenant: string; endpoint: string; event: string; created_at: number; attempts: number }
 
 export class SqliteWebhookOutbox implements WebhookOutbox {
@@ -29,6 +32,7 @@ export class SqliteWebhookOutbox implements WebhookOutbox {
   private readonly claimStmt: Database.Statement;
   private readonly doneStmt: Database.Statement;
   private readonly retryStmt: Database.Statement;
+  private readonly pruneStmt: Database.Statement;
 
   constructor(db: Database.Database, private readonly write: <T>(fn: () => T) => Promise<T>) {
     this.ins = db.prepare('INSERT OR IGNORE INTO webhook_outbox (id, tenant, endpoint, event, created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, 0)');
@@ -38,6 +42,11 @@ export class SqliteWebhookOutbox implements WebhookOutbox {
     this.doneStmt = db.prepare('UPDATE webhook_outbox SET delivered_at = ?, lease_until = 0 WHERE id = ?');
     // Given up: kept (delivered_at stays NULL) but never due again, so an operator can see it.
     this.retryStmt = db.prepare('UPDATE webhook_outbox SET attempts = ?, next_attempt_at = ?, lease_until = 0 WHERE id = ?');
+    // No index serves this: it runs once per WEBHOOK_PRUNE_INTERVAL_MS over a table that pruning keeps to
+    // WEBHOOK_KEEP_MS of events, in batches so that no write waits long behind it.
+    this.pruneStmt = db.prepare(`DELETE FROM webhook_outbox WHERE id IN (
+      SELECT id FROM webhook_outbox WHERE (delivered_at IS NOT NULL AND delivered_at < @before)
+        OR (delivered_at IS NULL AND next_attempt_at = ${GAVE_UP} AND created_at < @before) LIMIT @limit)`);
   }
 
   /** Inside the caller's transaction. */
@@ -55,6 +64,10 @@ export class SqliteWebhookOutbox implements WebhookOutbox {
   }
 
   async retry(id: string, attempts: number, nextMs: number | null): Promise<void> {
-    await this.write(() => this.retryStmt.run(attempts, nextMs ?? Number.MAX_SAFE_INTEGER, id));
+    await this.write(() => this.retryStmt.run(attempts, nextMs ?? GAVE_UP, id));
+  }
+
+  async prune(beforeMs: number, limit: number): Promise<number> {
+    return this.write(() => this.pruneStmt.run({ before: beforeMs, limit }).changes);
   }
 }

@@ -132,7 +132,7 @@ export async function buildApp(deps: AppDeps, logger: Logger, keys: KeyRing, bod
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);
     if (publicPaths.has(req.url.split('?')[0])) return;
-    req.owner = ownerOf(keys, req.headers);
+    req.owner = await ownerOf(keys, req.headers);
     deps.limiter?.hit(req.owner.tenant);
   });
 

@@ -15,7 +15,7 @@ const END_USER = /^[\x20-\x7E]{1,150}$/;
 
 /** Most Authorization headers a ring remembers as valid (a few keys, each sent the same way). */
 const MAX_REMEMBERED = 1024;
-/** An unknown key re-reads the store's keys at most this often (a key just created works at once; unknown keys cannot load the store). */
+/** Unknown keys re-read the store's keys at most this often (a key just created works at once; a flood of bad keys costs the store one query a second). */
 const MISS_RELOAD_GAP_MS = 1000;
 
 export class KeyRing {
@@ -29,7 +29,7 @@ export class KeyRing {
   /** Digests (hex) of the store's keys that are not revoked, as of the last reload. */
   private stored = new Set<string>();
   private source?: ApiKeyStore;
-  private lastReload = 0;
+  private lastMissReload = 0;
   private reloading?: Promise<void>;
   private timer?: NodeJS.Timeout;
 
@@ -51,7 +51,6 @@ export class KeyRing {
   }
 
   private reload(): Promise<void> {
-    this.lastReload = Date.now();
     this.reloading ??= this.source!.activeDigests().then((digests) => {
       const next = new Set(digests);
       const removed = [...this.stored].some((d) => !next.has(d));
@@ -62,9 +61,11 @@ export class KeyRing {
     return this.reloading;
   }
 
-  /** After an unknown key: re-read the store's keys if the last read is older than MISS_RELOAD_GAP_MS; true if it did. */
+  /** After an unknown key: re-read the store's keys unless an unknown key did so less than MISS_RELOAD_GAP_MS ago; true if it did. */
   async reloadForUnknown(): Promise<boolean> {
-    if (!this.source || Date.now() - this.lastReload < MISS_RELOAD_GAP_MS) return false;
+    const now = Date.now();
+    if (!this.source || now - this.lastMissReload < MISS_RELOAD_GAP_MS) return false;
+    this.lastMissReload = now;
     try {
       await this.reload();
       return true;

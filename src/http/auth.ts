@@ -121,13 +121,26 @@ export class KeyRing {
   }
 }
 
-export async function ownerOf(keys: KeyRing, headers: Record<string, string | string[] | undefined>): Promise<Owner> {
-  const raw0 = headers.authorization;
-  const auth = Array.isArray(raw0) ? raw0[0] : raw0;
-  let tenant = keys.tenantOf(auth);
-  // A key created since the last reload (`respd keys create`) works at once.
-  if (!tenant && auth?.startsWith('Bearer ') && await keys.reloadForUnknown()) tenant = keys.tenantOf(auth);
-  if (!tenant) throw errors.unauthorized();
+type Headers = Record<string, string | string[] | undefined>;
+
+/**
+ * The request's owner. Synchronous for a known key (the hot path: no promise, no await); a promise only
+ * for an unknown one, which may be a key created since the store's keys were last read.
+ */
+export function ownerOf(keys: KeyRing, headers: Headers): Owner | Promise<Owner> {
+  const raw = headers.authorization;
+  const auth = Array.isArray(raw) ? raw[0] : raw;
+  const tenant = keys.tenantOf(auth);
+  if (tenant) return withEndUser(tenant, headers);
+  if (!auth?.startsWith('Bearer ')) throw errors.unauthorized();
+  return keys.reloadForUnknown().then((reloaded) => {
+    const t = reloaded ? keys.tenantOf(auth) : undefined;
+    if (!t) throw errors.unauthorized();
+    return withEndUser(t, headers);
+  });
+}
+
+function withEndUser(tenant: string, headers: Headers): Owner {
   const raw = headers['x-on-behalf-of'];
   if (raw === undefined) return { tenant, endUser: '' };
   const endUser = Array.isArray(raw) ? raw[0] : raw;

@@ -7,9 +7,11 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
-import { sharedBackendEnv } from './support/backends.js';
+import { dropBackends, sharedBackendEnv } from './support/backends.js';
 import { startMockUpstream } from './support/mock-upstream.js';
 import { KEY_A, ROOT, startServer, type TestServer } from './support/server.js';
 import { waitFor } from './support/wait.js';
@@ -91,6 +93,27 @@ describe('respd keys', () => {
     assert.equal((await server.fetch('/models')).status, 200);
 
     assert.equal((await cli(['keys', 'revoke', 'key_nope'])).code, 1);
+  });
+
+  it('without API_KEYS, a first start generates no key when the store already holds keys', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'respd-cli-'));
+    const backend = { DATA_DIR: dataDir, ...sharedBackendEnv(dataDir) };
+    try {
+      const created = await cli(['keys', 'create', '--name', 'first'], backend);
+      assert.equal(created.code, 0, created.stderr);
+      const fresh = await startServer({ dataDir, env: { API_KEYS: '', OPENAI_BASE_URL: upstream.url } });
+      try {
+        assert.ok(!existsSync(join(dataDir, 'api-keys.json')), 'no generated key file');
+        assert.ok(fresh.logs.some((l) => /none generated/.test(l)), fresh.logs.join('\n'));
+        assert.equal((await fresh.fetch('/models', { key: created.stdout.trim() })).status, 200);
+        assert.equal((await fresh.fetch('/models')).status, 401);
+      } finally {
+        await fresh.stop();
+      }
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+      await dropBackends(dataDir);
+    }
   });
 });
 

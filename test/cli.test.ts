@@ -138,6 +138,14 @@ describe('respd tail', () => {
     assert.equal(done.status, 'completed');
     assert.ok(r1.stdout.length < done.output_text.length, 'the first tail was interrupted midway');
     assert.equal(r1.stdout + second.stdout, done.output_text);
+
+    // Resumed after the very last event: nothing to print, and the response's end is reported, not waited for.
+    const last = [...second.stderr.matchAll(/seq (\d+)/g)].at(-1)![1]!;
+    const t0 = Date.now();
+    const nothingLeft = await cli(['tail', bg.id, '--starting-after', last, ...httpArgs()]);
+    assert.equal(nothingLeft.code, 0, nothingLeft.stderr);
+    assert.equal(nothingLeft.stdout, '');
+    assert.ok(Date.now() - t0 < 5000);
   });
 
   it('reconnects by itself after the connection is cut, resuming after the last sequence number seen', async () => {

@@ -62,6 +62,8 @@ export async function run(argv: string[]): Promise<number> {
       if (typeof outcome === 'number') return outcome;
       if (outcome === 'done') break;
       if (interrupted) break;
+      // A stream that ended with nothing new: the response may have ended at or before --starting-after.
+      if (st.events === before && await endedAlready(api, id, st)) break;
       failures = st.events > before ? 1 : failures + 1;
       if (failures > retries) {
         progress.final();
@@ -138,6 +140,21 @@ async function follow(api: ReturnType<typeof connect>, id: string, st: State, pr
     if (done) break;
   }
   return done ? 'done' : 'dropped';
+}
+
+const TERMINAL_STATUSES = new Set(['completed', 'failed', 'incomplete', 'cancelled']);
+
+/** True (status recorded) when the response has ended: nothing more will come after the sequence number asked for. */
+async function endedAlready(api: ReturnType<typeof connect>, id: string, st: State): Promise<boolean> {
+  try {
+    const r = await api.json<{ status?: string; usage?: { output_tokens?: number } | null }>(`/responses/${encodeURIComponent(id)}`);
+    if (!r.status || !TERMINAL_STATUSES.has(r.status)) return false;
+    st.status = r.status;
+    if (typeof r.usage?.output_tokens === 'number') st.outputTokens = r.usage.output_tokens;
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** The progress line: rewritten in place on a terminal, a line per second (and per status change) otherwise. */

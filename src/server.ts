@@ -68,7 +68,10 @@ export async function startServer(config: Config, logger: Logger = pino({ level:
   // Rows a crash left undelivered (here or on another instance) are due now.
   hooks?.start();
 
-  const keys = config.apiKeys ? KeyRing.fromKeys(config.apiKeys) : KeyRing.fromDataDir(config.dataDir, print);
+  const storeKeys = store.apiKeys ? await store.apiKeys.list() : [];
+  const keys = config.apiKeys ? KeyRing.fromKeys(config.apiKeys) : KeyRing.fromDataDir(config.dataDir, print, storeKeys.length > 0);
+  // Keys made with `respd keys` work next to those; a revoke reaches this instance within KEYS_REFRESH_MS.
+  if (store.apiKeys) await keys.attach(store.apiKeys, config.keysRefreshMs, (err) => logger.warn({ err }, 'could not re-read the API keys from the store; keeping the last ones'));
   const limiter = config.rateLimit ? new RateLimiter(config.rateLimit) : undefined;
   const stopRetention = startRetention(store, config.retentionDays, logger);
   // Vector store files queued before a restart (or by other instances) are picked up from the store.
@@ -94,6 +97,7 @@ export async function startServer(config: Config, logger: Logger = pino({ level:
       closing ??= (async () => {
         // Stop accepting first, then let in-flight work finish (or fail it with a reason), then flush.
         stopRetention();
+        keys.close();
         // Ingestion takes no new file from now on; the one in hand finishes (its lease lets another
         // instance take it if this one dies first).
         const ingestClosed = ingestor?.close();

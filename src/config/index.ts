@@ -54,6 +54,8 @@ export interface Config {
   databaseUrl?: string;
   redisUrl?: string;
   apiKeys?: string[];
+  /** KEYS_REFRESH_MS: how often the store's API keys (`respd keys`) are re-read: the bound on a revoke taking effect (ms). */
+  keysRefreshMs: number;
   bodyLimit: number;
   /** FILES_MAX_BYTES: largest file POST /files takes (413 above). */
   filesMaxBytes: number;
@@ -372,6 +374,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     databaseUrl: env.DATABASE_URL || undefined,
     redisUrl: matching(env, 'REDIS_URL', /^rediss?:\/\/\S+$/, 'a redis:// or rediss:// URL'),
     apiKeys: apiKeys?.length ? apiKeys : undefined,
+    keysRefreshMs: timer(env, 'KEYS_REFRESH_MS', 5000, 100),
     bodyLimit: int(env, 'BODY_LIMIT', 4 * 1024 * 1024, 1024),
     filesMaxBytes: int(env, 'FILES_MAX_BYTES', 64 * 1024 * 1024, 1),
     embeddingModel: embeddingModel(env, providers),

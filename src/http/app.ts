@@ -133,7 +133,8 @@ export async function buildApp(deps: AppDeps, logger: Logger, keys: KeyRing, bod
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);
     if (publicPaths.has(req.url.split('?')[0])) return;
-    req.owner = ownerOf(keys, req.headers);
+    const owner = ownerOf(keys, req.headers);
+    req.owner = owner instanceof Promise ? await owner : owner;
     deps.limiter?.hit(req.owner.tenant);
   });
 

@@ -5,12 +5,20 @@ import { PostgresStore } from './postgres/index.js';
 import { SqliteStore } from './sqlite/index.js';
 import type { Store } from './types.js';
 
+/** The SQLite file the configuration names; undefined when the store is PostgreSQL. */
+export function sqlitePathOf(config: Pick<Config, 'databaseUrl' | 'dataDir'>): string | undefined {
+  const url = config.databaseUrl;
+  if (!url) return join(config.dataDir, 'respd.db');
+  if (url.startsWith('sqlite://')) return url.slice('sqlite://'.length);
+  return undefined;
+}
+
 export async function createStore(config: Config): Promise<Store> {
   const url = config.databaseUrl;
   const sqlite = { busyTimeoutMs: config.sqliteBusyTimeoutMs };
-  if (!url) return new SqliteStore(join(config.dataDir, 'respd.db'), sqlite);
-  if (url.startsWith('sqlite://')) return new SqliteStore(url.slice('sqlite://'.length), sqlite);
+  const file = sqlitePathOf(config);
+  if (file !== undefined) return new SqliteStore(file, sqlite);
   // Scale-out: one PostgreSQL for every instance; `?schema=NAME` or DATABASE_SCHEMA picks a schema.
-  if (/^postgres(ql)?:\/\//.test(url)) return new PostgresStore(url, { schema: config.databaseSchema });
-  throw new Error(`Unsupported DATABASE_URL scheme '${url.split(':')[0]}' (use sqlite://path or postgres://…)`);
+  if (/^postgres(ql)?:\/\//.test(url!)) return new PostgresStore(url!, { schema: config.databaseSchema });
+  throw new Error(`Unsupported DATABASE_URL scheme '${url!.split(':')[0]}' (use sqlite://path or postgres://…)`);
 }

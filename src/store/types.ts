@@ -2,7 +2,9 @@
 // Events are stored as batches ("chunks") of pre-serialised lines: one row per group commit, not per
 // token, and replay needs no JSON parsing (see responses/event-line.ts for the line format).
 import type { ResponseStatus } from '../wire/status.js';
+import type { ApiKeyStore } from './api-keys.js';
 import type { ConversationStore } from './conversations.js';
+import type { StoreInspection } from './inspection.js';
 import type { FileStore } from './files.js';
 import type { VectorStoreStore } from './vector-stores.js';
 
@@ -148,7 +150,12 @@ export interface Store {
   readonly vectorStores?: VectorStoreStore;
   /** Webhook outbox (issue 22). */
   readonly webhooks?: WebhookOutbox;
+  /** API keys made with `respd keys` (issue 23); available after init(). */
+  readonly apiKeys?: ApiKeyStore;
+  /** Applies pending migrations (and prepares the store for use). */
   init(): Promise<void>;
+  /** Applied and known migrations and row counts, read without migrating (needs no init()): `respd check`. */
+  inspect(): Promise<StoreInspection>;
   close(): Promise<void>;
 
   /** Inserts the response, its input items and its first events atomically. */

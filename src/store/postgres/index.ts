@@ -17,6 +17,8 @@ import { PgFileStore } from './files.js';
 import { PgVectorStoreStore } from './vector-stores.js';
 import { migrations } from './migrations.js';
 import { insertOutbox, PgWebhookOutbox } from './webhooks.js';
+import { PgApiKeyStore } from './api-keys.js';
+import { COUNTED_TABLES, type StoreInspection } from '../inspection.js';
 
 interface Row {
   id: string; tenant: string; end_user: string; created_at: string | number; status: string; background: boolean;
@@ -61,6 +63,7 @@ export class PostgresStore implements Store {
   readonly files: PgFileStore;
   readonly vectorStores: PgVectorStoreStore;
   readonly webhooks: PgWebhookOutbox;
+  readonly apiKeys: PgApiKeyStore;
 
   constructor(url: string, opts: { schema?: string; max?: number; onError?: (err: Error) => void } = {}) {
     const { connectionString, schema } = parsePostgresUrl(url, opts.schema);
@@ -80,6 +83,7 @@ export class PostgresStore implements Store {
     this.conversations = new PgConversationStore(this.pool);
     this.vectorStores = new PgVectorStoreStore(this.pool);
     this.webhooks = new PgWebhookOutbox(this.pool);
+    this.apiKeys = new PgApiKeyStore(this.pool);
     this.files = new PgFileStore(this.pool, (c, id) => this.vectorStores.removeFileIn(c, id));
   }
 
@@ -121,6 +125,22 @@ export class PostgresStore implements Store {
       c.off('error', onError);
       c.release(broken);
     }
+  }
+
+  async inspect(): Promise<StoreInspection> {
+    const known = migrations.map((m) => m.version);
+    // Names resolve in the store's schema (search_path is set per connection), as the server's do.
+    const { rows: present } = await this.pool.query<{ t: string }>(
+      'SELECT t FROM unnest($1::text[]) AS t WHERE to_regclass(t) IS NOT NULL', [['schema_migrations', ...COUNTED_TABLES]]);
+    const tables = new Set(present.map((r) => r.t));
+    const applied = tables.has('schema_migrations')
+      ? (await this.pool.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version')).rows.map((r) => r.version)
+      : [];
+    const counts: Record<string, number> = {};
+    for (const t of COUNTED_TABLES) {
+      if (tables.has(t)) counts[t] = Number((await this.pool.query<{ n: string }>(long(`SELECT count(*) AS n FROM ${t}`))).rows[0]!.n);
+    }
+    return { applied, known, counts };
   }
 
   async close(): Promise<void> {

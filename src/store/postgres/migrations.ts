@@ -4,6 +4,7 @@
 import { conversationsMigration } from './conversations.js';
 import { filesMigration } from './files.js';
 import { vectorStoresMigration } from './vector-stores.js';
+import { apiKeysMigration } from './api-keys.js';
 import { webhooksMigration } from './webhooks.js';
 
 export const migrations: Array<{ version: number; sql: string }> = [
@@ -56,4 +57,6 @@ export const migrations: Array<{ version: number; sql: string }> = [
   vectorStoresMigration,
   // Webhook outbox (issue 22): written by the terminal commit, drained by webhooks/worker.ts.
   webhooksMigration,
+  // API keys managed with `respd keys` (issue 23): digests only.
+  apiKeysMigration,
 ];

@@ -9,6 +9,8 @@ import { SqliteFileStore } from './files.js';
 import { SqliteVectorStoreStore } from './vector-stores.js';
 import { migrations } from './migrations.js';
 import { SqliteWebhookOutbox } from './webhooks.js';
+import { SqliteApiKeyStore } from './api-keys.js';
+import { COUNTED_TABLES, type StoreInspection } from '../inspection.js';
 import { pageItems } from '../paging.js';
 import { toChunks } from '../chunks.js';
 
@@ -43,6 +45,7 @@ export class SqliteStore implements Store {
   readonly files: SqliteFileStore;
   readonly vectorStores: SqliteVectorStoreStore;
   webhooks!: SqliteWebhookOutbox;
+  apiKeys!: SqliteApiKeyStore;
   private stmts!: ReturnType<SqliteStore['prepare']>;
   /** How long a write waits for a lock another process holds before failing with SQLITE_BUSY (503). */
   private readonly busyMs: number;
@@ -81,9 +84,19 @@ export class SqliteStore implements Store {
     }
     this.stmts = this.prepare();
     this.webhooks = new SqliteWebhookOutbox(this.db, (fn) => this.write(fn));
+    this.apiKeys = new SqliteApiKeyStore(this.db, (fn) => this.write(fn));
     // From here on a locked file never blocks the event loop (better-sqlite3 would wait inside the
     // call): writes fail at once and `write` retries them with timers; reads never wait in WAL mode.
     this.db.pragma('busy_timeout = 0');
+  }
+
+  async inspect(): Promise<StoreInspection> {
+    const current = this.db.pragma('user_version', { simple: true }) as number;
+    const tables = new Set((this.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all() as string[]));
+    const counts: Record<string, number> = {};
+    for (const t of COUNTED_TABLES) if (tables.has(t)) counts[t] = this.db.prepare(`SELECT count(*) FROM ${t}`).pluck().get() as number;
+    // user_version counts up: every version up to it is applied (a newer respd may have gone further).
+    return { applied: Array.from({ length: current }, (_, i) => i + 1), known: migrations.map((m) => m.version), counts };
   }
 
   /**

@@ -1,4 +1,5 @@
 // Numbered migrations, applied in order inside one transaction each; `user_version` records progress.
+import { apiKeysMigration } from './api-keys.js';
 import { webhooksMigration } from './webhooks.js';
 
 export const migrations: Array<{ version: number; sql: string }> = [
@@ -203,4 +204,6 @@ export const migrations: Array<{ version: number; sql: string }> = [
   },
   // Webhook outbox (issue 22): defined next to its store.
   webhooksMigration,
+  // API keys managed with `respd keys` (issue 23): digests only.
+  apiKeysMigration,
 ];

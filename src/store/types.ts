@@ -4,6 +4,7 @@
 import type { ResponseStatus } from '../wire/status.js';
 import type { ConversationStore } from './conversations.js';
 import type { FileStore } from './files.js';
+import type { ContainerStore } from './containers.js';
 import type { VectorStoreStore } from './vector-stores.js';
 
 export type { ResponseStatus };
@@ -143,6 +144,8 @@ export interface Store {
   readonly vectorStores?: VectorStoreStore;
   /** Webhook outbox (issue 22). */
   readonly webhooks?: WebhookOutbox;
+  /** Containers of the code_interpreter tool (see containers.ts); absent = the container routes answer 501. */
+  readonly containers?: ContainerStore;
   init(): Promise<void>;
   close(): Promise<void>;
 

@@ -5,6 +5,7 @@ import { conversationsMigration } from './conversations.js';
 import { filesMigration } from './files.js';
 import { vectorStoresMigration } from './vector-stores.js';
 import { webhooksMigration } from './webhooks.js';
+import { containersMigration } from './containers.js';
 
 export const migrations: Array<{ version: number; sql: string }> = [
   {
@@ -56,4 +57,6 @@ export const migrations: Array<{ version: number; sql: string }> = [
   vectorStoresMigration,
   // Webhook outbox (issue 22): written by the terminal commit, drained by webhooks/worker.ts.
   webhooksMigration,
+  // Containers and their files (code_interpreter, issue 21).
+  containersMigration,
 ];

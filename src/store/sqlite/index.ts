@@ -9,6 +9,7 @@ import { SqliteFileStore } from './files.js';
 import { SqliteVectorStoreStore } from './vector-stores.js';
 import { migrations } from './migrations.js';
 import { SqliteWebhookOutbox } from './webhooks.js';
+import { SqliteContainerStore } from './containers.js';
 import { pageItems } from '../paging.js';
 import { toChunks } from '../chunks.js';
 
@@ -43,6 +44,8 @@ export class SqliteStore implements Store {
   readonly files: SqliteFileStore;
   readonly vectorStores: SqliteVectorStoreStore;
   webhooks!: SqliteWebhookOutbox;
+  /** Containers of the code_interpreter tool (migration 8). */
+  containers!: SqliteContainerStore;
   private stmts!: ReturnType<SqliteStore['prepare']>;
   /** How long a write waits for a lock another process holds before failing with SQLITE_BUSY (503). */
   private readonly busyMs: number;
@@ -81,6 +84,7 @@ export class SqliteStore implements Store {
     }
     this.stmts = this.prepare();
     this.webhooks = new SqliteWebhookOutbox(this.db, (fn) => this.write(fn));
+    this.containers = new SqliteContainerStore(this.db, (fn) => this.write(fn));
     // From here on a locked file never blocks the event loop (better-sqlite3 would wait inside the
     // call): writes fail at once and `write` retries them with timers; reads never wait in WAL mode.
     this.db.pragma('busy_timeout = 0');

@@ -1,5 +1,6 @@
 // Numbered migrations, applied in order inside one transaction each; `user_version` records progress.
 import { webhooksMigration } from './webhooks.js';
+import { containersMigration } from './containers.js';
 
 export const migrations: Array<{ version: number; sql: string }> = [
   {
@@ -203,4 +204,6 @@ export const migrations: Array<{ version: number; sql: string }> = [
   },
   // Webhook outbox (issue 22): defined next to its store.
   webhooksMigration,
+  // Containers and their files (code_interpreter, issue 21): defined next to their store.
+  containersMigration,
 ];

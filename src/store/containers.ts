@@ -34,6 +34,8 @@ export interface ContainerPage {
   after?: string;
   limit: number;
   order: 'asc' | 'desc';
+  /** Containers only: exactly this name. */
+  name?: string;
 }
 
 export interface ContainerStore {

@@ -60,10 +60,11 @@ export class PgContainerStore implements ContainerStore {
   }
 
   async listContainers(owner: Owner, q: ContainerPage): Promise<ContainerRecord[]> {
-    const after = q.after ? `AND id ${q.order === 'desc' ? '<' : '>'} $4` : '';
+    const args: unknown[] = [owner.tenant, owner.endUser, q.limit];
+    const after = q.after ? `AND id ${q.order === 'desc' ? '<' : '>'} $${args.push(q.after)}` : '';
+    const name = q.name !== undefined ? `AND name = $${args.push(q.name)}` : '';
     const { rows } = await this.pool.query<CRow>(
-      `SELECT ${CCOLS} FROM containers WHERE tenant = $1 AND end_user = $2 ${after} ORDER BY id ${q.order === 'desc' ? 'DESC' : 'ASC'} LIMIT $3`,
-      [owner.tenant, owner.endUser, q.limit, ...(q.after ? [q.after] : [])]);
+      `SELECT ${CCOLS} FROM containers WHERE tenant = $1 AND end_user = $2 ${after} ${name} ORDER BY id ${q.order === 'desc' ? 'DESC' : 'ASC'} LIMIT $3`, args);
     return rows.map(toC);
   }
 

@@ -61,8 +61,9 @@ export class SqliteContainerStore implements ContainerStore {
   async listContainers(owner: Owner, q: ContainerPage): Promise<ContainerRecord[]> {
     const { cmp, dir } = page(q);
     const after = q.after ? `AND id ${cmp} ?` : '';
-    const rows = this.db.prepare(`SELECT ${CCOLS} FROM containers WHERE tenant = ? AND end_user = ? ${after} ORDER BY id ${dir} LIMIT ?`)
-      .all(...[owner.tenant, owner.endUser, ...(q.after ? [q.after] : []), q.limit]) as CRow[];
+    const name = q.name !== undefined ? 'AND name = ?' : '';
+    const rows = this.db.prepare(`SELECT ${CCOLS} FROM containers WHERE tenant = ? AND end_user = ? ${after} ${name} ORDER BY id ${dir} LIMIT ?`)
+      .all(...[owner.tenant, owner.endUser, ...(q.after ? [q.after] : []), ...(q.name !== undefined ? [q.name] : []), q.limit]) as CRow[];
     return rows.map(toC);
   }
 

@@ -95,6 +95,17 @@ export class ContainersService {
     return Promise.all(fileIds.map((id, i) => svc.load(owner, id, `${p}file_ids[${i}]`)));
   }
 
+  /** A 400/404 at create for a code_interpreter tool whose container cannot be used by this owner. */
+  async checkTool(owner: Owner, tool: Record<string, any>, p: string): Promise<void> {
+    const c = tool.container;
+    if (typeof c === 'string') {
+      const rec = await this.load(owner, c, `${p}.container`);
+      if (isExpired(rec)) throw errors.invalid(`Container '${c}' has expired; create a new one.`, `${p}.container`, 'container_expired');
+      return;
+    }
+    await this.checkFileIds(owner, c?.file_ids ?? [], `${p}.container.`);
+  }
+
   async make(owner: Owner, spec: ContainerSpec): Promise<ContainerRecord> {
     const recs = await this.checkFileIds(owner, spec.fileIds, '');
     const t = now();

@@ -85,11 +85,12 @@ export class Sandbox {
       '--chdir', '/mnt/data',
       '--clearenv',
       '--setenv', 'HOME', '/mnt/data', '--setenv', 'PATH', '/usr/bin', '--setenv', 'LANG', 'C.UTF-8',
-      '--setenv', 'PYTHONUNBUFFERED', '1', '--setenv', 'PYTHONDONTWRITEBYTECODE', '1',
+      '--setenv', 'PYTHONDONTWRITEBYTECODE', '1',
       '--setenv', 'MPLBACKEND', 'Agg', '--setenv', 'MPLCONFIGDIR', '/tmp/matplotlib',
       // One BLAS thread: the address-space limit counts every thread's stack, and runs share the CPU.
       '--setenv', 'OPENBLAS_NUM_THREADS', '1', '--setenv', 'OMP_NUM_THREADS', '1', '--setenv', 'MKL_NUM_THREADS', '1',
-      c.python, '-I', '-c', BOOTSTRAP,
+      // -I ignores PYTHON* variables, so unbuffered output is asked for with -u (a killed run keeps what it printed).
+      c.python, '-I', '-u', '-c', BOOTSTRAP,
     ];
   }
 

@@ -23,6 +23,7 @@ function downgradeToV5(file: string): void {
       CREATE TABLE p5 (response_id TEXT PRIMARY KEY, conversation_id TEXT NOT NULL, items TEXT NOT NULL) WITHOUT ROWID;
       INSERT INTO p5 SELECT response_id, conversation_id, items FROM conversation_pending; DROP TABLE conversation_pending; ALTER TABLE p5 RENAME TO conversation_pending;
       DROP TABLE webhook_outbox; -- migration 7, which a v5 file did not have
+      DROP TABLE container_files; DROP TABLE containers; -- migration 8
     `);
     db.pragma('user_version = 5');
   })();

@@ -3,17 +3,16 @@
 // never offered, a 400 when tool_choice forces it) and the server starts anyway: a machine without
 // Python or bubblewrap is a supported set-up, said once in the log.
 import type { CodeInterpreterConfig } from '../../config/code-interpreter.js';
-import { ContainersService } from '../../containers/service.js';
-import type { Store } from '../../store/types.js';
 import { Sandbox } from './sandbox.js';
-import type { CodeInterpreterBackend } from './tool.js';
+import type { CodeInterpreterBackend, ContainerAccess } from './tool.js';
 
+/** `containers`: undefined when the store keeps none (the tool is then not configured either). */
 export function codeInterpreterBackend(
-  cfg: CodeInterpreterConfig | undefined, store: Store, warn: (msg: string) => void,
+  cfg: CodeInterpreterConfig | undefined, containers: ContainerAccess | undefined, warn: (msg: string) => void,
 ): CodeInterpreterBackend | undefined {
   if (!cfg) return undefined;
-  if (!store.containers) {
-    warn(`code_interpreter is not configured: the '${store.kind}' store keeps no containers.`);
+  if (!containers) {
+    warn('code_interpreter is not configured: the store keeps no containers.');
     return undefined;
   }
   const sandbox = new Sandbox(cfg);
@@ -22,5 +21,5 @@ export function codeInterpreterBackend(
     warn(`code_interpreter is not configured: the sandbox (${cfg.bwrap} + ${cfg.python}) cannot run here: ${why}`);
     return undefined;
   }
-  return { sandbox, containers: new ContainersService(store.containers, store.files, cfg.idleMinutes), cfg };
+  return { sandbox, containers, cfg };
 }

@@ -9,14 +9,12 @@ import { chown, lstat, mkdir, readdir, readFile, writeFile } from 'node:fs/promi
 import { dirname, join, relative } from 'node:path';
 import type { CodeInterpreterConfig } from '../../config/code-interpreter.js';
 import type { FunctionToolDef } from '../../providers/types.js';
-import type { ContainerRecord } from '../../store/containers.js';
 import type { Owner } from '../../store/types.js';
 import type { CancelSignal } from '../../util/cancel.js';
 import { toAbortSignal } from '../../util/cancel.js';
 import type { EventSink } from '../../wire/events.js';
 import { newId } from '../../wire/ids.js';
 import type { Item } from '../../wire/types.js';
-import { ContainersService, containerPath, DATA_ROOT, isExpired } from '../../containers/service.js';
 import { closeItem, itemEvent, openItem } from '../emit.js';
 import type { RunDir, Sandbox, SandboxResult } from './sandbox.js';
 
@@ -38,12 +36,33 @@ export const codeInterpreterFunctionDef: FunctionToolDef = {
   strict: false,
 };
 
+/** The container a run uses. */
+export interface RunContainer {
+  id: string;
+  memoryLimit: string;
+}
+
+/**
+ * What the tool may do with containers (implemented by containers/tool-access.ts, handed in by server.ts):
+ * open the call's container (an id, or `auto`: one per response, remembered in `state`), read its files,
+ * keep what the code wrote (null: a path that cannot be a container file), drop what it deleted, mark it used.
+ */
+export interface ContainerAccess {
+  open(owner: Owner, container: unknown, responseId: string, state: { auto?: string }): Promise<RunContainer>;
+  files(containerId: string): AsyncIterable<{ id: string; rel: string; data: Buffer }>;
+  put(containerId: string, rel: string, data: Buffer): Promise<{ id: string } | null>;
+  remove(containerId: string, fileId: string): Promise<void>;
+  touch(containerId: string): Promise<void>;
+}
+
 /** What runs the tool: the sandbox, where containers live, the limits. */
 export interface CodeInterpreterBackend {
   sandbox: Sandbox;
-  containers: ContainersService;
+  containers: ContainerAccess;
   cfg: CodeInterpreterConfig;
 }
+
+const DATA_ROOT = '/mnt/data';
 
 /** A file written by code, which a later message may cite (container_file_citation). */
 export interface ContainerCitable {
@@ -59,22 +78,6 @@ export interface CodeInterpreterRun {
 }
 
 const MEMORY_MB: Record<string, number> = { '1g': 1024, '4g': 4096, '16g': 16384, '64g': 65536 };
-
-/** The container a call runs in; `{type:"auto"}` makes one per response, on the first call (kept in `state`). */
-async function containerFor(backend: CodeInterpreterBackend, tool: Item, owner: Owner, responseId: string, state: { auto?: string }): Promise<ContainerRecord> {
-  const c = tool.container;
-  if (typeof c === 'string') {
-    const rec = await backend.containers.load(owner, c, 'container');
-    if (isExpired(rec)) throw new Error(`container ${c} has expired`);
-    return rec;
-  }
-  if (state.auto) return backend.containers.load(owner, state.auto, 'container');
-  const rec = await backend.containers.make(owner, {
-    name: `code_interpreter ${responseId}`, fileIds: c?.file_ids ?? [], memoryLimit: c?.memory_limit ?? '1g', minutes: backend.cfg.idleMinutes,
-  });
-  state.auto = rec.id;
-  return rec;
-}
 
 /** Regular files under `root` (symbolic links and other kinds are never followed), by path relative to it. */
 async function walk(root: string, dir = root, out = new Map<string, { size: number; mtimeMs: number }>()): Promise<Map<string, { size: number; mtimeMs: number }>> {
@@ -95,48 +98,39 @@ async function walk(root: string, dir = root, out = new Map<string, { size: numb
 }
 
 /** Writes the container's files into the run folder; returns what was there (to see what the run changed). */
-async function materialise(backend: CodeInterpreterBackend, container: ContainerRecord, dir: RunDir) {
-  const store = backend.containers.store;
+async function materialise(backend: CodeInterpreterBackend, container: RunContainer, dir: RunDir) {
   const before = new Map<string, string>(); // relative path -> file id
-  let after: string | undefined;
-  for (;;) {
-    const page = await store.listContainerFiles(container.id, { limit: 100, order: 'asc', after });
-    for (const f of page) {
-      const rel = f.path.slice(DATA_ROOT.length + 1);
-      const data = await store.readContainerFile(container.id, f.id);
-      if (!data || !rel) continue;
-      const target = join(dir.data, rel);
-      await mkdir(dirname(target), { recursive: true });
-      await writeFile(target, data);
-      if (dir.uid !== undefined) {
-        for (let d = dirname(target); d.startsWith(dir.data) && d !== dir.data; d = dirname(d)) await chown(d, dir.uid, dir.uid);
-        await chown(target, dir.uid, dir.uid);
-      }
-      before.set(rel, f.id);
+  for await (const f of backend.containers.files(container.id)) {
+    if (!f.rel || f.rel.split('/').includes('..')) continue;
+    const target = join(dir.data, f.rel);
+    await mkdir(dirname(target), { recursive: true });
+    await writeFile(target, f.data);
+    if (dir.uid !== undefined) {
+      for (let d = dirname(target); d.startsWith(dir.data) && d !== dir.data; d = dirname(d)) await chown(d, dir.uid, dir.uid);
+      await chown(target, dir.uid, dir.uid);
     }
-    if (page.length < 100) break;
-    after = page[page.length - 1]!.id;
+    before.set(f.rel, f.id);
   }
   return { before, stats: await walk(dir.data) };
 }
 
 /** Stores what the run wrote or changed, drops what it deleted; returns the new files and a note of what was not kept. */
-async function collect(backend: CodeInterpreterBackend, container: ContainerRecord, dir: RunDir, m: Awaited<ReturnType<typeof materialise>>) {
+async function collect(backend: CodeInterpreterBackend, container: RunContainer, dir: RunDir, m: Awaited<ReturnType<typeof materialise>>) {
   const now = await walk(dir.data);
   const files: ContainerCitable[] = [];
   const skipped: string[] = [];
   for (const [rel, st] of now) {
     const old = m.stats.get(rel);
     if (old && old.size === st.size && old.mtimeMs === st.mtimeMs) continue;
-    const path = containerPath(rel);
-    if (!path || st.size > backend.cfg.maxFileBytes || files.length >= MAX_FILES) {
+    const rec = st.size > backend.cfg.maxFileBytes || files.length >= MAX_FILES ? null
+      : await backend.containers.put(container.id, rel, await readFile(join(dir.data, rel)));
+    if (!rec) {
       skipped.push(rel);
       continue;
     }
-    const rec = await backend.containers.putFile(container.id, path, await readFile(join(dir.data, rel)), 'assistant');
     files.push({ container_id: container.id, file_id: rec.id, filename: rel.split('/').pop()! });
   }
-  for (const [rel, id] of m.before) if (!now.has(rel)) await backend.containers.store.deleteContainerFile(container.id, id);
+  for (const [rel, id] of m.before) if (!now.has(rel)) await backend.containers.remove(container.id, id);
   return { files, skipped };
 }
 
@@ -160,21 +154,21 @@ export async function runCodeInterpreter(
   if (code) itemEvent(log, 'response.code_interpreter_call_code.delta', index, item.id!, { delta: code });
   itemEvent(log, 'response.code_interpreter_call_code.done', index, item.id!, { code });
   itemEvent(log, 'response.code_interpreter_call.interpreting', index, item.id!);
-  let container: ContainerRecord | undefined;
+  let container: RunContainer | undefined;
   let result: SandboxResult | undefined;
   let files: ContainerCitable[] = [];
   let skipped: string[] = [];
   let error: string | undefined;
   try {
     if (!code.trim()) throw new Error('the call has no code');
-    container = await containerFor(backend, tool, owner, log.id, state);
+    container = await backend.containers.open(owner, tool.container, log.id, state);
     const dir = await backend.sandbox.makeRunDir();
     try {
       const m = await materialise(backend, container, dir);
       const memoryMb = Math.min(MEMORY_MB[container.memoryLimit] ?? backend.cfg.memoryMb, backend.cfg.maxMemoryMb);
       result = await backend.sandbox.run(dir, code, Math.max(memoryMb, backend.cfg.memoryMb), toAbortSignal(signal));
       ({ files, skipped } = await collect(backend, container, dir, m));
-      await backend.containers.store.touchContainer(container.id, Math.floor(Date.now() / 1000));
+      await backend.containers.touch(container.id);
     } finally {
       await backend.sandbox.removeRunDir(dir);
     }

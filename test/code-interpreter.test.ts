@@ -131,6 +131,8 @@ describe('code_interpreter in the sandbox', { skip: missing ?? false }, () => {
       'response.code_interpreter_call_code.done', 'response.code_interpreter_call.interpreting', 'response.code_interpreter_call.completed'];
     for (let i = 1; i < order.length; i++) assert.ok(at(order[i]!) > at(order[i - 1]!), `${order[i]} after ${order[i - 1]}`);
     assert.equal(events.find((e) => e.data.type === 'response.code_interpreter_call_code.done')!.data.code, code);
+    const added = events.find((e) => e.data.type === 'response.output_item.added' && e.data.item.type === 'code_interpreter_call')!;
+    assert.match(added.data.item.container_id, /^cntr_/, 'the item names its container from the start');
     const done = events.find((e) => e.data.type === 'response.output_item.done' && e.data.item.type === 'code_interpreter_call')!;
     assert.deepEqual(done.data.item.outputs, [{ type: 'logs', logs: '42\n' }]);
     assert.equal(types.at(-1), 'response.completed');

@@ -148,20 +148,27 @@ export async function runCodeInterpreter(
   args: Record<string, unknown>, signal: CancelSignal,
 ): Promise<CodeInterpreterRun> {
   const code = typeof args.code === 'string' ? args.code : '';
-  const item: Item = { id: newId('ci'), type: 'code_interpreter_call', status: 'in_progress', code: '', container_id: '', outputs: null };
-  const index = openItem(log, item);
-  itemEvent(log, 'response.code_interpreter_call.in_progress', index, item.id!);
-  if (code) itemEvent(log, 'response.code_interpreter_call_code.delta', index, item.id!, { delta: code });
-  itemEvent(log, 'response.code_interpreter_call_code.done', index, item.id!, { code });
-  itemEvent(log, 'response.code_interpreter_call.interpreting', index, item.id!);
   let container: RunContainer | undefined;
   let result: SandboxResult | undefined;
   let files: ContainerCitable[] = [];
   let skipped: string[] = [];
   let error: string | undefined;
+  // The container first, so the item names it from its first event (a container that cannot be opened fails the call).
   try {
-    if (!code.trim()) throw new Error('the call has no code');
     container = await backend.containers.open(owner, tool.container, log.id, state);
+  } catch (err) {
+    error = (err as Error).message;
+  }
+  const item: Item = { id: newId('ci'), type: 'code_interpreter_call', status: 'in_progress', code: '', container_id: container?.id ?? '', outputs: null };
+  const index = openItem(log, item);
+  itemEvent(log, 'response.code_interpreter_call.in_progress', index, item.id!);
+  if (code) itemEvent(log, 'response.code_interpreter_call_code.delta', index, item.id!, { delta: code });
+  itemEvent(log, 'response.code_interpreter_call_code.done', index, item.id!, { code });
+  itemEvent(log, 'response.code_interpreter_call.interpreting', index, item.id!);
+  try {
+    if (error) throw new Error(error);
+    if (!code.trim()) throw new Error('the call has no code');
+    if (!container) throw new Error('no container');
     const dir = await backend.sandbox.makeRunDir();
     try {
       const m = await materialise(backend, container, dir);

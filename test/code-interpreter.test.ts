@@ -45,8 +45,11 @@ describe('code_interpreter in the sandbox', { skip: missing ?? false }, () => {
   let server: TestServer;
   let client: OpenAI;
   const tools = [{ type: 'code_interpreter' as const, container: { type: 'auto' as const } }];
+  const runDirs = () => readdirSync(tmpdir()).filter((n) => n.startsWith('respd-ci-'));
+  let dirsBefore: string[] = [];
 
   before(async () => {
+    dirsBefore = runDirs();
     upstream = await startMockUpstream();
     server = await startServer({
       env: {
@@ -270,7 +273,7 @@ describe('code_interpreter in the sandbox', { skip: missing ?? false }, () => {
     });
 
     it('leaves no run folder behind', () => {
-      assert.deepEqual(readdirSync(tmpdir()).filter((n) => n.startsWith('respd-ci-') && !n.startsWith('respd-ci-probe')), []);
+      assert.deepEqual(runDirs().filter((n) => !dirsBefore.includes(n)), [], 'every run folder (and the start-up probe\'s) is removed');
     });
   });
 });

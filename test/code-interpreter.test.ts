@@ -234,15 +234,21 @@ describe('code_interpreter in the sandbox', { skip: missing ?? false }, () => {
       assert.match(logs, /no dns/);
     });
 
-    it('is not root and cannot become root', async () => {
+    it('is not root, cannot become root, and sees no process of the host', async () => {
       const { logs } = await run([
         'import os',
         "print('uid', os.getuid(), os.geteuid())",
         'try: os.setuid(0); print("ROOT")',
         'except OSError as e: print("setuid", type(e).__name__)',
+        `try: os.kill(${server.proc.pid}, 9); print("KILLED")`,
+        'except OSError as e: print("kill", type(e).__name__)',
+        "print('pids', sorted(int(p) for p in os.listdir('/proc') if p.isdigit()))",
       ].join('\n'));
       assert.doesNotMatch(logs, /ROOT|uid 0 /);
       assert.match(logs, /setuid (PermissionError|OSError)/);
+      assert.match(logs, /kill (ProcessLookupError|PermissionError)/, 'the server\'s process is out of reach');
+      assert.doesNotMatch(logs, /KILLED/);
+      assert.match(logs, /^pids \[1, 2\]$/m, 'only the sandbox\'s own processes are visible');
     });
 
     it('a fork bomb hits the process limit', async () => {

@@ -23,6 +23,9 @@ import { VectorStoresService } from './vector-stores/service.js';
 import { FilesService } from './files/service.js';
 import { UsageService } from './usage/service.js';
 import { webSearchBackend } from './tools/web-search/backend.js';
+import { codeInterpreterBackend } from './tools/code-interpreter/backend.js';
+import { ContainersService } from './containers/service.js';
+import { containerAccess } from './containers/tool-access.js';
 import { metrics } from './metrics/metrics.js';
 import { startMetricsListener } from './http/metrics.js';
 
@@ -60,8 +63,15 @@ export async function startServer(config: Config, logger: Logger = pino({ level:
     ? new VectorStoreFileSearch(new VectorStoresService(store.vectorStores, new FilesService(store.files), undefined, embedder))
     : undefined;
   const webSearch = config.webSearch ? webSearchBackend(config.webSearch) : undefined;
-  const executor = new Executor(store, hub, flusher, router, queue, control, logger, sealer, fileSearch, webSearch);
-  const responses = new ResponsesService(store, hub, executor, router, queue, control, { allowPrivateMcp: config.allowPrivateMcp, fileSearch, webSearch: Boolean(webSearch) });
+  // code_interpreter: the sandbox from config, containers from the store (tools/ sees them through ContainerAccess).
+  const idleMinutes = config.codeInterpreter?.idleMinutes ?? 20;
+  const containers = store.containers ? new ContainersService(store.containers, store.files, idleMinutes) : undefined;
+  const codeInterpreter = codeInterpreterBackend(config.codeInterpreter, containers && containerAccess(containers, idleMinutes), (msg) => logger.warn(msg));
+  const executor = new Executor(store, hub, flusher, router, queue, control, logger, sealer, fileSearch, webSearch, codeInterpreter);
+  const responses = new ResponsesService(store, hub, executor, router, queue, control, {
+    allowPrivateMcp: config.allowPrivateMcp, fileSearch, webSearch: Boolean(webSearch), codeInterpreter: Boolean(codeInterpreter),
+    containers: codeInterpreter && containers && ((owner, tool, p) => containers.checkTool(owner, tool, p)),
+  });
   const recovered = await executor.recover();
   if (recovered.requeued || recovered.failed) logger.info(recovered, 'recovered unfinished responses');
   executor.start();

@@ -60,6 +60,12 @@ describe('environment variables', () => {
     refuses(() => loadConfig({ WEB_SEARCH_BACKEND: 'brave' }, dir), /WEB_SEARCH_BACKEND=brave needs WEB_SEARCH_API_KEY/);
     assert.deepEqual(loadConfig({ WEB_SEARCH_BACKEND: 'searxng', WEB_SEARCH_URL: 'http://127.0.0.1:8888/' }, dir).webSearch,
       { backend: 'searxng', url: 'http://127.0.0.1:8888', apiKey: undefined, allowPrivate: false, timeoutMs: 10_000 });
+    assert.equal(c.codeInterpreter, undefined, 'code_interpreter is off by default');
+    refuses(() => loadConfig({ CODE_INTERPRETER: 'docker' }, dir), /CODE_INTERPRETER must be 'bwrap' or 'off', got 'docker'/);
+    refuses(() => loadConfig({ CODE_INTERPRETER: 'bwrap', CODE_INTERPRETER_MEMORY_MB: '2048', CODE_INTERPRETER_MAX_MEMORY_MB: '1024' }, dir), /MAX_MEMORY_MB must be at least/);
+    refuses(() => loadConfig({ CODE_INTERPRETER: 'bwrap', CODE_INTERPRETER_CPU_SECONDS: '0' }, dir), /CODE_INTERPRETER_CPU_SECONDS must be an integer >= 1/);
+    const ci = loadConfig({ CODE_INTERPRETER: 'bwrap', CODE_INTERPRETER_TIMEOUT_MS: '5000' }, dir).codeInterpreter!;
+    assert.deepEqual([ci.sandbox, ci.python, ci.timeoutMs, ci.cpuSeconds, ci.memoryMb, ci.maxMemoryMb, ci.idleMinutes], ['bwrap', '/usr/bin/python3', 5000, 30, 1024, 4096, 20]);
     assert.deepEqual(c.websocket, { maxConnectionMs: 90_000, idleTimeoutMs: 0, maxLanes: 3 });
     assert.equal(c.redisPrefix, 'tenant_a');
     assert.equal(c.databaseSchema, 'respd_a');

@@ -24,6 +24,7 @@ function downgradeToV5(file: string): void {
       INSERT INTO p5 SELECT response_id, conversation_id, items FROM conversation_pending; DROP TABLE conversation_pending; ALTER TABLE p5 RENAME TO conversation_pending;
       DROP TABLE webhook_outbox; -- migration 7, which a v5 file did not have
       DROP TABLE api_keys; -- migration 8, likewise
+      DROP TABLE container_files; DROP TABLE containers; -- migration 9
     `);
     db.pragma('user_version = 5');
   })();

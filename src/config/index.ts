@@ -8,6 +8,7 @@ import { Value } from '@sinclair/typebox/value';
 import { parse as parseYaml } from 'yaml';
 import { resolveDefaultModelPath } from '../setup/ensure-model.js';
 import { parseWebhookEndpoints, type WebhookConfig } from './webhooks.js';
+import { loadCodeInterpreter, type CodeInterpreterConfig } from './code-interpreter.js';
 import { parseReasoningKeys, type ReasoningKey } from './reasoning-keys.js';
 
 /** Chat formats the embedded engine can be told to use (LLAMA_CHAT_WRAPPER); see providers/llama/chat-wrappers.ts. */
@@ -99,6 +100,8 @@ export interface Config {
   metrics: MetricsConfig;
   /** The web_search tool's backend (tools/web-search/); absent = the tool is not offered. */
   webSearch?: WebSearchConfig;
+  /** The code_interpreter tool's sandbox (config/code-interpreter.ts); absent = CODE_INTERPRETER off. */
+  codeInterpreter?: CodeInterpreterConfig;
 }
 
 /** Where web_search searches, and how pages the model opens are fetched. */
@@ -371,6 +374,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     host: env.HOST || '127.0.0.1',
     port: int(env, 'PORT', 8080),
     dataDir: resolve(cwd, env.DATA_DIR || './data'),
+    codeInterpreter: loadCodeInterpreter(env, (n, d, m) => int(env, n, d, m), (msg) => new ConfigError(msg)),
     databaseUrl: env.DATABASE_URL || undefined,
     redisUrl: matching(env, 'REDIS_URL', /^rediss?:\/\/\S+$/, 'a redis:// or rediss:// URL'),
     apiKeys: apiKeys?.length ? apiKeys : undefined,

@@ -13,6 +13,7 @@ import { chatCompletionsRoutes } from './routes/chat-completions.js';
 import { compactRoutes } from './routes/compact.js';
 import { conversationsRoutes } from './routes/conversations.js';
 import { filesRoutes } from './routes/files.js';
+import { containersRoutes } from './routes/containers.js';
 import { vectorStoresRoutes } from './routes/vector-stores.js';
 import { embeddingsRoutes } from './routes/embeddings.js';
 import { modelsRoutes } from './routes/models.js';
@@ -194,6 +195,7 @@ export async function buildApp(deps: AppDeps, logger: Logger, keys: KeyRing, bod
     await api.register(conversationsRoutes(deps));
     await api.register(compactRoutes(deps));
     await api.register(filesRoutes(deps));
+    await api.register(containersRoutes(deps));
     await api.register(vectorStoresRoutes(deps));
     await api.register(embeddingsRoutes(deps));
     await api.register(usageRoutes(deps));

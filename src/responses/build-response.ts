@@ -5,6 +5,7 @@ import { errors } from '../wire/errors.js';
 import { isLocalShell } from '../tools/client-tools.js';
 import { WEB_SEARCH_TYPES } from '../tools/web-search/tool.js';
 import { HOSTED_TOOL_TYPES } from '../tools/hosted.js';
+import { checkSpecParts, CONTAINER_ID } from '../containers/service.js';
 import type { Item, ResponseObject } from '../wire/types.js';
 import type { Sampling } from './runner.js';
 
@@ -39,6 +40,20 @@ function normalizeWebSearch(t: Record<string, any>, p: string): Item {
     ...t, type: t.type, filters: f ?? null, search_context_size: size ?? 'medium',
     user_location: loc ? { type: 'approximate', city: null, country: null, region: null, timezone: null, ...loc } : null,
   };
+}
+
+/** The code_interpreter tool: `container` is a container id or `{type: "auto", file_ids, memory_limit}` (the default). */
+function normalizeCodeInterpreter(t: Record<string, any>, p: string): Item {
+  const c = t.container ?? { type: 'auto' };
+  if (typeof c === 'string') {
+    if (!CONTAINER_ID.test(c)) throw errors.invalid(`'${p}.container' must be a container id (cntr_…) or {"type": "auto"}.`, `${p}.container`);
+    return { type: 'code_interpreter', container: c };
+  }
+  if (typeof c !== 'object' || Array.isArray(c) || c.type !== 'auto') throw errors.invalid(`'${p}.container' must be a container id (cntr_…) or {"type": "auto"}.`, `${p}.container`);
+  const unknown = Object.keys(c).find((k) => !['type', 'file_ids', 'memory_limit', 'network_policy'].includes(k));
+  if (unknown) throw errors.invalid(`Unknown parameter: '${p}.container.${unknown.slice(0, 64)}'.`, `${p}.container.${unknown.slice(0, 64)}`, 'unknown_parameter');
+  const { fileIds, memoryLimit } = checkSpecParts(c, `${p}.container.`);
+  return { type: 'code_interpreter', container: { type: 'auto', file_ids: fileIds, memory_limit: memoryLimit } };
 }
 
 function normalizeFunction(t: Record<string, any>, p: string): Item {
@@ -165,6 +180,8 @@ export function normalizeTools(tools: CreateResponseBody['tools']): Item[] {
         return { type: 'sleep', ...(t.max_seconds !== undefined ? { max_seconds: t.max_seconds } : {}) };
       case 'file_search':
         return normalizeFileSearch(t, p);
+      case 'code_interpreter':
+        return normalizeCodeInterpreter(t, p);
       default:
         if (WEB_SEARCH_TYPES.has(t.type)) return normalizeWebSearch(t, p);
         if (HOSTED_TOOL_TYPES.has(t.type)) return t as Item;
@@ -207,6 +224,11 @@ function normalizeToolChoice(choice: CreateResponseBody['tool_choice'], tools: I
   if (c.type === 'file_search') {
     if (!tools.some((t) => t.type === 'file_search')) throw errors.invalid(`tool_choice 'file_search' names a tool that is not among the tools.`, 'tool_choice');
     return { type: 'file_search' };
+  }
+  // Whether the sandbox is configured is checked with the tools (tools/prepare.ts).
+  if (c.type === 'code_interpreter') {
+    if (!tools.some((t) => t.type === 'code_interpreter')) throw errors.invalid(`tool_choice 'code_interpreter' names a tool that is not among the tools.`, 'tool_choice');
+    return { type: 'code_interpreter' };
   }
   // Whether a search engine is configured is checked with the tools (tools/prepare.ts).
   if (WEB_SEARCH_TYPES.has(c.type)) {

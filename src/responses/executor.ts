@@ -11,6 +11,7 @@ import type { ChainToolState } from '../tools/chain.js';
 import { SleepRegistry } from '../tools/sleep/registry.js';
 import type { FileSearchBackend } from '../tools/file-search/backend.js';
 import type { WebSearchBackend } from '../tools/web-search/backend.js';
+import type { CodeInterpreterBackend } from '../tools/code-interpreter/tool.js';
 import type { Flusher } from './flusher.js';
 import { LiveLog } from './live-log.js';
 import { finalize, runResponse, type AbortReason, type Sampling } from './runner.js';
@@ -32,6 +33,8 @@ export interface RunRequest {
   tools?: ChainToolState;
   /** MCP servers whose headers were given; the run fails clearly if they are no longer in memory. */
   credentialLabels?: string[];
+  /** Whose containers code_interpreter runs in (set when the tools include it). */
+  toolOwner?: Owner;
 }
 
 /** How long shutdown waits for aborted runs to end. */
@@ -56,6 +59,8 @@ export class Executor {
     private readonly fileSearch?: FileSearchBackend,
     /** Runs the web_search tool; absent when no search engine is configured. */
     private readonly webSearch?: WebSearchBackend,
+    /** Runs the code_interpreter tool; absent when its sandbox is not configured or cannot run. */
+    private readonly codeInterpreter?: CodeInterpreterBackend,
   ) {
     // Events the store has not taken within the commit timeout: a run here is stopped (failed,
     // store_unavailable); a log no run drives (queued) is ended the same way.
@@ -132,6 +137,7 @@ export class Executor {
         log, provider: resolved.provider, model: resolved.model, messages: req.messages,
         include: req.include, sampling: req.sampling, signal: controller.signal,
         tools: req.tools, credentialLabels: req.credentialLabels, sleepers: this.sleepers, fileSearch: this.fileSearch, webSearch: this.webSearch,
+        codeInterpreter: this.codeInterpreter, toolOwner: req.toolOwner,
       });
     } catch (err) {
       this.log.error({ err, responseId: log.id }, 'response run failed');

@@ -54,7 +54,8 @@ export class ResponseHandle {
     const tools = this.live?.state.tools;
     const fileSearch = tools ? tools.some((t) => t.type === 'file_search') : this.rec!.snapshot.includes('"file_search"');
     const webSearch = tools ? tools.some((t) => WEB_SEARCH_TYPES.has(t.type)) : this.rec!.snapshot.includes('"web_search');
-    return streamRewrite(this.include, { fileSearch, webSearch });
+    const codeInterpreter = tools ? tools.some((t) => t.type === 'code_interpreter') : this.rec!.snapshot.includes('"code_interpreter"');
+    return streamRewrite(this.include, { fileSearch, webSearch, codeInterpreter });
   }
 
   get background(): boolean {

@@ -69,6 +69,11 @@ export function apply(state: ResponseObject, ev: ResponseEvent): ResponseObject 
       if (item) item.arguments = (item.arguments ?? '') + ev.delta;
       return state;
     }
+    case 'response.code_interpreter_call_code.delta': {
+      const item = state.output[ev.output_index];
+      if (item) item.code = (item.code ?? '') + ev.delta;
+      return state;
+    }
     case 'response.custom_tool_call_input.delta': {
       const item = state.output[ev.output_index];
       if (item) item.input = (item.input ?? '') + ev.delta;

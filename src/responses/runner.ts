@@ -10,6 +10,8 @@
 import type { ChatMessage, FunctionToolDef, GenerateEvent, GenerateRequest, Provider, ReasoningEffort, ToolCall, ToolChoice } from '../providers/types.js';
 import type { WebSearchBackend } from '../tools/web-search/backend.js';
 import type { UrlCitable } from '../tools/web-search/tool.js';
+import type { CodeInterpreterBackend, ContainerCitable } from '../tools/code-interpreter/tool.js';
+import type { Owner } from '../store/types.js';
 import { metrics } from '../metrics/metrics.js';
 import { ProviderError } from '../providers/types.js';
 import type { ChainToolState } from '../tools/chain.js';
@@ -57,6 +59,9 @@ export interface RunInput {
   sleepers: SleepRegistry;
   fileSearch?: FileSearchBackend;
   webSearch?: WebSearchBackend;
+  codeInterpreter?: CodeInterpreterBackend;
+  /** Who the response belongs to (the owner of code_interpreter containers). */
+  toolOwner?: Owner;
   /** Set when the client asked for `reasoning.encrypted_content`. */
   sealReasoning?: SealReasoning;
 }
@@ -124,6 +129,8 @@ class Run {
   readonly citable: Citable[] = [];
   /** Pages that web_search returned or opened in this response: messages after it cite them. */
   readonly urls: UrlCitable[] = [];
+  /** Files that code_interpreter runs wrote in this response: messages after them cite them. */
+  readonly containerFiles: ContainerCitable[] = [];
 
   constructor(readonly input: RunInput, readonly tools: ToolSession) {
     this.r = input.log.state;
@@ -217,6 +224,7 @@ class Run {
       const out = (this.current = new TurnOutput(input.log, this.withLogprobs, input.sealReasoning));
       out.citable = this.citable;
       out.urls = this.urls;
+      out.containerFiles = this.containerFiles;
       const finish = await this.turn(this.request(messages, defs, choice), out);
       if (signal.aborted) return 'aborted';
       if (finish === 'length' || finish === 'context_length' || finish === 'content_filter') return finish;
@@ -255,6 +263,11 @@ class Run {
         }
         for (const c of res.citable ?? []) if (!this.citable.some((x) => x.file_id === c.file_id)) this.citable.push(c);
         for (const u of res.urls ?? []) if (!this.urls.some((x) => x.url === u.url)) this.urls.push(u);
+        for (const f of res.containerFiles ?? []) {
+          const at = this.containerFiles.findIndex((x) => x.container_id === f.container_id && x.filename === f.filename);
+          if (at >= 0) this.containerFiles[at] = f; // rewritten: the newest version is the one to cite
+          else this.containerFiles.push(f);
+        }
         ran.push({ id: call.callId, name: call.name, arguments: call.arguments });
         results.push({ role: 'tool', toolCallId: call.callId, content: res.resultText });
       }
@@ -297,7 +310,7 @@ export async function runResponse(input: RunInput): Promise<void> {
   try {
     tools = await ToolSession.open({
       log, response: log.state, chain: input.tools, credentialLabels: input.credentialLabels, sleepers: input.sleepers, signal,
-      fileSearch: input.fileSearch, webSearch: input.webSearch,
+      fileSearch: input.fileSearch, webSearch: input.webSearch, codeInterpreter: input.codeInterpreter, owner: input.toolOwner,
     });
     run = new Run(input, tools);
     outcome = await run.loop();

@@ -167,6 +167,7 @@ export class ResponsesService {
     const run: RunRequest = {
       include, messages, sampling: sentSampling(body), tools: tools.chain, credentialLabels: tools.credentialLabels,
       owner: include.includes(ENCRYPTED_REASONING) ? owner : undefined,
+      toolOwner: initial.tools.some((t) => t.type === 'code_interpreter') ? owner : undefined,
     };
     credentialVault.set(id, tools.headers);
     chain?.started(id, chained ? [...chained, ...inputItems] : inputItems);

@@ -13,6 +13,7 @@ import type { LiveLog } from './live-log.js';
 import type { Item, OutputTextPart, ReasoningPart } from '../wire/types.js';
 import { citationsFor, type Citable } from '../tools/file-search/tool.js';
 import { urlCitationsFor, type UrlCitable } from '../tools/web-search/tool.js';
+import { containerCitationsFor, type ContainerCitable } from '../tools/code-interpreter/tool.js';
 
 /** Seals a reasoning item's text into its `encrypted_content` (include `reasoning.encrypted_content`). */
 export type SealReasoning = (text: string) => string;
@@ -30,6 +31,8 @@ export class TurnOutput {
   citable: Citable[] = [];
   /** Web pages this message may cite (web_search results earlier in the response). */
   urls: UrlCitable[] = [];
+  /** Files code_interpreter wrote earlier in the response. */
+  containerFiles: ContainerCitable[] = [];
 
   constructor(private readonly log: LiveLog, private readonly withLogprobs: boolean, private readonly seal?: SealReasoning) {}
 
@@ -120,10 +123,11 @@ export class TurnOutput {
     const { outputIndex, id: itemId } = this.message;
     const current = this.log.state.output[outputIndex];
     const part = current.content[0];
-    if (status === 'completed' && (this.citable.length || this.urls.length)) {
+    if (status === 'completed' && (this.citable.length || this.urls.length || this.containerFiles.length)) {
       const annotations = [
         ...(this.citable.length ? citationsFor(part.text, this.citable) : []),
         ...(this.urls.length ? urlCitationsFor(part.text, this.urls) : []),
+        ...(this.containerFiles.length ? containerCitationsFor(part.text, this.containerFiles) : []),
       ];
       annotations.forEach((annotation, i) => this.log.append({
         type: 'response.output_text.annotation.added', item_id: itemId, output_index: outputIndex, content_index: 0,

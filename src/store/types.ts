@@ -6,6 +6,7 @@ import type { ApiKeyStore } from './api-keys.js';
 import type { ConversationStore } from './conversations.js';
 import type { StoreInspection } from './inspection.js';
 import type { FileStore } from './files.js';
+import type { ContainerStore } from './containers.js';
 import type { VectorStoreStore } from './vector-stores.js';
 
 export type { ResponseStatus };
@@ -152,6 +153,8 @@ export interface Store {
   readonly webhooks?: WebhookOutbox;
   /** API keys made with `respd keys` (issue 23); available after init(). */
   readonly apiKeys?: ApiKeyStore;
+  /** Containers of the code_interpreter tool (see containers.ts); absent = the container routes answer 501. */
+  readonly containers?: ContainerStore;
   /** Applies pending migrations (and prepares the store for use). */
   init(): Promise<void>;
   /** Applied and known migrations and row counts, read without migrating (needs no init()): `respd check`. */

@@ -2,10 +2,10 @@
 // progress events (`response.<item type>.<phase>`, OpenAI's naming), output_item.done. The projection
 // folds them like any item, so retrieve and resume see exactly what a live stream saw.
 import type { EventSink } from '../wire/events.js';
-import type { ArgumentsDeltaEvent, ArgumentsDoneEvent, ItemProgressEvent } from '../wire/events.js';
+import type { ArgumentsDeltaEvent, ArgumentsDoneEvent, CodeDeltaEvent, CodeDoneEvent, ItemProgressEvent } from '../wire/events.js';
 import type { Item } from '../wire/types.js';
 
-type ItemEvent = ItemProgressEvent | ArgumentsDeltaEvent | ArgumentsDoneEvent;
+type ItemEvent = ItemProgressEvent | ArgumentsDeltaEvent | ArgumentsDoneEvent | CodeDeltaEvent | CodeDoneEvent;
 
 export function openItem(log: EventSink, item: Item): number {
   const outputIndex = log.state.output.length;

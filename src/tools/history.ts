@@ -5,6 +5,7 @@ import type { ChatMessage, ToolCall } from '../providers/types.js';
 import type { Item } from '../wire/types.js';
 import { mcpResultText } from './mcp/runtime.js';
 import { SLEEP_FUNCTION, sleepResultText } from './sleep/tool.js';
+import { CODE_INTERPRETER_FUNCTION } from './code-interpreter/tool.js';
 
 /** The call and result of a built-in tool item, or undefined for other items. */
 export function builtinCall(it: Item): { call: ToolCall; result: string } | undefined {
@@ -13,6 +14,10 @@ export function builtinCall(it: Item): { call: ToolCall; result: string } | unde
   }
   if (it.type === 'sleep_call') {
     return { call: { id: it.call_id ?? it.id, name: SLEEP_FUNCTION, arguments: it.arguments || '{}' }, result: sleepResultText(it) };
+  }
+  if (it.type === 'code_interpreter_call') {
+    const logs = (Array.isArray(it.outputs) ? it.outputs : []).filter((o: any) => o?.type === 'logs').map((o: any) => o.logs).join('\n');
+    return { call: { id: it.id!, name: CODE_INTERPRETER_FUNCTION, arguments: JSON.stringify({ code: it.code ?? '' }) }, result: logs || (it.status === 'failed' ? '(failed)' : '(no output)') };
   }
   return undefined;
 }

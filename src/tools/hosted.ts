@@ -3,6 +3,6 @@
 /**
  * Hosted tools this server does not run yet. They are accepted and echoed, never offered to the model
  * (a client such as Codex sends them on every request), and forcing one with tool_choice is a 400.
- * web_search follows the same rule when no search engine is configured (tools/prepare.ts).
+ * web_search and code_interpreter follow the same rule when their backend is not configured (tools/prepare.ts).
  */
-export const HOSTED_TOOL_TYPES = new Set(['code_interpreter', 'image_generation', 'tool_search']);
+export const HOSTED_TOOL_TYPES = new Set(['image_generation', 'tool_search']);

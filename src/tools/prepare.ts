@@ -14,6 +14,7 @@ import { assertValidSchema, checkTextFormat } from './structured.js';
 import type { FileSearchBackend } from './file-search/backend.js';
 import { WEB_SEARCH_FUNCTION, WEB_SEARCH_TYPES } from './web-search/tool.js';
 import { HOSTED_TOOL_TYPES } from './hosted.js';
+import { CODE_INTERPRETER_FUNCTION } from './code-interpreter/tool.js';
 
 export interface ToolPolicy {
   /** MCP_ALLOW_PRIVATE: MCP servers on loopback/private/link-local addresses are allowed. */
@@ -22,6 +23,10 @@ export interface ToolPolicy {
   fileSearch?: FileSearchBackend;
   /** A search engine is configured: web_search is offered and run (else accepted, not offered, not forceable). */
   webSearch?: boolean;
+  /** The code_interpreter sandbox runs here: the tool is offered and run (else accepted, not offered, not forceable). */
+  codeInterpreter?: boolean;
+  /** Checks a code_interpreter tool's container (the owner's, not expired) or its auto `file_ids` (the owner's files). */
+  containers?: (owner: { tenant: string; endUser: string }, tool: Item, p: string) => Promise<void>;
 }
 
 export interface PreparedTools {
@@ -80,6 +85,7 @@ export async function prepareTools(x: PrepareInput): Promise<PreparedTools> {
   const labels = new Set<string>();
   let sleepSeen = false;
   let fileSearchSeen = false;
+  let codeSeen = false;
   for (let i = 0; i < x.rawTools.length; i++) {
     const t = x.rawTools[i]!;
     const p = `tools[${i}]`;
@@ -101,6 +107,14 @@ export async function prepareTools(x: PrepareInput): Promise<PreparedTools> {
     }
     if (t.type === 'function' && t.name === WEB_SEARCH_FUNCTION && x.policy.webSearch && x.rawTools.some((o) => WEB_SEARCH_TYPES.has(o.type))) {
       throw errors.invalid(`A function named '${WEB_SEARCH_FUNCTION}' conflicts with the web_search tool.`, `${p}.name`);
+    }
+    if (t.type === 'function' && t.name === CODE_INTERPRETER_FUNCTION && x.policy.codeInterpreter && x.rawTools.some((o) => o.type === 'code_interpreter')) {
+      throw errors.invalid(`A function named '${CODE_INTERPRETER_FUNCTION}' conflicts with the code_interpreter tool.`, `${p}.name`);
+    }
+    if (t.type === 'code_interpreter') {
+      if (codeSeen) throw errors.invalid('Declare the code_interpreter tool once.', p);
+      codeSeen = true;
+      if (x.policy.codeInterpreter && x.policy.containers) await x.policy.containers(x.owner, x.response.tools[i]!, p);
     }
     if (t.type === 'sleep') {
       if (sleepSeen) throw errors.invalid('Declare the sleep tool once.', p);
@@ -138,15 +152,17 @@ export async function prepareTools(x: PrepareInput): Promise<PreparedTools> {
     offered.add(c.def.name);
   }
   const choice = x.response.tool_choice as any;
-  if (!x.policy.webSearch) {
-    const refuse = (type: string) => {
-      throw errors.invalid(`tool_choice forces the hosted tool '${type}', which this server does not run (no search engine is configured).`, 'tool_choice', 'unsupported_tool');
-    };
-    if (WEB_SEARCH_TYPES.has(choice?.type)) refuse(choice.type);
-    const listed: any[] = choice?.type === 'allowed_tools' && Array.isArray(choice.tools) ? choice.tools : [];
-    if (choice?.mode === 'required' && listed.length && listed.every((t) => WEB_SEARCH_TYPES.has(t?.type) || HOSTED_TOOL_TYPES.has(t?.type))) {
-      refuse(listed.find((t) => WEB_SEARCH_TYPES.has(t?.type)).type);
-    }
+  // A hosted tool whose backend is not configured is accepted and echoed, never offered: forcing it is a 400 naming it.
+  const why = (type: string) => (WEB_SEARCH_TYPES.has(type) && !x.policy.webSearch ? 'no search engine is configured'
+    : type === 'code_interpreter' && !x.policy.codeInterpreter ? 'its Python sandbox is not configured (CODE_INTERPRETER)' : undefined);
+  const refuse = (type: string) => {
+    throw errors.invalid(`tool_choice forces the hosted tool '${type}', which this server does not run (${why(type)}).`, 'tool_choice', 'unsupported_tool');
+  };
+  if (typeof choice?.type === 'string' && why(choice.type)) refuse(choice.type);
+  const listed: any[] = choice?.type === 'allowed_tools' && Array.isArray(choice.tools) ? choice.tools : [];
+  if (choice?.mode === 'required' && listed.length && listed.every((t) => why(t?.type) || HOSTED_TOOL_TYPES.has(t?.type))) {
+    const named = listed.find((t) => why(t?.type));
+    if (named) refuse(named.type);
   }
   if (choice?.type === 'mcp' && !labels.has(choice.server_label)) {
     throw errors.invalid(`tool_choice names MCP server '${String(choice.server_label)}', which is not among the tools.`, 'tool_choice');

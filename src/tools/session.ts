@@ -17,6 +17,8 @@ import { runSleep, SLEEP_FUNCTION, sleepFunctionDef, sleepResultText } from './s
 import type { CancelSignal } from '../util/cancel.js';
 import type { FileSearchBackend } from './file-search/backend.js';
 import { FILE_SEARCH_FUNCTION, fileSearchFunctionDef, fileSearchResultText, runFileSearch, type Citable } from './file-search/tool.js';
+import { CODE_INTERPRETER_FUNCTION, codeInterpreterFunctionDef, runCodeInterpreter, type CodeInterpreterBackend, type ContainerCitable } from './code-interpreter/tool.js';
+import type { Owner } from '../store/types.js';
 
 /** A tool call of one model turn, buffered until the turn ends (see responses/turn-output.ts). */
 export interface BufferedCall {
@@ -31,13 +33,16 @@ export type CallKind =
   | { kind: 'mcp'; exposure: McpExposure }
   | { kind: 'sleep' }
   | { kind: 'file_search' }
-  | { kind: 'web_search' };
+  | { kind: 'web_search' }
+  | { kind: 'code_interpreter' };
 
 /**
  * `citable`: files a later message of the response may cite (file_search results); `urls`: web pages it
  * may cite (web_search); `failed`: the call's item ended failed.
  */
-export type BuiltinResult = { approvalRequested: true } | { approvalRequested: false; resultText: string; citable?: Citable[]; urls?: UrlCitable[]; failed?: boolean };
+export type BuiltinResult = { approvalRequested: true } | {
+  approvalRequested: false; resultText: string; citable?: Citable[]; urls?: UrlCitable[]; containerFiles?: ContainerCitable[]; failed?: boolean;
+};
 
 export interface ToolSessionOptions {
   log: EventSink;
@@ -50,6 +55,10 @@ export interface ToolSessionOptions {
   fileSearch?: FileSearchBackend;
   /** The configured search engine; absent = web_search is not offered. */
   webSearch?: WebSearchBackend;
+  /** The code_interpreter sandbox; absent = the tool is not offered. */
+  codeInterpreter?: CodeInterpreterBackend;
+  /** Who the response belongs to: the owner of the containers code runs in. */
+  owner?: Owner;
 }
 
 /** computer_use_preview, computer and computer_use name the same client tool in tool_choice. */
@@ -76,7 +85,11 @@ export class ToolSession {
     private readonly sleepTool: Item | undefined,
     private readonly fileSearchTool: Item | undefined,
     private readonly webSearchTool: Item | undefined,
+    private readonly codeTool: Item | undefined,
   ) {}
+
+  /** The container a `{type:"auto"}` code_interpreter made for this response (one per response). */
+  private readonly codeState: { auto?: string } = {};
 
   /**
    * Lists MCP tools (emitting mcp_list_tools items). Throws (or rejects with) McpSetupError when that
@@ -103,10 +116,11 @@ export class ToolSession {
     const fileSearchTool = opts.fileSearch ? tools.find((t) => t.type === 'file_search') : undefined;
     // Without a configured engine the tool is accepted and echoed but never offered (tools/hosted.ts).
     const webSearchTool = opts.webSearch ? tools.find((t) => WEB_SEARCH_TYPES.has(t.type)) : undefined;
-    const session = new ToolSession({ ...opts, chain }, functions, clients, mcp, sleepTool, fileSearchTool, webSearchTool);
+    const codeTool = opts.codeInterpreter && opts.owner ? tools.find((t) => t.type === 'code_interpreter') : undefined;
+    const session = new ToolSession({ ...opts, chain }, functions, clients, mcp, sleepTool, fileSearchTool, webSearchTool, codeTool);
     if (!mcp.hasServers) return session;
     const taken = [...functions.map((f) => f.name), ...(sleepTool ? [SLEEP_FUNCTION] : []), ...(fileSearchTool ? [FILE_SEARCH_FUNCTION] : []),
-      ...(webSearchTool ? [WEB_SEARCH_FUNCTION] : [])];
+      ...(webSearchTool ? [WEB_SEARCH_FUNCTION] : []), ...(codeTool ? [CODE_INTERPRETER_FUNCTION] : [])];
     return mcp.prepare(new Set(taken)).then(() => session);
   }
 
@@ -116,6 +130,7 @@ export class ToolSession {
     return [
       ...this.functions, ...this.mcp.functionDefs(), ...(this.sleepTool ? [sleepFunctionDef(this.sleepTool)] : []),
       ...(this.fileSearchTool ? [fileSearchFunctionDef] : []), ...(this.webSearchTool ? [webSearchFunctionDef] : []),
+      ...(this.codeTool ? [codeInterpreterFunctionDef] : []),
     ];
   }
 
@@ -132,6 +147,7 @@ export class ToolSession {
     if (c?.type === 'function') return { defs, choice: force({ name: c.name }) };
     if (c?.type === 'file_search' && this.fileSearchTool) return { defs, choice: force({ name: FILE_SEARCH_FUNCTION }) };
     if (WEB_SEARCH_TYPES.has(c?.type) && this.webSearchTool) return { defs, choice: force({ name: WEB_SEARCH_FUNCTION }) };
+    if (c?.type === 'code_interpreter' && this.codeTool) return { defs, choice: force({ name: CODE_INTERPRETER_FUNCTION }) };
     if (c?.type === 'custom') return { defs, choice: force({ name: this.clients.find((t) => t.kind === 'custom' && !t.namespace && t.name === c.name)!.def.name }) };
     const builtinType = this.clients.find((t) => t.kind !== 'function' && t.kind !== 'custom' && sameType(t.tool.type, c?.type));
     if (builtinType) return { defs, choice: force({ name: builtinType.def.name }) };
@@ -150,6 +166,7 @@ export class ToolSession {
         (client(d) && client(d)!.kind !== 'function' && client(d)!.kind !== 'custom' && sameType(client(d)!.tool.type, t.type)) ||
         (t.type === 'sleep' && d.name === SLEEP_FUNCTION) || (t.type === 'file_search' && d.name === FILE_SEARCH_FUNCTION && this.fileSearchTool) ||
         (WEB_SEARCH_TYPES.has(t.type) && d.name === WEB_SEARCH_FUNCTION && this.webSearchTool) ||
+        (t.type === 'code_interpreter' && d.name === CODE_INTERPRETER_FUNCTION && this.codeTool) ||
         (t.type === 'mcp' && ofServer(t.server_label)(d))));
       return { defs: keep, choice: keep.length ? (c.mode === 'required' ? force('required') : 'auto') : undefined };
     }
@@ -164,6 +181,7 @@ export class ToolSession {
     if (name === SLEEP_FUNCTION && this.sleepTool) return { kind: 'sleep' };
     if (name === FILE_SEARCH_FUNCTION && this.fileSearchTool) return { kind: 'file_search' };
     if (name === WEB_SEARCH_FUNCTION && this.webSearchTool) return { kind: 'web_search' };
+    if (name === CODE_INTERPRETER_FUNCTION && this.codeTool) return { kind: 'code_interpreter' };
     const exposure = this.mcp.exposure(name);
     return exposure ? { kind: 'mcp', exposure } : undefined;
   }
@@ -214,6 +232,11 @@ export class ToolSession {
     if (kind.kind === 'web_search') {
       const r = await runWebSearch(this.opts.log, this.opts.webSearch!, this.webSearchTool!, parseObject(call.arguments) ?? {});
       return { approvalRequested: false, resultText: r.resultText, urls: r.citable, failed: r.item.status === 'failed' };
+    }
+    if (kind.kind === 'code_interpreter') {
+      const r = await runCodeInterpreter(this.opts.log, this.opts.codeInterpreter!, this.codeTool!, this.opts.owner!, this.codeState,
+        parseObject(call.arguments) ?? {}, this.opts.signal);
+      return { approvalRequested: false, resultText: r.resultText, containerFiles: r.files, failed: r.item.status === 'failed' };
     }
     if (kind.kind !== 'mcp') throw new Error('client function calls are not run by the server');
     const e = kind.exposure;

@@ -40,6 +40,7 @@ export const CODES = {
   duplicate_item_id: bad,
   unsupported_file: bad,
   vector_store_expired: bad,
+  container_expired: bad,
   not_background: bad,
   response_not_cancellable: bad,
   model_not_found: bad,

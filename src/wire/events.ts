@@ -100,7 +100,8 @@ export interface AnnotationAddedEvent {
   annotation_index: number;
   annotation:
     | { type: 'file_citation'; file_id: string; filename: string; index: number }
-    | { type: 'url_citation'; url: string; title: string; start_index: number; end_index: number };
+    | { type: 'url_citation'; url: string; title: string; start_index: number; end_index: number }
+    | { type: 'container_file_citation'; container_id: string; file_id: string; filename: string; start_index: number; end_index: number };
 }
 
 /** Argument fragments of a call item (function or MCP), in the order the model produced them. */
@@ -134,14 +135,29 @@ export interface CustomToolInputDoneEvent {
   input: string;
 }
 
-type ToolItem = 'mcp_call' | 'mcp_list_tools' | 'sleep_call' | 'file_search_call' | 'web_search_call';
-type ToolPhase = 'in_progress' | 'searching' | 'completed' | 'failed' | 'incomplete';
+type ToolItem = 'mcp_call' | 'mcp_list_tools' | 'sleep_call' | 'file_search_call' | 'web_search_call' | 'code_interpreter_call';
+type ToolPhase = 'in_progress' | 'searching' | 'interpreting' | 'completed' | 'failed' | 'incomplete';
 
 /** A built-in tool item's progress, e.g. `response.mcp_call.in_progress`: it changes no output. */
 export interface ItemProgressEvent {
   type: `response.${ToolItem}.${ToolPhase}`;
   item_id: string;
   output_index: number;
+}
+
+/** The code of a code_interpreter_call (sent whole, once the call is validated). */
+export interface CodeDeltaEvent {
+  type: 'response.code_interpreter_call_code.delta';
+  item_id: string;
+  output_index: number;
+  delta: string;
+}
+
+export interface CodeDoneEvent {
+  type: 'response.code_interpreter_call_code.done';
+  item_id: string;
+  output_index: number;
+  code: string;
 }
 
 /** Sent before `response.failed` when a run breaks: what the SDKs surface as a stream error. */
@@ -181,4 +197,6 @@ export type ResponseEvent =
   | CustomToolInputDeltaEvent
   | CustomToolInputDoneEvent
   | ItemProgressEvent
+  | CodeDeltaEvent
+  | CodeDoneEvent
   | ErrorEvent;

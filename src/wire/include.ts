@@ -28,16 +28,22 @@ export function parseInclude(...values: Array<string[] | string | undefined>): s
 
 export const FILE_SEARCH_RESULTS = 'file_search_call.results';
 export const WEB_SEARCH_SOURCES = 'web_search_call.action.sources';
+export const CODE_OUTPUTS = 'code_interpreter_call.outputs';
 
-/** What a reader left out: logprobs, file_search results and web_search sources are stored, and shown only when included. */
-interface Strip { logprobs: boolean; searchResults: boolean; sources: boolean }
+/**
+ * What a reader left out: logprobs, file_search results, web_search sources and code_interpreter outputs
+ * are stored, and shown only when included.
+ */
+interface Strip { logprobs: boolean; searchResults: boolean; sources: boolean; codeOutputs: boolean }
 const stripOf = (include: string[]): Strip => ({
   logprobs: !include.includes(LOGPROBS), searchResults: !include.includes(FILE_SEARCH_RESULTS), sources: !include.includes(WEB_SEARCH_SOURCES),
+  codeOutputs: !include.includes(CODE_OUTPUTS),
 });
-const KEEP_ALL: Strip = { logprobs: false, searchResults: false, sources: false };
+const KEEP_ALL: Strip = { logprobs: false, searchResults: false, sources: false, codeOutputs: false };
 
 function stripItem(item: Item, s: Strip): Item {
   if (s.searchResults && item?.type === 'file_search_call' && item.results) return { ...item, results: null };
+  if (s.codeOutputs && item?.type === 'code_interpreter_call' && item.outputs) return { ...item, outputs: null };
   if (s.sources && item?.type === 'web_search_call' && item.action?.sources) {
     const { sources: _s, ...action } = item.action;
     return { ...item, action };
@@ -64,7 +70,7 @@ export function withoutLogprobs(r: ResponseObject): ResponseObject {
 
 export function presentResponse(r: ResponseObject, include: string[]): ResponseObject {
   const s = stripOf(include);
-  return s.logprobs || s.searchResults || s.sources ? stripResponse(r, s) : r;
+  return s.logprobs || s.searchResults || s.sources || s.codeOutputs ? stripResponse(r, s) : r;
 }
 
 /**
@@ -80,7 +86,8 @@ export function presentStoredResponse(snapshot: string, include: string[]): stri
   const lp = s.logprobs && snapshot.includes('"logprobs":');
   const fs = s.searchResults && snapshot.includes('"file_search_call"');
   const ws = s.sources && snapshot.includes('"web_search_call"');
-  if (!lp && !fs && !ws) return snapshot;
+  const ci = s.codeOutputs && snapshot.includes('"code_interpreter_call"');
+  if (!lp && !fs && !ws && !ci) return snapshot;
   return JSON.stringify(stripResponse(JSON.parse(snapshot) as ResponseObject, s));
 }
 
@@ -110,7 +117,8 @@ function searchStripper(s: Strip) {
   return (_type: string, json: string): string => {
     const fs = s.searchResults && json.includes('"file_search_call"') && json.includes('"results":[');
     const ws = s.sources && json.includes('"web_search_call"') && json.includes('"sources":[');
-    if (!fs && !ws) return json;
+    const ci = s.codeOutputs && json.includes('"code_interpreter_call"') && json.includes('"outputs":[');
+    if (!fs && !ws && !ci) return json;
     const ev = JSON.parse(json);
     if (ev.item) ev.item = stripItem(ev.item, s);
     if (ev.response) ev.response = stripResponse(ev.response, s);
@@ -123,10 +131,15 @@ function searchStripper(s: Strip) {
  * `fileSearch` / `webSearch`: whether the response offered those tools — only then can an event carry
  * search results or sources, and a response without them is spared a search of every event's text.
  */
-export function streamRewrite(include: string[], response: { fileSearch: boolean; webSearch?: boolean }): ((type: string, json: string) => string) | undefined {
+export function streamRewrite(
+  include: string[], response: { fileSearch: boolean; webSearch?: boolean; codeInterpreter?: boolean },
+): ((type: string, json: string) => string) | undefined {
   const s = stripOf(include);
-  const search = { ...KEEP_ALL, searchResults: s.searchResults && response.fileSearch, sources: s.sources && Boolean(response.webSearch) };
-  const results = search.searchResults || search.sources ? searchStripper(search) : undefined;
+  const search = {
+    ...KEEP_ALL, searchResults: s.searchResults && response.fileSearch, sources: s.sources && Boolean(response.webSearch),
+    codeOutputs: s.codeOutputs && Boolean(response.codeInterpreter),
+  };
+  const results = search.searchResults || search.sources || search.codeOutputs ? searchStripper(search) : undefined;
   if (s.logprobs && results) return (type, json) => results(type, logprobsStripper(type, json));
   if (s.logprobs) return logprobsStripper;
   return results;

@@ -186,6 +186,9 @@ function normalizeItem(raw: unknown, param: string, flags: NormalizedInput): Ite
     case 'mcp_approval_request':
     case 'sleep_call':
       return { ...raw, type, id: raw.id ?? newId('mcp') } as Item;
+    case 'code_interpreter_call':
+      if (!isStr(raw.code)) bad(`${param}.code`, `'${param}.code' must be a string.`);
+      return { ...raw, type, id: raw.id ?? newId('ci') } as Item;
     default:
       return bad(`${param}.type`, `Unsupported input item type '${String(type)}' at '${param}'.`);
   }

@@ -14,6 +14,7 @@ import { toChunks } from '../chunks.js';
 import type { AppendBatch, EventChunk, Owner, PageQuery, ResponseRecord, Store, StoredItem, UsageQuery, UsageRow } from '../types.js';
 import { PgConversationStore } from './conversations.js';
 import { PgFileStore } from './files.js';
+import { PgContainerStore } from './containers.js';
 import { PgVectorStoreStore } from './vector-stores.js';
 import { migrations } from './migrations.js';
 import { insertOutbox, PgWebhookOutbox } from './webhooks.js';
@@ -64,6 +65,8 @@ export class PostgresStore implements Store {
   readonly vectorStores: PgVectorStoreStore;
   readonly webhooks: PgWebhookOutbox;
   readonly apiKeys: PgApiKeyStore;
+  /** Containers of the code_interpreter tool, file bytes included. */
+  readonly containers: PgContainerStore;
 
   constructor(url: string, opts: { schema?: string; max?: number; onError?: (err: Error) => void } = {}) {
     const { connectionString, schema } = parsePostgresUrl(url, opts.schema);
@@ -84,6 +87,7 @@ export class PostgresStore implements Store {
     this.vectorStores = new PgVectorStoreStore(this.pool);
     this.webhooks = new PgWebhookOutbox(this.pool);
     this.apiKeys = new PgApiKeyStore(this.pool);
+    this.containers = new PgContainerStore(this.pool);
     this.files = new PgFileStore(this.pool, (c, id) => this.vectorStores.removeFileIn(c, id));
   }
 

@@ -6,6 +6,7 @@ import { filesMigration } from './files.js';
 import { vectorStoresMigration } from './vector-stores.js';
 import { apiKeysMigration } from './api-keys.js';
 import { webhooksMigration } from './webhooks.js';
+import { containersMigration } from './containers.js';
 
 export const migrations: Array<{ version: number; sql: string }> = [
   {
@@ -59,4 +60,6 @@ export const migrations: Array<{ version: number; sql: string }> = [
   webhooksMigration,
   // API keys managed with `respd keys` (issue 23): digests only.
   apiKeysMigration,
+  // Containers and their files (code_interpreter, issue 21).
+  containersMigration,
 ];

@@ -1,6 +1,7 @@
 // Numbered migrations, applied in order inside one transaction each; `user_version` records progress.
 import { apiKeysMigration } from './api-keys.js';
 import { webhooksMigration } from './webhooks.js';
+import { containersMigration } from './containers.js';
 
 export const migrations: Array<{ version: number; sql: string }> = [
   {
@@ -206,4 +207,6 @@ export const migrations: Array<{ version: number; sql: string }> = [
   webhooksMigration,
   // API keys managed with `respd keys` (issue 23): digests only.
   apiKeysMigration,
+  // Containers and their files (code_interpreter, issue 21): defined next to their store.
+  containersMigration,
 ];

@@ -147,6 +147,26 @@ describe('image_generation tool', () => {
     assert.ok(!JSON.stringify(msgs).includes((r.output[0] as any).result.slice(0, 40)));
   });
 
+  it('cancelling a background response during generation ends the call and stops the request to the endpoint', async () => {
+    const r = await client.responses.create({ model: MODEL, input: script({ calls: [draw('draw it slowly')] }), tools: [{ type: 'image_generation', size: '16x16' } as any], background: true });
+    let seen = r;
+    for (let i = 0; i < 100 && !seen.output.some((o) => o.type === 'image_generation_call'); i++) {
+      await new Promise((res) => setTimeout(res, 50));
+      seen = await client.responses.retrieve(r.id);
+    }
+    assert.equal((seen.output[0] as any).status, 'in_progress');
+    const started = Date.now();
+    const cancelled = await client.responses.cancel(r.id);
+    let final = cancelled;
+    for (let i = 0; i < 100 && final.status !== 'cancelled'; i++) {
+      await new Promise((res) => setTimeout(res, 50));
+      final = await client.responses.retrieve(r.id);
+    }
+    assert.equal(final.status, 'cancelled');
+    assert.ok(Date.now() - started < 5000, 'the 10 s generation was not waited for');
+    assert.deepEqual([(final.output[0] as any).type, (final.output[0] as any).status], ['image_generation_call', 'failed']);
+  });
+
   it('an input image beside it reaches the model; its URL is shown only with include', async () => {
     const png = `data:image/png;base64,${pngImage(8, 8).toString('base64')}`;
     const r = await client.responses.create({

@@ -4,7 +4,8 @@
 // output_format}, or, with `stream: true` (while `streams` is on), server-sent events
 // `image_generation.partial_image` × partial_images then `image_generation.completed`. Every image is
 // a real PNG (pngImage) of the requested size, so tests can decode what they get back. A prompt
-// containing "melt the gpu" is answered with HTTP 500 in OpenAI's error shape.
+// containing "melt the gpu" is answered with HTTP 500 in OpenAI's error shape; one containing "slowly"
+// takes 10 s.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { deflateSync } from 'node:zlib';
@@ -79,6 +80,12 @@ export async function startMockImages(): Promise<MockImages> {
       mock.requests.push({ body, authorization: req.headers.authorization });
       if (req.headers.authorization !== `Bearer ${IMAGES_KEY}`) return json(401, { error: { message: 'Incorrect API key provided', type: 'invalid_request_error', code: 'invalid_api_key' } });
       if (typeof body.prompt !== 'string' || !body.prompt) return json(400, { error: { message: "Missing required parameter: 'prompt'", type: 'invalid_request_error', param: 'prompt' } });
+      if (body.prompt.includes('slowly')) {
+        // Drawn for 10 s unless the client hangs up first (a cancelled response).
+        const timer = setTimeout(() => json(200, { created: 0, data: [{ b64_json: pngImage(8, 8).toString('base64') }] }), 10_000);
+        res.on('close', () => clearTimeout(timer));
+        return;
+      }
       if (body.prompt.includes('melt the gpu')) return json(500, { error: { message: 'The image backend ran out of memory', type: 'server_error' } });
       const [w, h] = (body.size ?? '64x64').split('x').map(Number);
       const meta = { background: body.background ?? 'opaque', output_format: body.output_format ?? 'png', quality: body.quality ?? 'medium', size: `${w}x${h}` };

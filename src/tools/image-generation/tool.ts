@@ -105,8 +105,8 @@ export async function runImageGeneration(log: EventSink, backend: ImagesBackend,
     };
     itemEvent(log, 'response.image_generation_call.completed', index, item.id!);
   } catch (err) {
-    if (signal.aborted) throw err;
-    why = (err as Error).message;
+    // A cancelled response ends the call too (failed: the item type has no other end), then the run stops.
+    why = signal.aborted ? 'the response was cancelled' : (err as Error).message;
     done = { ...item, status: 'failed', result: null, revised_prompt: prompt || null };
   }
   closeItem(log, index, done);

@@ -91,8 +91,9 @@ describe('image_generation tool', () => {
     assert.deepEqual([sent.stream, sent.partial_images, sent.model, sent.response_format], [true, 2, 'gpt-image-1', undefined]);
   });
 
-  it('an endpoint that does not stream gives the image without partials', async () => {
-    images.streams = false;
+  for (const mode of [false, 'refuse'] as const) it(`an endpoint that ${mode ? 'refuses' : 'ignores'} streaming gives the image without partials`, async () => {
+    images.streams = mode;
+    const before = images.requests.length;
     try {
       const body = { model: MODEL, input: script({ calls: [draw('a quiet harbour')] }), tools: [{ type: 'image_generation', size: '32x32', partial_images: 3 }], stream: true };
       const events = await readSse(await server.fetch('/responses', { method: 'POST', body: JSON.stringify(body) }));
@@ -100,6 +101,7 @@ describe('image_generation tool', () => {
       const done = events.find((e) => e.data.type === 'response.output_item.done' && e.data.item.type === 'image_generation_call')!.data.item;
       assert.deepEqual(pngSize(done.result), [32, 32]);
       assert.equal(events.at(-1)!.data.type, 'response.completed');
+      assert.deepEqual(images.requests.slice(before).map((q) => q.body.stream), mode ? [true, undefined] : [true], 'asked again without stream only when refused');
     } finally {
       images.streams = true;
     }

@@ -55,8 +55,8 @@ export interface MockImages {
   /** The API base (…/v1), what IMAGES_BASE_URL is set to. */
   url: string;
   requests: Array<{ body: Record<string, any>; authorization?: string }>;
-  /** Whether `stream: true` is honoured (OpenAI) or ignored (LocalAI, stable-diffusion.cpp). */
-  streams: boolean;
+  /** Whether `stream: true` is honoured (OpenAI), ignored (LocalAI, stable-diffusion.cpp) or refused with a 400. */
+  streams: boolean | 'refuse';
   close(): Promise<void>;
 }
 
@@ -87,10 +87,11 @@ export async function startMockImages(): Promise<MockImages> {
         return;
       }
       if (body.prompt.includes('melt the gpu')) return json(500, { error: { message: 'The image backend ran out of memory', type: 'server_error' } });
+      if (mock.streams === 'refuse' && 'stream' in body) return json(400, { error: { message: "Unknown parameter: 'stream'", type: 'invalid_request_error', param: 'stream' } });
       const [w, h] = (body.size ?? '64x64').split('x').map(Number);
       const meta = { background: body.background ?? 'opaque', output_format: body.output_format ?? 'png', quality: body.quality ?? 'medium', size: `${w}x${h}` };
       const final = pngImage(w, h).toString('base64');
-      if (body.stream === true && mock.streams) {
+      if (body.stream === true && mock.streams === true) {
         res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
         const n = Number(body.partial_images) || 0;
         const send = (type: string, data: Record<string, unknown>) => res.write(`event: ${type}\ndata: ${JSON.stringify({ type, created_at: Math.floor(Date.now() / 1000), ...meta, ...data })}\n\n`);

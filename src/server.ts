@@ -26,6 +26,7 @@ import { webSearchBackend } from './tools/web-search/backend.js';
 import { codeInterpreterBackend } from './tools/code-interpreter/backend.js';
 import { ContainersService } from './containers/service.js';
 import { containerAccess } from './containers/tool-access.js';
+import { imagesBackend } from './tools/image-generation/backend.js';
 import { metrics } from './metrics/metrics.js';
 import { startMetricsListener } from './http/metrics.js';
 
@@ -67,9 +68,10 @@ export async function startServer(config: Config, logger: Logger = pino({ level:
   const idleMinutes = config.codeInterpreter?.idleMinutes ?? 20;
   const containers = store.containers ? new ContainersService(store.containers, store.files, idleMinutes) : undefined;
   const codeInterpreter = codeInterpreterBackend(config.codeInterpreter, containers && containerAccess(containers, idleMinutes), (msg) => logger.warn(msg));
-  const executor = new Executor(store, hub, flusher, router, queue, control, logger, sealer, fileSearch, webSearch, codeInterpreter);
+  const images = config.images ? imagesBackend(config.images) : undefined;
+  const executor = new Executor(store, hub, flusher, router, queue, control, logger, sealer, fileSearch, webSearch, codeInterpreter, images);
   const responses = new ResponsesService(store, hub, executor, router, queue, control, {
-    allowPrivateMcp: config.allowPrivateMcp, fileSearch, webSearch: Boolean(webSearch), codeInterpreter: Boolean(codeInterpreter),
+    allowPrivateMcp: config.allowPrivateMcp, fileSearch, webSearch: Boolean(webSearch), codeInterpreter: Boolean(codeInterpreter), images: Boolean(images),
     containers: codeInterpreter && containers && ((owner, tool, p) => containers.checkTool(owner, tool, p)),
   });
   const recovered = await executor.recover();

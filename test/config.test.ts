@@ -56,6 +56,9 @@ describe('environment variables', () => {
     }, dir);
     assert.deepEqual(c.metrics, { token: 'scrape-token-0123456789', port: 9464, host: '10.0.0.5' });
     assert.equal(c.webSearch, undefined);
+    assert.equal(c.images, undefined);
+    assert.deepEqual(loadConfig({ IMAGES_BASE_URL: 'http://127.0.0.1:8081/v1/', IMAGES_API_KEY: 'k', IMAGES_MODEL: 'sd-turbo', IMAGES_TIMEOUT_MS: '5000' }, dir).images,
+      { baseUrl: 'http://127.0.0.1:8081/v1', apiKey: 'k', model: 'sd-turbo', timeoutMs: 5000 });
     refuses(() => loadConfig({ WEB_SEARCH_BACKEND: 'searxng' }, dir), /WEB_SEARCH_BACKEND=searxng needs WEB_SEARCH_URL/);
     refuses(() => loadConfig({ WEB_SEARCH_BACKEND: 'brave' }, dir), /WEB_SEARCH_BACKEND=brave needs WEB_SEARCH_API_KEY/);
     assert.deepEqual(loadConfig({ WEB_SEARCH_BACKEND: 'searxng', WEB_SEARCH_URL: 'http://127.0.0.1:8888/' }, dir).webSearch,
@@ -107,6 +110,8 @@ describe('environment variables', () => {
     ['METRICS_PORT', 'http', /METRICS_PORT must be an integer >= 0, got 'http'/],
     ['WEB_SEARCH_BACKEND', 'google', /WEB_SEARCH_BACKEND must be one of , searxng, brave, got 'google'/],
     ['WEB_SEARCH_URL', 'http://127.0.0.1:8888', /WEB_SEARCH_URL is set without WEB_SEARCH_BACKEND/],
+    ['IMAGES_BASE_URL', 'localhost:8081', /IMAGES_BASE_URL must be an http\(s\) URL, got 'localhost:8081'/],
+    ['IMAGES_MODEL', 'sd-turbo', /IMAGES_MODEL is set without IMAGES_BASE_URL/],
     ['DEFAULT_PROVIDER', 'meetkai', /DEFAULT_PROVIDER names provider 'meetkai', which is not configured \(configured: none\)/],
   ] as const) {
     it(`refuses ${name}=${value}`, () => refuses(() => loadConfig({ [name]: value }, dir), pattern));

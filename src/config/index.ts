@@ -10,6 +10,9 @@ import { resolveDefaultModelPath } from '../setup/ensure-model.js';
 import { parseWebhookEndpoints, type WebhookConfig } from './webhooks.js';
 import { loadCodeInterpreter, type CodeInterpreterConfig } from './code-interpreter.js';
 import { parseReasoningKeys, type ReasoningKey } from './reasoning-keys.js';
+import { parseImagesConfig, type ImagesConfig } from './images.js';
+
+export type { ImagesConfig };
 
 /** Chat formats the embedded engine can be told to use (LLAMA_CHAT_WRAPPER); see providers/llama/chat-wrappers.ts. */
 export const CHAT_WRAPPER_NAMES = ['auto', 'general', 'qwen', 'qwen3.5', 'deepseek', 'harmony'] as const;
@@ -102,6 +105,8 @@ export interface Config {
   webSearch?: WebSearchConfig;
   /** The code_interpreter tool's sandbox (config/code-interpreter.ts); absent = CODE_INTERPRETER off. */
   codeInterpreter?: CodeInterpreterConfig;
+  /** The image_generation tool's images endpoint (config/images.ts); absent = the tool is not offered. */
+  images?: ImagesConfig;
 }
 
 /** Where web_search searches, and how pages the model opens are fetched. */
@@ -360,7 +365,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   if (!webBackend && webUrl) throw new ConfigError('WEB_SEARCH_URL is set without WEB_SEARCH_BACKEND (searxng or brave)');
   const apiKeys = env.API_KEYS ? env.API_KEYS.split(',').map((k) => k.trim()).filter(Boolean) : undefined;
   const webhookEndpoints = env.WEBHOOKS_FILE ? parseWebhookEndpoints(resolve(cwd, env.WEBHOOKS_FILE), env, (m) => new ConfigError(m)) : [];
+  const images = parseImagesConfig(env, (m) => new ConfigError(m));
   return {
+    images,
     webhooks: webhookEndpoints.length ? {
       endpoints: webhookEndpoints,
       retryBaseMs: int(env, 'WEBHOOK_RETRY_BASE_MS', 5000, 1),

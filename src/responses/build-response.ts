@@ -6,6 +6,7 @@ import { isLocalShell } from '../tools/client-tools.js';
 import { WEB_SEARCH_TYPES } from '../tools/web-search/tool.js';
 import { HOSTED_TOOL_TYPES } from '../tools/hosted.js';
 import { checkSpecParts, CONTAINER_ID } from '../containers/service.js';
+import { IMAGE_GENERATION_TYPE, normalizeImageGenerationTool } from '../tools/image-generation/tool.js';
 import type { Item, ResponseObject } from '../wire/types.js';
 import type { Sampling } from './runner.js';
 
@@ -182,6 +183,8 @@ export function normalizeTools(tools: CreateResponseBody['tools']): Item[] {
         return normalizeFileSearch(t, p);
       case 'code_interpreter':
         return normalizeCodeInterpreter(t, p);
+      case IMAGE_GENERATION_TYPE:
+        return normalizeImageGenerationTool(t, p);
       default:
         if (WEB_SEARCH_TYPES.has(t.type)) return normalizeWebSearch(t, p);
         if (HOSTED_TOOL_TYPES.has(t.type)) return t as Item;
@@ -218,7 +221,7 @@ function normalizeToolChoice(choice: CreateResponseBody['tool_choice'], tools: I
     // Required, with only hosted tools allowed: nothing the model could call.
     const listed: any[] = Array.isArray(c.tools) ? c.tools : [];
     if (c.mode === 'required' && listed.length && listed.every((t) => HOSTED_TOOL_TYPES.has(t?.type))) refuseHosted(listed[0].type);
-    // (only hosted and web_search tools, and no engine configured: refused in tools/prepare.ts)
+    // (only hosted, web_search and image_generation tools, and no backend configured: refused in tools/prepare.ts)
     return c;
   }
   if (c.type === 'file_search') {
@@ -230,9 +233,9 @@ function normalizeToolChoice(choice: CreateResponseBody['tool_choice'], tools: I
     if (!tools.some((t) => t.type === 'code_interpreter')) throw errors.invalid(`tool_choice 'code_interpreter' names a tool that is not among the tools.`, 'tool_choice');
     return { type: 'code_interpreter' };
   }
-  // Whether a search engine is configured is checked with the tools (tools/prepare.ts).
-  if (WEB_SEARCH_TYPES.has(c.type)) {
-    if (!tools.some((t) => WEB_SEARCH_TYPES.has(t.type))) throw errors.invalid(`tool_choice '${c.type}' names a tool that is not among the tools.`, 'tool_choice');
+  // Whether a search engine / an images endpoint is configured is checked with the tools (tools/prepare.ts).
+  if (WEB_SEARCH_TYPES.has(c.type) || c.type === IMAGE_GENERATION_TYPE) {
+    if (!tools.some((t) => t.type === c.type || (WEB_SEARCH_TYPES.has(t.type) && WEB_SEARCH_TYPES.has(c.type)))) throw errors.invalid(`tool_choice '${c.type}' names a tool that is not among the tools.`, 'tool_choice');
     return { type: c.type };
   }
   if (HOSTED_TOOL_TYPES.has(c.type) || (c.type === 'shell' && !tools.some((t) => t.type === 'shell' && isLocalShell(t)))) refuseHosted(c.type);

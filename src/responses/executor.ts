@@ -12,6 +12,7 @@ import { SleepRegistry } from '../tools/sleep/registry.js';
 import type { FileSearchBackend } from '../tools/file-search/backend.js';
 import type { WebSearchBackend } from '../tools/web-search/backend.js';
 import type { CodeInterpreterBackend } from '../tools/code-interpreter/tool.js';
+import type { ImagesBackend } from '../tools/image-generation/backend.js';
 import type { Flusher } from './flusher.js';
 import { LiveLog } from './live-log.js';
 import { finalize, runResponse, type AbortReason, type Sampling } from './runner.js';
@@ -61,6 +62,8 @@ export class Executor {
     private readonly webSearch?: WebSearchBackend,
     /** Runs the code_interpreter tool; absent when its sandbox is not configured or cannot run. */
     private readonly codeInterpreter?: CodeInterpreterBackend,
+    /** Runs the image_generation tool; absent when no images endpoint is configured. */
+    private readonly images?: ImagesBackend,
   ) {
     // Events the store has not taken within the commit timeout: a run here is stopped (failed,
     // store_unavailable); a log no run drives (queued) is ended the same way.
@@ -137,7 +140,7 @@ export class Executor {
         log, provider: resolved.provider, model: resolved.model, messages: req.messages,
         include: req.include, sampling: req.sampling, signal: controller.signal,
         tools: req.tools, credentialLabels: req.credentialLabels, sleepers: this.sleepers, fileSearch: this.fileSearch, webSearch: this.webSearch,
-        codeInterpreter: this.codeInterpreter, toolOwner: req.toolOwner,
+        codeInterpreter: this.codeInterpreter, toolOwner: req.toolOwner, images: this.images,
       });
     } catch (err) {
       this.log.error({ err, responseId: log.id }, 'response run failed');

@@ -9,6 +9,7 @@
 // after that the model is called without tools and must answer.
 import type { ChatMessage, FunctionToolDef, GenerateEvent, GenerateRequest, Provider, ReasoningEffort, ToolCall, ToolChoice } from '../providers/types.js';
 import type { WebSearchBackend } from '../tools/web-search/backend.js';
+import type { ImagesBackend } from '../tools/image-generation/backend.js';
 import type { UrlCitable } from '../tools/web-search/tool.js';
 import type { CodeInterpreterBackend, ContainerCitable } from '../tools/code-interpreter/tool.js';
 import type { Owner } from '../store/types.js';
@@ -62,6 +63,7 @@ export interface RunInput {
   codeInterpreter?: CodeInterpreterBackend;
   /** Who the response belongs to (the owner of code_interpreter containers). */
   toolOwner?: Owner;
+  images?: ImagesBackend;
   /** Set when the client asked for `reasoning.encrypted_content`. */
   sealReasoning?: SealReasoning;
 }
@@ -310,7 +312,7 @@ export async function runResponse(input: RunInput): Promise<void> {
   try {
     tools = await ToolSession.open({
       log, response: log.state, chain: input.tools, credentialLabels: input.credentialLabels, sleepers: input.sleepers, signal,
-      fileSearch: input.fileSearch, webSearch: input.webSearch, codeInterpreter: input.codeInterpreter, owner: input.toolOwner,
+      fileSearch: input.fileSearch, webSearch: input.webSearch, codeInterpreter: input.codeInterpreter, owner: input.toolOwner, images: input.images,
     });
     run = new Run(input, tools);
     outcome = await run.loop();

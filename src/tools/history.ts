@@ -6,6 +6,7 @@ import type { Item } from '../wire/types.js';
 import { mcpResultText } from './mcp/runtime.js';
 import { SLEEP_FUNCTION, sleepResultText } from './sleep/tool.js';
 import { CODE_INTERPRETER_FUNCTION } from './code-interpreter/tool.js';
+import { IMAGE_GENERATION_FUNCTION, imageResultText } from './image-generation/tool.js';
 
 /** The call and result of a built-in tool item, or undefined for other items. */
 export function builtinCall(it: Item): { call: ToolCall; result: string } | undefined {
@@ -18,6 +19,10 @@ export function builtinCall(it: Item): { call: ToolCall; result: string } | unde
   if (it.type === 'code_interpreter_call') {
     const logs = (Array.isArray(it.outputs) ? it.outputs : []).filter((o: any) => o?.type === 'logs').map((o: any) => o.logs).join('\n');
     return { call: { id: it.id!, name: CODE_INTERPRETER_FUNCTION, arguments: JSON.stringify({ code: it.code ?? '' }) }, result: logs || (it.status === 'failed' ? '(failed)' : '(no output)') };
+  }
+  if (it.type === 'image_generation_call') {
+    // The image itself stays out of the prompt (base64 text is no use to a text model): what it was asked to draw.
+    return { call: { id: it.id!, name: IMAGE_GENERATION_FUNCTION, arguments: JSON.stringify({ prompt: it.revised_prompt ?? '' }) }, result: imageResultText(it) };
   }
   return undefined;
 }

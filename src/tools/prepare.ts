@@ -15,6 +15,7 @@ import type { FileSearchBackend } from './file-search/backend.js';
 import { WEB_SEARCH_FUNCTION, WEB_SEARCH_TYPES } from './web-search/tool.js';
 import { HOSTED_TOOL_TYPES } from './hosted.js';
 import { CODE_INTERPRETER_FUNCTION } from './code-interpreter/tool.js';
+import { IMAGE_GENERATION_FUNCTION, IMAGE_GENERATION_TYPE } from './image-generation/tool.js';
 
 export interface ToolPolicy {
   /** MCP_ALLOW_PRIVATE: MCP servers on loopback/private/link-local addresses are allowed. */
@@ -27,6 +28,8 @@ export interface ToolPolicy {
   codeInterpreter?: boolean;
   /** Checks a code_interpreter tool's container (the owner's, not expired) or its auto `file_ids` (the owner's files). */
   containers?: (owner: { tenant: string; endUser: string }, tool: Item, p: string) => Promise<void>;
+  /** An images endpoint is configured: image_generation is offered and run (else accepted, not offered, not forceable). */
+  images?: boolean;
 }
 
 export interface PreparedTools {
@@ -108,6 +111,9 @@ export async function prepareTools(x: PrepareInput): Promise<PreparedTools> {
     if (t.type === 'function' && t.name === WEB_SEARCH_FUNCTION && x.policy.webSearch && x.rawTools.some((o) => WEB_SEARCH_TYPES.has(o.type))) {
       throw errors.invalid(`A function named '${WEB_SEARCH_FUNCTION}' conflicts with the web_search tool.`, `${p}.name`);
     }
+    if (t.type === 'function' && t.name === IMAGE_GENERATION_FUNCTION && x.policy.images && x.rawTools.some((o) => o.type === IMAGE_GENERATION_TYPE)) {
+      throw errors.invalid(`A function named '${IMAGE_GENERATION_FUNCTION}' conflicts with the image_generation tool.`, `${p}.name`);
+    }
     if (t.type === 'function' && t.name === CODE_INTERPRETER_FUNCTION && x.policy.codeInterpreter && x.rawTools.some((o) => o.type === 'code_interpreter')) {
       throw errors.invalid(`A function named '${CODE_INTERPRETER_FUNCTION}' conflicts with the code_interpreter tool.`, `${p}.name`);
     }
@@ -154,7 +160,8 @@ export async function prepareTools(x: PrepareInput): Promise<PreparedTools> {
   const choice = x.response.tool_choice as any;
   // A hosted tool whose backend is not configured is accepted and echoed, never offered: forcing it is a 400 naming it.
   const why = (type: string) => (WEB_SEARCH_TYPES.has(type) && !x.policy.webSearch ? 'no search engine is configured'
-    : type === 'code_interpreter' && !x.policy.codeInterpreter ? 'its Python sandbox is not configured (CODE_INTERPRETER)' : undefined);
+    : type === 'code_interpreter' && !x.policy.codeInterpreter ? 'its Python sandbox is not configured (CODE_INTERPRETER)'
+      : type === IMAGE_GENERATION_TYPE && !x.policy.images ? 'no images endpoint is configured (IMAGES_BASE_URL)' : undefined);
   const refuse = (type: string) => {
     throw errors.invalid(`tool_choice forces the hosted tool '${type}', which this server does not run (${why(type)}).`, 'tool_choice', 'unsupported_tool');
   };

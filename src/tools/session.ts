@@ -16,6 +16,8 @@ import type { SleepRegistry } from './sleep/registry.js';
 import { runSleep, SLEEP_FUNCTION, sleepFunctionDef, sleepResultText } from './sleep/tool.js';
 import type { CancelSignal } from '../util/cancel.js';
 import type { FileSearchBackend } from './file-search/backend.js';
+import type { ImagesBackend } from './image-generation/backend.js';
+import { IMAGE_GENERATION_FUNCTION, IMAGE_GENERATION_TYPE, imageGenerationFunctionDef, runImageGeneration } from './image-generation/tool.js';
 import { FILE_SEARCH_FUNCTION, fileSearchFunctionDef, fileSearchResultText, runFileSearch, type Citable } from './file-search/tool.js';
 import { CODE_INTERPRETER_FUNCTION, codeInterpreterFunctionDef, runCodeInterpreter, type CodeInterpreterBackend, type ContainerCitable } from './code-interpreter/tool.js';
 import type { Owner } from '../store/types.js';
@@ -34,7 +36,8 @@ export type CallKind =
   | { kind: 'sleep' }
   | { kind: 'file_search' }
   | { kind: 'web_search' }
-  | { kind: 'code_interpreter' };
+  | { kind: 'code_interpreter' }
+  | { kind: 'image_generation' };
 
 /**
  * `citable`: files a later message of the response may cite (file_search results); `urls`: web pages it
@@ -59,6 +62,8 @@ export interface ToolSessionOptions {
   codeInterpreter?: CodeInterpreterBackend;
   /** Who the response belongs to: the owner of the containers code runs in. */
   owner?: Owner;
+  /** The configured images endpoint; absent = image_generation is not offered. */
+  images?: ImagesBackend;
 }
 
 /** computer_use_preview, computer and computer_use name the same client tool in tool_choice. */
@@ -86,6 +91,7 @@ export class ToolSession {
     private readonly fileSearchTool: Item | undefined,
     private readonly webSearchTool: Item | undefined,
     private readonly codeTool: Item | undefined,
+    private readonly imageTool: Item | undefined,
   ) {}
 
   /** The container a `{type:"auto"}` code_interpreter made for this response (one per response). */
@@ -117,10 +123,11 @@ export class ToolSession {
     // Without a configured engine the tool is accepted and echoed but never offered (tools/hosted.ts).
     const webSearchTool = opts.webSearch ? tools.find((t) => WEB_SEARCH_TYPES.has(t.type)) : undefined;
     const codeTool = opts.codeInterpreter && opts.owner ? tools.find((t) => t.type === 'code_interpreter') : undefined;
-    const session = new ToolSession({ ...opts, chain }, functions, clients, mcp, sleepTool, fileSearchTool, webSearchTool, codeTool);
+    const imageTool = opts.images ? tools.find((t) => t.type === IMAGE_GENERATION_TYPE) : undefined;
+    const session = new ToolSession({ ...opts, chain }, functions, clients, mcp, sleepTool, fileSearchTool, webSearchTool, codeTool, imageTool);
     if (!mcp.hasServers) return session;
     const taken = [...functions.map((f) => f.name), ...(sleepTool ? [SLEEP_FUNCTION] : []), ...(fileSearchTool ? [FILE_SEARCH_FUNCTION] : []),
-      ...(webSearchTool ? [WEB_SEARCH_FUNCTION] : []), ...(codeTool ? [CODE_INTERPRETER_FUNCTION] : [])];
+      ...(webSearchTool ? [WEB_SEARCH_FUNCTION] : []), ...(codeTool ? [CODE_INTERPRETER_FUNCTION] : []), ...(imageTool ? [IMAGE_GENERATION_FUNCTION] : [])];
     return mcp.prepare(new Set(taken)).then(() => session);
   }
 
@@ -131,6 +138,7 @@ export class ToolSession {
       ...this.functions, ...this.mcp.functionDefs(), ...(this.sleepTool ? [sleepFunctionDef(this.sleepTool)] : []),
       ...(this.fileSearchTool ? [fileSearchFunctionDef] : []), ...(this.webSearchTool ? [webSearchFunctionDef] : []),
       ...(this.codeTool ? [codeInterpreterFunctionDef] : []),
+      ...(this.imageTool ? [imageGenerationFunctionDef] : []),
     ];
   }
 
@@ -148,6 +156,7 @@ export class ToolSession {
     if (c?.type === 'file_search' && this.fileSearchTool) return { defs, choice: force({ name: FILE_SEARCH_FUNCTION }) };
     if (WEB_SEARCH_TYPES.has(c?.type) && this.webSearchTool) return { defs, choice: force({ name: WEB_SEARCH_FUNCTION }) };
     if (c?.type === 'code_interpreter' && this.codeTool) return { defs, choice: force({ name: CODE_INTERPRETER_FUNCTION }) };
+    if (c?.type === IMAGE_GENERATION_TYPE && this.imageTool) return { defs, choice: force({ name: IMAGE_GENERATION_FUNCTION }) };
     if (c?.type === 'custom') return { defs, choice: force({ name: this.clients.find((t) => t.kind === 'custom' && !t.namespace && t.name === c.name)!.def.name }) };
     const builtinType = this.clients.find((t) => t.kind !== 'function' && t.kind !== 'custom' && sameType(t.tool.type, c?.type));
     if (builtinType) return { defs, choice: force({ name: builtinType.def.name }) };
@@ -167,6 +176,7 @@ export class ToolSession {
         (t.type === 'sleep' && d.name === SLEEP_FUNCTION) || (t.type === 'file_search' && d.name === FILE_SEARCH_FUNCTION && this.fileSearchTool) ||
         (WEB_SEARCH_TYPES.has(t.type) && d.name === WEB_SEARCH_FUNCTION && this.webSearchTool) ||
         (t.type === 'code_interpreter' && d.name === CODE_INTERPRETER_FUNCTION && this.codeTool) ||
+        (t.type === IMAGE_GENERATION_TYPE && d.name === IMAGE_GENERATION_FUNCTION && this.imageTool) ||
         (t.type === 'mcp' && ofServer(t.server_label)(d))));
       return { defs: keep, choice: keep.length ? (c.mode === 'required' ? force('required') : 'auto') : undefined };
     }
@@ -182,6 +192,7 @@ export class ToolSession {
     if (name === FILE_SEARCH_FUNCTION && this.fileSearchTool) return { kind: 'file_search' };
     if (name === WEB_SEARCH_FUNCTION && this.webSearchTool) return { kind: 'web_search' };
     if (name === CODE_INTERPRETER_FUNCTION && this.codeTool) return { kind: 'code_interpreter' };
+    if (name === IMAGE_GENERATION_FUNCTION && this.imageTool) return { kind: 'image_generation' };
     const exposure = this.mcp.exposure(name);
     return exposure ? { kind: 'mcp', exposure } : undefined;
   }
@@ -237,6 +248,10 @@ export class ToolSession {
       const r = await runCodeInterpreter(this.opts.log, this.opts.codeInterpreter!, this.codeTool!, this.opts.owner!, this.codeState,
         parseObject(call.arguments) ?? {}, this.opts.signal);
       return { approvalRequested: false, resultText: r.resultText, containerFiles: r.files, failed: r.item.status === 'failed' };
+    }
+    if (kind.kind === 'image_generation') {
+      const r = await runImageGeneration(this.opts.log, this.opts.images!, this.imageTool!, parseObject(call.arguments) ?? {}, this.opts.signal);
+      return { approvalRequested: false, resultText: r.resultText, failed: r.item.status === 'failed' };
     }
     if (kind.kind !== 'mcp') throw new Error('client function calls are not run by the server');
     const e = kind.exposure;

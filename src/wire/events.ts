@@ -135,8 +135,8 @@ export interface CustomToolInputDoneEvent {
   input: string;
 }
 
-type ToolItem = 'mcp_call' | 'mcp_list_tools' | 'sleep_call' | 'file_search_call' | 'web_search_call' | 'code_interpreter_call';
-type ToolPhase = 'in_progress' | 'searching' | 'interpreting' | 'completed' | 'failed' | 'incomplete';
+type ToolItem = 'mcp_call' | 'mcp_list_tools' | 'sleep_call' | 'file_search_call' | 'web_search_call' | 'code_interpreter_call' | 'image_generation_call';
+type ToolPhase = 'in_progress' | 'searching' | 'interpreting' | 'generating' | 'completed' | 'failed' | 'incomplete';
 
 /** A built-in tool item's progress, e.g. `response.mcp_call.in_progress`: it changes no output. */
 export interface ItemProgressEvent {
@@ -158,6 +158,15 @@ export interface CodeDoneEvent {
   item_id: string;
   output_index: number;
   code: string;
+}
+
+/** A partial image an images endpoint streamed while drawing (image_generation); the item's result is the final one. */
+export interface ImagePartialEvent {
+  type: 'response.image_generation_call.partial_image';
+  item_id: string;
+  output_index: number;
+  partial_image_index: number;
+  partial_image_b64: string;
 }
 
 /** Sent before `response.failed` when a run breaks: what the SDKs surface as a stream error. */
@@ -199,4 +208,5 @@ export type ResponseEvent =
   | ItemProgressEvent
   | CodeDeltaEvent
   | CodeDoneEvent
+  | ImagePartialEvent
   | ErrorEvent;

@@ -189,6 +189,11 @@ function normalizeItem(raw: unknown, param: string, flags: NormalizedInput): Ite
     case 'code_interpreter_call':
       if (!isStr(raw.code)) bad(`${param}.code`, `'${param}.code' must be a string.`);
       return { ...raw, type, id: raw.id ?? newId('ci') } as Item;
+    case 'image_generation_call':
+      // OpenAI's input item: an image made earlier, given back for the conversation to go on from.
+      if (!isStr(raw.id)) bad(`${param}.id`, `'${param}.id' must be a string.`);
+      if (raw.result !== undefined && raw.result !== null && !isStr(raw.result)) bad(`${param}.result`, `'${param}.result' must be a base64 string or null.`);
+      return { type, id: raw.id, status: isStr(raw.status) ? raw.status : 'completed', result: raw.result ?? null, ...(isStr(raw.revised_prompt) ? { revised_prompt: raw.revised_prompt } : {}) } as Item;
     default:
       return bad(`${param}.type`, `Unsupported input item type '${String(type)}' at '${param}'.`);
   }

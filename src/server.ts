@@ -22,6 +22,8 @@ import { createEmbedder } from './vector-stores/embedder.js';
 import { VectorStoresService } from './vector-stores/service.js';
 import { FilesService } from './files/service.js';
 import { UsageService } from './usage/service.js';
+import { GuardrailsService } from './guardrails/service.js';
+import { PromptsService } from './prompts/service.js';
 import { webSearchBackend } from './tools/web-search/backend.js';
 import { codeInterpreterBackend } from './tools/code-interpreter/backend.js';
 import { ContainersService } from './containers/service.js';
@@ -70,10 +72,13 @@ export async function startServer(config: Config, logger: Logger = pino({ level:
   const codeInterpreter = codeInterpreterBackend(config.codeInterpreter, containers && containerAccess(containers, idleMinutes), (msg) => logger.warn(msg));
   const images = config.images ? imagesBackend(config.images) : undefined;
   const executor = new Executor(store, hub, flusher, router, queue, control, logger, sealer, fileSearch, webSearch, codeInterpreter, images);
+  // Guardrails and prompts (issue 23): one instance each, shared by the create path and their routes.
+  const guardrails = new GuardrailsService(store.guardrails, config.guardrailsCacheMs);
+  const prompts = new PromptsService(store.prompts);
   const responses = new ResponsesService(store, hub, executor, router, queue, control, {
     allowPrivateMcp: config.allowPrivateMcp, fileSearch, webSearch: Boolean(webSearch), codeInterpreter: Boolean(codeInterpreter), images: Boolean(images),
     containers: codeInterpreter && containers && ((owner, tool, p) => containers.checkTool(owner, tool, p)),
-  });
+  }, { guardrails, prompts });
   const recovered = await executor.recover();
   if (recovered.requeued || recovered.failed) logger.info(recovered, 'recovered unfinished responses');
   executor.start();
@@ -89,7 +94,7 @@ export async function startServer(config: Config, logger: Logger = pino({ level:
   // Vector store files queued before a restart (or by other instances) are picked up from the store.
   const ingestor = store.vectorStores && store.files ? new Ingestor(store.vectorStores, store.files, logger, { workers: config.ingestWorkers, embedder }) : undefined;
   await ingestor?.start();
-  const app = await buildApp({ config, responses, usage: new UsageService(store), router, limiter, ingestionQueued: () => ingestor?.kick(), embedder }, logger, keys, config.bodyLimit);
+  const app = await buildApp({ config, responses, usage: new UsageService(store), guardrails, prompts, router, limiter, ingestionQueued: () => ingestor?.kick(), embedder }, logger, keys, config.bodyLimit);
   await app.listen({ host: config.host, port: config.port });
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.port;

@@ -231,7 +231,7 @@ describe('respd check', () => {
   it('passes on the server\'s configuration, with its migrations and row counts', async () => {
     const run = await cli(['check']);
     assert.equal(run.code, 0, run.stdout + run.stderr);
-    assert.match(run.stdout, /migrations: applied \[1, 2, 3, 4, 5, 6, 7(, 8)?\] pending \[\]/);
+    assert.match(run.stdout, /migrations: applied \[1(, \d+)+\] pending \[\]/);
     assert.match(run.stdout, /responses\s+\d+/);
     assert.match(run.stdout, /check passed/);
     const json = JSON.parse((await cli(['check', '--json'])).stdout) as { ok: boolean; counts: Record<string, number> };

@@ -25,6 +25,7 @@ function downgradeToV5(file: string): void {
       DROP TABLE webhook_outbox; -- migration 7, which a v5 file did not have
       DROP TABLE api_keys; -- migration 8, likewise
       DROP TABLE container_files; DROP TABLE containers; -- migration 9
+      DROP TABLE guardrails; DROP TABLE prompts; DROP TABLE prompt_versions; -- migration 10
     `);
     db.pragma('user_version = 5');
   })();

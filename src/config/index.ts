@@ -67,6 +67,8 @@ export interface Config {
   embeddingModel?: string;
   /** INGEST_WORKERS: files this instance parses and indexes at once for vector stores (0 = none here). */
   ingestWorkers: number;
+  /** GUARDRAILS_CACHE_MS: how long an instance trusts its cached guardrail settings of a key before re-reading the store (a PUT on the same instance applies at once). */
+  guardrailsCacheMs: number;
   logLevel: string;
   providers: ProviderConfig[];
   defaultProvider?: string;
@@ -390,6 +392,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     filesMaxBytes: int(env, 'FILES_MAX_BYTES', 64 * 1024 * 1024, 1),
     embeddingModel: embeddingModel(env, providers),
     ingestWorkers: int(env, 'INGEST_WORKERS', 1),
+    guardrailsCacheMs: int(env, 'GUARDRAILS_CACHE_MS', 5000),
     logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
     providers,
     defaultProvider,

@@ -22,6 +22,7 @@ import { responsesSocket } from './routes/responses-ws.js';
 import { wakeRoutes } from './routes/wake.js';
 import { steerRoutes } from './routes/steer.js';
 import { usageRoutes } from './routes/usage.js';
+import { guardrailsRoutes, promptsRoutes } from './routes/prompts.js';
 import type { AppDeps } from './deps.js';
 import { isStorageUnavailable } from '../store/errors.js';
 import { applyConnectionLimits, serverOptions } from './limits.js';
@@ -199,6 +200,8 @@ export async function buildApp(deps: AppDeps, logger: Logger, keys: KeyRing, bod
     await api.register(vectorStoresRoutes(deps));
     await api.register(embeddingsRoutes(deps));
     await api.register(usageRoutes(deps));
+    await api.register(guardrailsRoutes(deps));
+    await api.register(promptsRoutes(deps));
   }, { prefix: API_PREFIX });
   return app as unknown as FastifyInstance;
 }

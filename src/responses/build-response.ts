@@ -249,14 +249,14 @@ function normalizeToolChoice(choice: CreateResponseBody['tool_choice'], tools: I
   throw errors.invalid(`Unsupported tool_choice type '${String(c.type)}'.`, 'tool_choice.type');
 }
 
-export function buildInitialResponse(body: CreateResponseBody, id: string, createdAt: number, conversationId: string | null): ResponseObject {
+export function buildInitialResponse(body: CreateResponseBody, id: string, createdAt: number, conversationId: string | null, prompt?: ResponseObject['prompt']): ResponseObject {
   const tools = normalizeTools(body.tools);
   const f = body.text?.format ?? { type: 'text' as const };
   // json_schema echoes every key the Open Responses schema requires (description, strict).
   const format = f.type === 'json_schema'
     ? { type: 'json_schema', name: f.name, description: f.description ?? null, schema: f.schema, strict: f.strict ?? false }
     : f;
-  return {
+  const r: ResponseObject = {
     id,
     object: 'response',
     created_at: createdAt,
@@ -292,6 +292,10 @@ export function buildInitialResponse(body: CreateResponseBody, id: string, creat
     usage: null,
     user: body.user ?? null,
   };
+  // The prompt template resolved (its version as used), echoed as OpenAI does; absent without one. Added
+  // after the literal, so a request without a prompt builds the very same object shape as before.
+  if (prompt) r.prompt = prompt;
+  return r;
 }
 
 /** The model settings of the request as the client sent them, for the upstream (no defaults added). */

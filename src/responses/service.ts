@@ -26,6 +26,9 @@ import { joinSteerInputs, MAX_PENDING_STEERS, steerError, type SteerInput } from
 import { fitContext } from './truncate.js';
 import { Cancel } from '../util/cancel.js';
 import type { Item, ResponseObject } from '../wire/types.js';
+import { evaluate, inputText, type GuardrailsService } from '../guardrails/service.js';
+import type { PromptsService } from '../prompts/service.js';
+import { refuse } from './refusal.js';
 
 const owns = (rec: { tenant: string; endUser: string }, o: Owner) => rec.tenant === o.tenant && rec.endUser === o.endUser;
 
@@ -62,6 +65,8 @@ export class ResponsesService {
     private readonly queue: JobQueue,
     private readonly control: ControlBus,
     private readonly toolPolicy: ToolPolicy = { allowPrivateMcp: false },
+    /** Issue 23: the key's guardrails (checked before any model run) and the prompt repository. */
+    private readonly features: { guardrails?: GuardrailsService; prompts?: PromptsService } = {},
   ) {}
 
   /** Loads a response the caller owns; anything else is "not found", never "forbidden". */
@@ -133,7 +138,19 @@ export class ResponsesService {
     }
     const resolved = await this.router.resolve(body.model);
     const input = normalizeInput(body.input);
+    // A prompt template (issue 23): rendered before the instructions; its image and file variables
+    // reach the model as a user message ahead of the input.
+    const prompt = body.prompt ? await this.promptsService().resolve(owner, body.prompt) : undefined;
+    const promptInput = prompt?.media.length ? normalizeInput([{ type: 'message', role: 'user', content: prompt.media }]) : undefined;
+    // Guardrails (issue 23): the key's settings, cached (one Map lookup when it has none).
+    let rules = this.features.guardrails?.rulesFor(owner.tenant) ?? null;
+    if (rules instanceof Promise) rules = await rules;
+    const verdict = rules ? evaluate(rules, inputText(input.items, prompt?.variableText)) : undefined;
     const caps = resolved.provider.capabilities(resolved.model);
+    if (promptInput) {
+      input.hasImages ||= promptInput.hasImages;
+      input.hasFiles ||= promptInput.hasFiles;
+    }
     if ((input.hasImages && !caps.images) || (input.hasFiles && !caps.files)) {
       throw errors.invalid(`The model '${body.model}' cannot read ${input.hasImages ? 'images' : 'files'}; send text only.`, 'input', 'unsupported_input');
     }
@@ -141,7 +158,7 @@ export class ResponsesService {
     const id = newId('resp');
     // Conversation (issue 5): ownership-checked first; its items are this turn's history.
     const conv = body.conversation ? await loadConversationContext(this.store, owner, body.conversation) : undefined;
-    const initial = buildInitialResponse(body, id, Math.floor(Date.now() / 1000), conv?.id ?? null);
+    const initial = buildInitialResponse(body, id, Math.floor(Date.now() / 1000), conv?.id ?? null, prompt?.echo);
     if (initial.text.format.type === 'json_schema' && !caps.jsonSchema) {
       throw errors.invalid(`The model '${body.model}' cannot enforce a JSON schema.`, 'text.format');
     }
@@ -161,8 +178,9 @@ export class ResponsesService {
     });
     // `truncation`: drops the oldest history items when the prompt would not fit (or 400 if disabled).
     const messages = await fitContext({
-      provider: resolved.provider, model: resolved.model, truncation: initial.truncation, instructions: initial.instructions,
-      history, input: newInput, tools: initial.tools, maxOutputTokens: initial.max_output_tokens,
+      provider: resolved.provider, model: resolved.model, truncation: initial.truncation,
+      instructions: prompt ? [prompt.text, initial.instructions].filter(Boolean).join('\n\n') : initial.instructions,
+      history, input: promptInput ? [...promptInput.items, ...newInput] : newInput, tools: initial.tools, maxOutputTokens: initial.max_output_tokens,
     });
     const run: RunRequest = {
       include, messages, sampling: sentSampling(body), tools: tools.chain, credentialLabels: tools.credentialLabels,
@@ -192,6 +210,8 @@ export class ResponsesService {
     const blocking = !body.stream && !initial.background;
     const log = this.executor.newLog(id, initial, 0, store, blocking, deferInsert ? { record, inputItems: storedInput } : undefined, owner.tenant);
     log.append({ type: 'response.created', response: initial });
+    // Blocked by a guardrail: answered with a refusal and no model call (responses/refusal.ts).
+    if (verdict && !verdict.passed) return new ResponseHandle(this, id, record, log, include, { done: refuse(log, verdict.rejection_message!), cancel: new Cancel() });
     if (opts.generate === false) return new ResponseHandle(this, id, record, log, include, { done: warmUp(log), cancel: new Cancel() });
     if (initial.background) {
       log.append({ type: 'response.queued', response: initial });
@@ -199,6 +219,11 @@ export class ResponsesService {
       return new ResponseHandle(this, id, record, log, include);
     }
     return new ResponseHandle(this, id, record, log, include, this.executor.startForeground(log, run, resolved));
+  }
+
+  private promptsService(): PromptsService {
+    if (!this.features.prompts) throw errors.invalid('This server does not support prompt templates.', 'prompt', 'not_implemented');
+    return this.features.prompts;
   }
 
   private resolveReferences(items: Item[], history: Item[]): Item[] {

@@ -7,6 +7,8 @@ import type { ConversationStore } from './conversations.js';
 import type { StoreInspection } from './inspection.js';
 import type { FileStore } from './files.js';
 import type { ContainerStore } from './containers.js';
+import type { GuardrailStore } from './guardrails.js';
+import type { PromptStore } from './prompts.js';
 import type { VectorStoreStore } from './vector-stores.js';
 
 export type { ResponseStatus };
@@ -155,6 +157,10 @@ export interface Store {
   readonly apiKeys?: ApiKeyStore;
   /** Containers of the code_interpreter tool (see containers.ts); absent = the container routes answer 501. */
   readonly containers?: ContainerStore;
+  /** Guardrail settings per tenant (issue 23); absent = the guardrail routes answer 501. */
+  readonly guardrails?: GuardrailStore;
+  /** The prompt repository (issue 23); absent = the prompt routes and `prompt` answer 501. */
+  readonly prompts?: PromptStore;
   /** Applies pending migrations (and prepares the store for use). */
   init(): Promise<void>;
   /** Applied and known migrations and row counts, read without migrating (needs no init()): `respd check`. */

@@ -28,7 +28,29 @@ export interface ContentPartEvent {
   item_id: string;
   output_index: number;
   content_index: number;
-  part: OutputTextPart | ReasoningPart;
+  part: OutputTextPart | ReasoningPart | RefusalPart;
+}
+
+/** A refusal content part (a request a guardrail blocked: guardrails/, responses/refusal.ts). */
+export interface RefusalPart {
+  type: 'refusal';
+  refusal: string;
+}
+
+export interface RefusalDeltaEvent {
+  type: 'response.refusal.delta';
+  item_id: string;
+  output_index: number;
+  content_index: number;
+  delta: string;
+}
+
+export interface RefusalDoneEvent {
+  type: 'response.refusal.done';
+  item_id: string;
+  output_index: number;
+  content_index: number;
+  refusal: string;
 }
 
 /** A reasoning item's text, as the model produces it. */
@@ -193,6 +215,8 @@ export type ResponseEvent =
   | LifecycleEvent
   | OutputItemEvent
   | ContentPartEvent
+  | RefusalDeltaEvent
+  | RefusalDoneEvent
   | TextDeltaEvent
   | TextDoneEvent
   | AnnotationAddedEvent

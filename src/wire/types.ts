@@ -50,6 +50,8 @@ export interface ResponseObject {
   parallel_tool_calls: boolean;
   previous_response_id: string | null;
   conversation: { id: string } | null;
+  /** The prompt template used (issue 23): present only when the request named one. */
+  prompt?: { id: string; version: string | null; variables: Record<string, unknown> | null };
   prompt_cache_key: string | null;
   reasoning: { effort: string | null; summary: string | null };
   safety_identifier: string | null;

@@ -11,6 +11,7 @@ import type { AppDeps } from '../deps.js';
 import type { CancelSignal } from '../../util/cancel.js';
 import { cancelOnHangUp } from '../hang-up.js';
 import { writeStream } from '../stream-writer.js';
+import { evaluate } from '../../guardrails/service.js';
 
 const noop = () => {};
 const EFFORTS = ['none', 'minimal', 'low', 'medium', 'high', 'xhigh'] as const satisfies readonly ReasoningEffort[];
@@ -127,6 +128,11 @@ export const chatCompletionsRoutes = (deps: AppDeps): FastifyPluginAsync => asyn
   }, async (req, reply) => {
     const b = req.body;
     const resolved = await deps.router.resolve(b.model);
+    // Guardrails of the key (issue 23), as for /responses: a blocked request is refused without a model call.
+    let rules = deps.guardrails.rulesFor(req.owner.tenant);
+    if (rules instanceof Promise) rules = await rules;
+    const verdict = rules ? evaluate(rules, userText(b.messages)) : undefined;
+    if (verdict && !verdict.passed) return refuseChat(reply, b, verdict.rejection_message!);
     const p = resolved.provider;
     // A stream counts as an open stream of its key (RATE_LIMIT_MAX_STREAMS) until its writer returns.
     const release = b.stream ? deps.limiter?.openStream(req.owner.tenant) ?? noop : noop;
@@ -173,6 +179,36 @@ export const chatCompletionsRoutes = (deps: AppDeps): FastifyPluginAsync => asyn
     };
   });
 };
+
+/** What guardrails check of a chat request: the user and tool messages' text (not system/developer/assistant). */
+function userText(messages: Body[]): string {
+  const out: string[] = [];
+  for (const m of messages) {
+    if (m?.role !== 'user' && m?.role !== 'tool') continue;
+    if (typeof m.content === 'string') out.push(m.content);
+    else if (Array.isArray(m.content)) for (const p of m.content) if (typeof p?.text === 'string') out.push(p.text);
+  }
+  return out.join('\n');
+}
+
+/** A blocked chat request: the assistant's `refusal` (OpenAI's field for it), zero usage, JSON or chunks. */
+async function refuseChat(reply: FastifyReply, b: Body, message: string) {
+  const id = newId('chatcmpl');
+  const created = Math.floor(Date.now() / 1000);
+  const usage = { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 };
+  if (!b.stream) {
+    return {
+      id, object: 'chat.completion', created, model: b.model, usage,
+      choices: [{ index: 0, message: { role: 'assistant', content: null, refusal: message }, finish_reason: 'stop', logprobs: null }],
+    };
+  }
+  const chunk = (choices: unknown[], extra: Record<string, unknown> = {}) => `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model: b.model, choices, ...extra })}\n\n`;
+  reply.hijack();
+  reply.raw.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-request-id': reply.request.id });
+  reply.raw.end(chunk([{ index: 0, delta: { role: 'assistant', content: null, refusal: message }, finish_reason: null }])
+    + chunk([{ index: 0, delta: {}, finish_reason: 'stop' }])
+    + (b.stream_options?.include_usage ? chunk([], { usage }) : '') + 'data: [DONE]\n\n');
+}
 
 type ChunkMeta = { id: string; created: number; model: string; includeUsage: boolean };
 

@@ -20,6 +20,7 @@ import { migrations } from './migrations.js';
 import { insertOutbox, PgWebhookOutbox } from './webhooks.js';
 import { PgApiKeyStore } from './api-keys.js';
 import { COUNTED_TABLES, type StoreInspection } from '../inspection.js';
+import { PgGuardrailStore, PgPromptStore } from './prompts.js';
 
 interface Row {
   id: string; tenant: string; end_user: string; created_at: string | number; status: string; background: boolean;
@@ -67,6 +68,8 @@ export class PostgresStore implements Store {
   readonly apiKeys: PgApiKeyStore;
   /** Containers of the code_interpreter tool, file bytes included. */
   readonly containers: PgContainerStore;
+  readonly guardrails: PgGuardrailStore;
+  readonly prompts: PgPromptStore;
 
   constructor(url: string, opts: { schema?: string; max?: number; onError?: (err: Error) => void } = {}) {
     const { connectionString, schema } = parsePostgresUrl(url, opts.schema);
@@ -88,6 +91,8 @@ export class PostgresStore implements Store {
     this.webhooks = new PgWebhookOutbox(this.pool);
     this.apiKeys = new PgApiKeyStore(this.pool);
     this.containers = new PgContainerStore(this.pool);
+    this.guardrails = new PgGuardrailStore(this.pool);
+    this.prompts = new PgPromptStore(this.pool);
     this.files = new PgFileStore(this.pool, (c, id) => this.vectorStores.removeFileIn(c, id));
   }
 

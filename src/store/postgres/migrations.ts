@@ -7,6 +7,7 @@ import { vectorStoresMigration } from './vector-stores.js';
 import { apiKeysMigration } from './api-keys.js';
 import { webhooksMigration } from './webhooks.js';
 import { containersMigration } from './containers.js';
+import { promptsMigration } from './prompts.js';
 
 export const migrations: Array<{ version: number; sql: string }> = [
   {
@@ -62,4 +63,6 @@ export const migrations: Array<{ version: number; sql: string }> = [
   apiKeysMigration,
   // Containers and their files (code_interpreter, issue 21).
   containersMigration,
+  // Guardrail settings and the prompt repository (issue 23).
+  promptsMigration,
 ];

@@ -12,6 +12,7 @@ import { SqliteWebhookOutbox } from './webhooks.js';
 import { SqliteApiKeyStore } from './api-keys.js';
 import { COUNTED_TABLES, type StoreInspection } from '../inspection.js';
 import { SqliteContainerStore } from './containers.js';
+import { SqliteGuardrailStore, SqlitePromptStore } from './prompts.js';
 import { pageItems } from '../paging.js';
 import { toChunks } from '../chunks.js';
 
@@ -49,6 +50,8 @@ export class SqliteStore implements Store {
   apiKeys!: SqliteApiKeyStore;
   /** Containers of the code_interpreter tool (migration 9). */
   containers!: SqliteContainerStore;
+  guardrails!: SqliteGuardrailStore;
+  prompts!: SqlitePromptStore;
   private stmts!: ReturnType<SqliteStore['prepare']>;
   /** How long a write waits for a lock another process holds before failing with SQLITE_BUSY (503). */
   private readonly busyMs: number;
@@ -89,6 +92,8 @@ export class SqliteStore implements Store {
     this.webhooks = new SqliteWebhookOutbox(this.db, (fn) => this.write(fn));
     this.apiKeys = new SqliteApiKeyStore(this.db, (fn) => this.write(fn));
     this.containers = new SqliteContainerStore(this.db, (fn) => this.write(fn));
+    this.guardrails = new SqliteGuardrailStore(this.db, (fn) => this.write(fn));
+    this.prompts = new SqlitePromptStore(this.db, (fn) => this.write(fn));
     // From here on a locked file never blocks the event loop (better-sqlite3 would wait inside the
     // call): writes fail at once and `write` retries them with timers; reads never wait in WAL mode.
     this.db.pragma('busy_timeout = 0');

@@ -2,6 +2,7 @@
 import { apiKeysMigration } from './api-keys.js';
 import { webhooksMigration } from './webhooks.js';
 import { containersMigration } from './containers.js';
+import { promptsMigration } from './prompts.js';
 
 export const migrations: Array<{ version: number; sql: string }> = [
   {
@@ -209,4 +210,6 @@ export const migrations: Array<{ version: number; sql: string }> = [
   apiKeysMigration,
   // Containers and their files (code_interpreter, issue 21): defined next to their store.
   containersMigration,
+  // Guardrail settings and the prompt repository (issue 23).
+  promptsMigration,
 ];

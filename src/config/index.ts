@@ -7,12 +7,16 @@ import { Type, type Static, type TObject, type TSchema } from '@sinclair/typebox
 import { Value } from '@sinclair/typebox/value';
 import { parse as parseYaml } from 'yaml';
 import { resolveDefaultModelPath } from '../setup/ensure-model.js';
-import { parseWebhookEndpoints, type WebhookConfig } from './webhooks.js';
+import { loadWebhooks, type WebhookConfig } from './webhooks.js';
 import { loadCodeInterpreter, type CodeInterpreterConfig } from './code-interpreter.js';
 import { parseReasoningKeys, type ReasoningKey } from './reasoning-keys.js';
 import { parseImagesConfig, type ImagesConfig } from './images.js';
+import { bool, ConfigError, int, matching, oneOf, timer } from './env.js';
+import { loadWebSearch, type WebSearchConfig } from './web-search.js';
+import { loadMetrics, type MetricsConfig } from './metrics.js';
 
-export type { ImagesConfig };
+export type { ImagesConfig, MetricsConfig, WebSearchConfig };
+export { ConfigError };
 
 /** Chat formats the embedded engine can be told to use (LLAMA_CHAT_WRAPPER); see providers/llama/chat-wrappers.ts. */
 export const CHAT_WRAPPER_NAMES = ['auto', 'general', 'qwen', 'qwen3.5', 'deepseek', 'harmony'] as const;
@@ -111,30 +115,6 @@ export interface Config {
   images?: ImagesConfig;
 }
 
-/** Where web_search searches, and how pages the model opens are fetched. */
-export interface WebSearchConfig {
-  /** searxng: a SearxNG instance's JSON API (self-hosted, no key); brave: Brave Search's web search API. */
-  backend: 'searxng' | 'brave';
-  /** SearxNG: the instance's base URL; brave: the API endpoint (default Brave's own). */
-  url: string;
-  /** WEB_SEARCH_API_KEY (Brave's subscription token); never logged. */
-  apiKey?: string;
-  /** WEB_FETCH_ALLOW_PRIVATE: pages on loopback/private addresses may be opened (default no). */
-  allowPrivate: boolean;
-  /** Per search or page fetch (ms). */
-  timeoutMs: number;
-}
-
-/** Where the Prometheus endpoint is served, and what guards it (never the tenants' API keys). */
-export interface MetricsConfig {
-  /** METRICS_TOKEN: GET /metrics on the API port answers a request bearing this token. */
-  token?: string;
-  /** METRICS_PORT: a listener of its own, serving only GET /metrics (the token too, when set); 0 = any free port. */
-  port?: number;
-  /** METRICS_HOST: the address that listener binds (default 127.0.0.1: reachable from this machine only). */
-  host: string;
-}
-
 /** Lifetime limits of a WebSocket connection to /responses. */
 export interface WebSocketLimits {
   /** A connection is ended this long after it opened (OpenAI's WebSocket mode: 60 minutes) (ms). */
@@ -162,24 +142,6 @@ export interface HttpLimits {
   maxConnections: number;
   /** Open connections per remote address; more are closed at once. 0 = no cap. */
   maxConnectionsPerAddress: number;
-}
-
-export class ConfigError extends Error {}
-
-function int(env: NodeJS.ProcessEnv, name: string, dflt: number, min = 0): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return dflt;
-  // Digits only: Number() would also take ' ', '0x10' and '1e3'.
-  const n = /^\d+$/.test(raw) ? Number(raw) : NaN;
-  if (!Number.isSafeInteger(n) || n < min) throw new ConfigError(`${name} must be an integer >= ${min}, got '${raw}'`);
-  return n;
-}
-
-/** A delay for setTimeout, which fires at once past 2^31-1 ms (about 24.8 days). */
-function timer(env: NodeJS.ProcessEnv, name: string, dflt: number, min = 0): number {
-  const n = int(env, name, dflt, min);
-  if (n > 2 ** 31 - 1) throw new ConfigError(`${name} must be at most ${2 ** 31 - 1} (about 24.8 days), got '${env[name]}'`);
-  return n;
 }
 
 // The provider file's format (README "Provider file"): snake_case keys, `type` defaults to
@@ -246,33 +208,12 @@ function reasoningInputEnv(env: NodeJS.ProcessEnv): boolean | string[] | undefin
   return raw.split(',').map((m) => m.trim()).filter(Boolean);
 }
 
-function bool(env: NodeJS.ProcessEnv, name: string): boolean {
-  const raw = env[name];
-  if (raw === undefined || raw === '' || raw === '0' || raw === 'false') return false;
-  if (raw === '1' || raw === 'true') return true;
-  throw new ConfigError(`${name} must be 1, true, 0 or false, got '${raw}'`);
-}
-
 /** EMBEDDING_MODEL names a configured provider explicitly: a store records it, so it must not depend on defaults. */
 function embeddingModel(env: NodeJS.ProcessEnv, providers: ProviderConfig[]): string | undefined {
   const raw = matching(env, 'EMBEDDING_MODEL', /^[^:\s]+:\S+$/, 'provider:model');
   if (raw && !providers.some((p) => p.id === raw.slice(0, raw.indexOf(':')))) {
     throw new ConfigError(`EMBEDDING_MODEL names provider '${raw.slice(0, raw.indexOf(':'))}', which is not configured`);
   }
-  return raw;
-}
-
-function oneOf(env: NodeJS.ProcessEnv, name: string, allowed: readonly string[], dflt: string): string {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return dflt;
-  if (!allowed.includes(raw)) throw new ConfigError(`${name} must be one of ${allowed.join(', ')}, got '${raw}'`);
-  return raw;
-}
-
-function matching(env: NodeJS.ProcessEnv, name: string, re: RegExp, what: string): string | undefined {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return undefined;
-  if (!re.test(raw)) throw new ConfigError(`${name} must be ${what}, got '${raw}'`);
   return raw;
 }
 
@@ -360,26 +301,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   } catch (err) {
     throw new ConfigError(`REASONING_KEYS: ${(err as Error).message}`);
   }
-  const webBackend = oneOf(env, 'WEB_SEARCH_BACKEND', ['', 'searxng', 'brave'], '');
-  const webUrl = matching(env, 'WEB_SEARCH_URL', /^https?:\/\/\S+$/, 'an http(s) URL');
-  if (webBackend === 'searxng' && !webUrl) throw new ConfigError('WEB_SEARCH_BACKEND=searxng needs WEB_SEARCH_URL (the SearxNG instance, e.g. http://127.0.0.1:8888)');
-  if (webBackend === 'brave' && !env.WEB_SEARCH_API_KEY) throw new ConfigError('WEB_SEARCH_BACKEND=brave needs WEB_SEARCH_API_KEY (a Brave Search API subscription token)');
-  if (!webBackend && webUrl) throw new ConfigError('WEB_SEARCH_URL is set without WEB_SEARCH_BACKEND (searxng or brave)');
   const apiKeys = env.API_KEYS ? env.API_KEYS.split(',').map((k) => k.trim()).filter(Boolean) : undefined;
-  const webhookEndpoints = env.WEBHOOKS_FILE ? parseWebhookEndpoints(resolve(cwd, env.WEBHOOKS_FILE), env, (m) => new ConfigError(m)) : [];
   const images = parseImagesConfig(env, (m) => new ConfigError(m));
   return {
     images,
-    webhooks: webhookEndpoints.length ? {
-      endpoints: webhookEndpoints,
-      retryBaseMs: int(env, 'WEBHOOK_RETRY_BASE_MS', 5000, 1),
-      retryCapMs: int(env, 'WEBHOOK_RETRY_CAP_MS', 3_600_000, 1),
-      giveUpMs: int(env, 'WEBHOOK_GIVE_UP_MS', 72 * 3_600_000, 1),
-      timeoutMs: int(env, 'WEBHOOK_TIMEOUT_MS', 10_000, 1),
-      pollMs: int(env, 'WEBHOOK_POLL_MS', 1000, 1),
-      keepMs: int(env, 'WEBHOOK_KEEP_MS', 7 * 24 * 3_600_000, 0),
-      pruneIntervalMs: int(env, 'WEBHOOK_PRUNE_INTERVAL_MS', 3_600_000, 1000),
-    } : undefined,
+    webhooks: loadWebhooks(env, cwd),
     host: env.HOST || '127.0.0.1',
     port: int(env, 'PORT', 8080),
     dataDir: resolve(cwd, env.DATA_DIR || './data'),
@@ -425,18 +351,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       idleTimeoutMs: timer(env, 'WS_IDLE_TIMEOUT_MS', 10 * 60_000),
       maxLanes: int(env, 'WS_MAX_LANES', 8, 1),
     },
-    webSearch: webBackend ? {
-      backend: webBackend as 'searxng' | 'brave',
-      url: (webUrl ?? 'https://api.search.brave.com/res/v1/web/search').replace(/\/+$/, ''),
-      apiKey: env.WEB_SEARCH_API_KEY || undefined,
-      allowPrivate: bool(env, 'WEB_FETCH_ALLOW_PRIVATE'),
-      timeoutMs: int(env, 'WEB_SEARCH_TIMEOUT_MS', 10_000, 1),
-    } : undefined,
-    metrics: {
-      // Printable, no spaces, long enough not to be guessed.
-      token: matching(env, 'METRICS_TOKEN', /^[\x21-\x7e]{16,}$/, 'at least 16 printable ASCII characters without spaces'),
-      port: env.METRICS_PORT ? int(env, 'METRICS_PORT', 0) : undefined,
-      host: env.METRICS_HOST || '127.0.0.1',
-    },
+    webSearch: loadWebSearch(env),
+    metrics: loadMetrics(env),
   };
 }

@@ -4,6 +4,8 @@
 // http/auth.ts), so the file never needs the key itself.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { ConfigError, int } from './env.js';
 
 export const WEBHOOK_EVENTS = ['response.completed', 'response.failed', 'response.incomplete', 'response.cancelled'] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENTS)[number];
@@ -71,4 +73,20 @@ export function parseWebhookEndpoints(path: string, env: NodeJS.ProcessEnv, fail
     }
     return { tenant: hash.slice(0, 32), url: url.href, secret, events };
   });
+}
+
+/** WEBHOOKS_FILE and the WEBHOOK_* settings; undefined when the file names no endpoint. */
+export function loadWebhooks(env: NodeJS.ProcessEnv, cwd: string): WebhookConfig | undefined {
+  const endpoints = env.WEBHOOKS_FILE ? parseWebhookEndpoints(resolve(cwd, env.WEBHOOKS_FILE), env, (m) => new ConfigError(m)) : [];
+  if (!endpoints.length) return undefined;
+  return {
+    endpoints,
+    retryBaseMs: int(env, 'WEBHOOK_RETRY_BASE_MS', 5000, 1),
+    retryCapMs: int(env, 'WEBHOOK_RETRY_CAP_MS', 3_600_000, 1),
+    giveUpMs: int(env, 'WEBHOOK_GIVE_UP_MS', 72 * 3_600_000, 1),
+    timeoutMs: int(env, 'WEBHOOK_TIMEOUT_MS', 10_000, 1),
+    pollMs: int(env, 'WEBHOOK_POLL_MS', 1000, 1),
+    keepMs: int(env, 'WEBHOOK_KEEP_MS', 7 * 24 * 3_600_000, 0),
+    pruneIntervalMs: int(env, 'WEBHOOK_PRUNE_INTERVAL_MS', 3_600_000, 1000),
+  };
 }

@@ -3,7 +3,7 @@
 // METRICS_HOST (loopback unless set), for scrapers that reach the instance on a private address.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyPluginAsync, type FastifyReply, type FastifyRequest } from 'fastify';
-import type { MetricsConfig } from '../config/index.js';
+import type { MetricsConfig } from '../config/metrics.js';
 import { registry } from '../metrics/metrics.js';
 import { errors } from '../wire/errors.js';
 

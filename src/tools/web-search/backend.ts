@@ -1,7 +1,7 @@
 // What the web_search tool needs from the web: a search engine and a page fetcher, behind one interface
 // (tools/ never knows which engine answers). Two engines speak their real protocols over HTTP: SearxNG's
 // JSON API (self-hosted, no key) and Brave Search's web search API (a subscription token).
-import type { WebSearchConfig } from '../../config/index.js';
+import type { WebSearchConfig } from '../../config/web-search.js';
 import { fetchPage, WebSearchError, type Page } from './page.js';
 
 export { WebSearchError };

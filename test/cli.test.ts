@@ -237,6 +237,7 @@ describe('respd check', () => {
     const json = JSON.parse((await cli(['check', '--json'])).stdout) as { ok: boolean; counts: Record<string, number> };
     assert.equal(json.ok, true);
     assert.ok(json.counts.responses! >= 1 && json.counts.api_keys! >= 1, JSON.stringify(json.counts));
+    for (const t of ['containers', 'guardrails', 'prompts', 'prompt_versions']) assert.equal(typeof json.counts[t], 'number', `${t} counted`);
   });
 
   it('fails (exit 1) on a bad setting, an unreachable store or a missing model file', async () => {

@@ -13,5 +13,6 @@ export interface StoreInspection {
 /** The tables whose rows are counted: what an operator sizes a store by. */
 export const COUNTED_TABLES = [
   'responses', 'response_events', 'response_items', 'conversations', 'conversation_items', 'files',
-  'vector_stores', 'vector_store_files', 'vector_store_chunks', 'webhook_outbox', 'api_keys',
+  'vector_stores', 'vector_store_files', 'vector_store_chunks', 'webhook_outbox', 'api_keys', 'containers', 'container_files',
+  'guardrails', 'prompts', 'prompt_versions',
 ] as const;

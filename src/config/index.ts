@@ -11,8 +11,10 @@ import { parseWebhookEndpoints, type WebhookConfig } from './webhooks.js';
 import { loadCodeInterpreter, type CodeInterpreterConfig } from './code-interpreter.js';
 import { parseReasoningKeys, type ReasoningKey } from './reasoning-keys.js';
 import { parseImagesConfig, type ImagesConfig } from './images.js';
+import { parseConsoleConfig, type ConsoleConfig } from './console.js';
 
 export type { ImagesConfig };
+export type { ConsoleConfig };
 
 /** Chat formats the embedded engine can be told to use (LLAMA_CHAT_WRAPPER); see providers/llama/chat-wrappers.ts. */
 export const CHAT_WRAPPER_NAMES = ['auto', 'general', 'qwen', 'qwen3.5', 'deepseek', 'harmony'] as const;
@@ -109,6 +111,8 @@ export interface Config {
   codeInterpreter?: CodeInterpreterConfig;
   /** The image_generation tool's images endpoint (config/images.ts); absent = the tool is not offered. */
   images?: ImagesConfig;
+  /** The operator console and /admin (config/console.ts); absent = both answer 404. */
+  console?: ConsoleConfig;
 }
 
 /** Where web_search searches, and how pages the model opens are fetched. */
@@ -370,6 +374,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   const images = parseImagesConfig(env, (m) => new ConfigError(m));
   return {
     images,
+    console: parseConsoleConfig(env, (m) => new ConfigError(m)),
     webhooks: webhookEndpoints.length ? {
       endpoints: webhookEndpoints,
       retryBaseMs: int(env, 'WEBHOOK_RETRY_BASE_MS', 5000, 1),

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseConsoleConfig } from '../src/config/console.js';
 import { startMockUpstream } from './support/mock-upstream.js';
 import { KEY_A, KEY_B, readSse, startServer, type TestServer } from './support/server.js';
 
@@ -47,6 +48,17 @@ async function startLong(key = KEY_B): Promise<string> {
   const r = await server.client(key).responses.create({ model: 'openai:mock-long', input: 'tell a long story', background: true, stream: false });
   return r.id;
 }
+
+describe('CONSOLE_ADMIN_KEY', () => {
+  it('is off when unset or empty, and refuses a short or spaced key', () => {
+    const fail = (m: string) => new Error(m);
+    assert.equal(parseConsoleConfig({}, fail), undefined);
+    assert.equal(parseConsoleConfig({ CONSOLE_ADMIN_KEY: '' }, fail), undefined);
+    assert.deepEqual(parseConsoleConfig({ CONSOLE_ADMIN_KEY: ADMIN }, fail), { adminKey: ADMIN });
+    assert.throws(() => parseConsoleConfig({ CONSOLE_ADMIN_KEY: 'short' }, fail), /at least 16/);
+    assert.throws(() => parseConsoleConfig({ CONSOLE_ADMIN_KEY: 'has a space in it 123' }, fail), /without spaces/);
+  });
+});
 
 describe('console admin endpoints (HTTP)', () => {
   let finished: string;

@@ -14,8 +14,9 @@ import { parseImagesConfig, type ImagesConfig } from './images.js';
 import { bool, ConfigError, int, matching, oneOf, timer } from './env.js';
 import { loadWebSearch, type WebSearchConfig } from './web-search.js';
 import { loadMetrics, type MetricsConfig } from './metrics.js';
+import { parseConsoleConfig, type ConsoleConfig } from './console.js';
 
-export type { ImagesConfig, MetricsConfig, WebSearchConfig };
+export type { ConsoleConfig, ImagesConfig, MetricsConfig, WebSearchConfig };
 export { ConfigError };
 
 /** Chat formats the embedded engine can be told to use (LLAMA_CHAT_WRAPPER); see providers/llama/chat-wrappers.ts. */
@@ -113,6 +114,8 @@ export interface Config {
   codeInterpreter?: CodeInterpreterConfig;
   /** The image_generation tool's images endpoint (config/images.ts); absent = the tool is not offered. */
   images?: ImagesConfig;
+  /** The operator console and /admin (config/console.ts); absent = both answer 404. */
+  console?: ConsoleConfig;
 }
 
 /** Lifetime limits of a WebSocket connection to /responses. */
@@ -306,6 +309,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   return {
     images,
     webhooks: loadWebhooks(env, cwd),
+    console: parseConsoleConfig(env, (m) => new ConfigError(m)),
     host: env.HOST || '127.0.0.1',
     port: int(env, 'PORT', 8080),
     dataDir: resolve(cwd, env.DATA_DIR || './data'),

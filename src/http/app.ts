@@ -28,6 +28,7 @@ import { isStorageUnavailable } from '../store/errors.js';
 import { applyConnectionLimits, serverOptions } from './limits.js';
 import { METRICS_PATH, metricsRoute } from './metrics.js';
 import { metrics } from '../metrics/metrics.js';
+import { adminRoutes, isConsolePath } from './admin.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -134,7 +135,9 @@ export async function buildApp(deps: AppDeps, logger: Logger, keys: KeyRing, bod
   const publicPaths = new Set([`${API_PREFIX}/openapi.json`, '/healthz', METRICS_PATH]);
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);
-    if (publicPaths.has(req.url.split('?')[0])) return;
+    const path = req.url.split('?')[0];
+    // The console's paths: the admin key guards them (http/admin.ts), or they are 404 when it is off.
+    if (publicPaths.has(path) || isConsolePath(path)) return;
     const owner = ownerOf(keys, req.headers);
     req.owner = owner instanceof Promise ? await owner : owner;
     deps.limiter?.hit(req.owner.tenant);
@@ -186,6 +189,7 @@ export async function buildApp(deps: AppDeps, logger: Logger, keys: KeyRing, bod
 
   app.get('/healthz', { schema: { hide: true } }, async () => ({ ok: true }));
   await app.register(metricsRoute(deps.config.metrics));
+  if (deps.config.console) await app.register(adminRoutes(deps, deps.config.console));
   await app.register(async (api) => {
     api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
     await api.register(responsesRoutes(deps, responsesSocket({ deps, validationError })));

@@ -9,6 +9,7 @@ import type { FileStore } from './files.js';
 import type { ContainerStore } from './containers.js';
 import type { GuardrailStore } from './guardrails.js';
 import type { PromptStore } from './prompts.js';
+import type { AdminResponseStore } from './admin.js';
 import type { VectorStoreStore } from './vector-stores.js';
 
 export type { ResponseStatus };
@@ -143,7 +144,7 @@ export interface UsageRow {
   reasoningTokens: number;
 }
 
-export interface Store {
+export interface Store extends AdminResponseStore {
   readonly kind: 'sqlite' | 'postgres';
   /** Conversations (see conversations.ts); a store without them answers the conversation routes with 501. */
   readonly conversations?: ConversationStore;

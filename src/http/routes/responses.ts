@@ -22,8 +22,11 @@ type IdReq = { Params: { response_id: string } };
 const noop = () => {};
 const errorResponses = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody };
 
-/** Presents a handle's events as SSE; the handle is left (a foreground run stops) if the client goes first. */
-async function stream(req: FastifyRequest, reply: FastifyReply, h: ResponseHandle, startingAfter: number | undefined, opts: FrameOptions, release: () => void) {
+/**
+ * Presents a handle's events as SSE; the handle is left (a foreground run stops) if the client goes first.
+ * Also the operator console's stream (http/admin.ts): one presentation for every reader.
+ */
+export async function stream(req: FastifyRequest, reply: FastifyReply, h: ResponseHandle, startingAfter: number | undefined, opts: FrameOptions, release: () => void) {
   reply.hijack();
   const res = reply.raw;
   writeSseHead(res, req.id);
@@ -54,7 +57,7 @@ async function stream(req: FastifyRequest, reply: FastifyReply, h: ResponseHandl
   }
 }
 
-const frameOptions = (h: ResponseHandle, obfuscate: boolean): FrameOptions => ({ obfuscate, rewrite: h.streamRewrite() });
+export const frameOptions = (h: ResponseHandle, obfuscate: boolean): FrameOptions => ({ obfuscate, rewrite: h.streamRewrite() });
 
 /** `socket`: the WebSocket mode's presenter (routes/responses-ws.ts), served on GET /responses upgrades. */
 export const responsesRoutes = (deps: AppDeps, socket?: (ws: WebSocket, req: FastifyRequest) => void): FastifyPluginAsync => async (app) => {

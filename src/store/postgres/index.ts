@@ -7,6 +7,7 @@
 // last_seq), so the check only bites when two instances write the same response — a worker that lost
 // its lease while another took over, or a response deleted under a run. Such batches are skipped and
 // marked `rejected` (not an error: failing the whole group commit would stall every other response).
+import { adminWhere, type AdminResponseQuery } from '../admin.js';
 import pg from 'pg';
 import { inTransaction } from './tx.js';
 import { pageItems } from '../paging.js';
@@ -200,6 +201,13 @@ export class PostgresStore implements Store {
     args.push(q.limit);
     const sql = `SELECT ${COLS} FROM responses WHERE ${where.join(' AND ')} ORDER BY seq ${q.order === 'desc' ? 'DESC' : 'ASC'} LIMIT $${args.length}`;
     return (await this.pool.query<Row>(sql, args)).rows.map(toRecord);
+  }
+
+  async adminListResponses(q: AdminResponseQuery): Promise<ResponseRecord[]> {
+    // The snapshot is stored as text: parsed for the model filter only (an operator's query).
+    const { where, args } = adminWhere(q, (i) => `$${i}`, "(snapshot::jsonb ->> 'model')");
+    args.push(q.limit);
+    return (await this.pool.query<Row>(`SELECT ${COLS} FROM responses ${where} ORDER BY seq DESC LIMIT $${args.length}`, args)).rows.map(toRecord);
   }
 
   async appendEvents(batches: AppendBatch[]): Promise<void> {

@@ -15,6 +15,7 @@ import { SqliteContainerStore } from './containers.js';
 import { SqliteGuardrailStore, SqlitePromptStore } from './prompts.js';
 import { pageItems } from '../paging.js';
 import { toChunks } from '../chunks.js';
+import { adminWhere, type AdminResponseQuery } from '../admin.js';
 
 interface Row {
   id: string; tenant: string; end_user: string; created_at: number; status: string; background: number;
@@ -201,6 +202,12 @@ export class SqliteStore implements Store {
     }
     const sql = `SELECT ${COLS} FROM responses WHERE ${where.join(' AND ')} ORDER BY seq ${q.order === 'desc' ? 'DESC' : 'ASC'} LIMIT ?`;
     return (this.db.prepare(sql).all(...args, q.limit) as Row[]).map(toRecord);
+  }
+
+  async adminListResponses(q: AdminResponseQuery): Promise<ResponseRecord[]> {
+    // An unknown cursor yields NULL (no rows), as in PostgreSQL.
+    const { where, args } = adminWhere(q, () => '?', "json_extract(snapshot, '$.model')");
+    return (this.db.prepare(`SELECT ${COLS} FROM responses ${where} ORDER BY seq DESC LIMIT ?`).all(...args, q.limit) as Row[]).map(toRecord);
   }
 
   async appendEvents(batches: AppendBatch[]): Promise<void> {

@@ -6,10 +6,11 @@ import type Database from 'better-sqlite3';
 import { getLoadablePath } from 'sqlite-vec';
 import type { VectorSearchPath } from '../vector-stores.js';
 
-export function loadSqliteVec(db: Database.Database, enabled: boolean): VectorSearchPath {
+/** `loadablePath`: where the extension is (the platform package's; tests pass a missing one). */
+export function loadSqliteVec(db: Database.Database, enabled: boolean, loadablePath: () => string = getLoadablePath): VectorSearchPath {
   if (!enabled) return { engine: 'js', detail: 'exact, in JS (VECTOR_EXTENSION=off)' };
   try {
-    db.loadExtension(getLoadablePath());
+    db.loadExtension(loadablePath());
     const { v } = db.prepare('SELECT vec_version() AS v').get() as { v: string };
     return { engine: 'sqlite-vec', detail: `exact, in SQLite by sqlite-vec ${v}` };
   } catch (e) {

@@ -1,6 +1,6 @@
 // How far the exact vector path goes (issue 20): search latency of `searchVector` over one vector store of
-// N chunks on SQLite and on PostgreSQL (no sqlite-vec / pgvector: every vector is read and scored in JS,
-// see src/store/vector-math.ts). Chunks are ingested through the store's own ingestion path with random
+// N chunks on SQLite, with sqlite-vec (scored in C inside SQLite) and without (every vector read and scored
+// in JS, src/store/vector-math.ts) on the same file, and on PostgreSQL (the exact JS path; no pgvector). Chunks are ingested through the store's own ingestion path with random
 // unit vectors (the search cost does not depend on the values). Not part of `npm run bench`:
 //   npx tsc -p tsconfig.json && node dist/bench/vector-exact.js [sizes=10000,100000] [dims=384] [queries=15]
 // PostgreSQL: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test), a schema of its own,
@@ -59,11 +59,13 @@ async function fill(store: Store, size: number): Promise<string> {
   return storeId;
 }
 
-async function measure(name: string, store: Store): Promise<void> {
+/** Fills through the first store; every store (the same data, another search path) is then timed on it. */
+async function measure(paths: Array<[string, Store]>): Promise<void> {
   for (const size of sizes) {
     const t0 = performance.now();
-    const id = await fill(store, size);
+    const id = await fill(paths[0][1], size);
     const fillMs = performance.now() - t0;
+    for (const [name, store] of paths) {
     const times: number[] = [];
     const cpu: number[] = [];
     for (let q = 0; q < queries + 2; q++) {
@@ -78,16 +80,21 @@ async function measure(name: string, store: Store): Promise<void> {
     times.sort((a, b) => a - b);
     cpu.sort((a, b) => a - b);
     const pct = (a: number[], p: number) => a[Math.min(a.length - 1, Math.floor(p * a.length))];
-    console.log(`${name.padEnd(10)} ${String(size).padStart(7)} chunks × ${dims} dims: search p50 ${pct(times, 0.5).toFixed(1)} ms, p90 ${pct(times, 0.9).toFixed(1)} ms, max ${times[times.length - 1].toFixed(1)} ms; respd-side CPU p50 ${pct(cpu, 0.5).toFixed(1)} ms (filled in ${(fillMs / 1000).toFixed(1)} s)`);
+    console.log(`${name.padEnd(22)} ${String(size).padStart(7)} chunks × ${dims} dims: search p50 ${pct(times, 0.5).toFixed(1)} ms, p90 ${pct(times, 0.9).toFixed(1)} ms, max ${times[times.length - 1].toFixed(1)} ms; respd-side CPU p50 ${pct(cpu, 0.5).toFixed(1)} ms (filled in ${(fillMs / 1000).toFixed(1)} s)`);
+    }
   }
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'respd-vec-'));
 const sqlite = new SqliteStore(join(dir, 'respd.db'));
+// The same file through a second connection without sqlite-vec: the exact JS path, on the same chunks.
+const sqliteJs = new SqliteStore(join(dir, 'respd.db'), { vectorExtension: false });
 try {
   await sqlite.init();
-  await measure('SQLite', sqlite);
+  await sqliteJs.init();
+  await measure([[`SQLite ${sqlite.vectorStores.searchPath.engine}`, sqlite], ['SQLite js', sqliteJs]]);
 } finally {
+  await sqliteJs.close();
   await sqlite.close();
   rmSync(dir, { recursive: true, force: true });
 }
@@ -105,7 +112,7 @@ if (pgUp) {
   const store = new PostgresStore(PG_URL, { schema });
   try {
     await store.init();
-    await measure('PostgreSQL', store);
+    await measure([[`PostgreSQL ${store.vectorStores.searchPath.engine}`, store]]);
   } finally {
     await store.close();
     await probe.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);

@@ -42,6 +42,8 @@ export async function startServer(config: Config, logger: Logger = pino({ level:
   const print = (msg: string) => logger.info(msg);
   const store = await createStore(config);
   await store.init();
+  // Which path vector search takes (README "Hybrid search"): sqlite-vec, or the exact JS path and why.
+  if (store.vectorStores) logger.info(`vector search: ${store.vectorStores.searchPath.detail}`);
   const bus = await createBus<LiveLog>(config, logger);
   const { hub, control, queue } = bus;
   const router = createRouter(config, print);

@@ -40,6 +40,7 @@ describe('environment variables', () => {
     assert.equal(c.drainMs, 10_000);
     assert.deepEqual(c.websocket, { maxConnectionMs: 3_600_000, idleTimeoutMs: 600_000, maxLanes: 8 }, "OpenAI's 60 minutes; 10 idle; 8 lanes");
     assert.equal(c.commitTimeoutMs, 5000);
+    assert.equal(c.vectorExtension, true, 'sqlite-vec / pgvector detection on by default');
     assert.equal(c.logLevel, 'info');
     assert.equal(c.allowPrivateMcp, false);
     assert.deepEqual(c.metrics, { token: undefined, port: undefined, host: '127.0.0.1' }, 'no /metrics unless asked for');
@@ -73,6 +74,7 @@ describe('environment variables', () => {
     assert.equal(c.redisPrefix, 'tenant_a');
     assert.equal(c.databaseSchema, 'respd_a');
     assert.equal(c.sqliteBusyTimeoutMs, 250);
+    assert.equal(loadConfig({ VECTOR_EXTENSION: 'off' }, dir).vectorExtension, false);
     assert.equal(c.drainMs, 0);
     assert.equal(c.allowPrivateMcp, true);
     assert.equal(c.logLevel, 'warn');
@@ -92,6 +94,7 @@ describe('environment variables', () => {
     ['DRAIN_MS', 'soon', /DRAIN_MS must be an integer >= 0, got 'soon'/],
     ['COMMIT_TIMEOUT_MS', '0', /COMMIT_TIMEOUT_MS must be an integer >= 1/],
     ['SQLITE_BUSY_TIMEOUT_MS', '-5', /SQLITE_BUSY_TIMEOUT_MS must be an integer >= 0/],
+    ['VECTOR_EXTENSION', 'on', /VECTOR_EXTENSION must be one of auto, off, got 'on'/],
     ['LLAMA_THREADS', '0', /LLAMA_THREADS must be an integer >= 1/],
     ['PORT', '80.5', /PORT must be an integer/],
     ['MCP_ALLOW_PRIVATE', 'yes', /MCP_ALLOW_PRIVATE must be 1, true, 0 or false, got 'yes'/],

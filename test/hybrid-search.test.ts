@@ -1,6 +1,7 @@
 // Hybrid search (BM25 + vectors, reciprocal rank fusion) with EMBEDDING_MODEL on the mock upstream's
 // /embeddings, whose vectors put synonyms together: a query sharing no word with a document still finds it,
-// which lexical search cannot. Runs on SQLite, and on PostgreSQL with TEST_DATABASE_URL.
+// which lexical search cannot. Runs on SQLite, and on PostgreSQL with TEST_DATABASE_URL; once on the
+// default vector path (sqlite-vec on SQLite) and once on the exact JS path (VECTOR_EXTENSION=off).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -15,12 +16,15 @@ let upstream: MockUpstream;
 let dataDir: string;
 let s: TestServer | undefined;
 const MODEL = 'openai:mock-embed';
+/** VECTOR_EXTENSION for the servers the current describe starts. */
+let vectorExtension = 'auto';
 
 const start = async (embeddingModel?: string) => {
   await s?.stop();
-  s = await startServer({ dataDir, keepData: true, env: { OPENAI_BASE_URL: upstream.url, EMBEDDING_MODEL: embeddingModel ?? '' } });
+  s = await startServer({ dataDir, keepData: true, env: { OPENAI_BASE_URL: upstream.url, EMBEDDING_MODEL: embeddingModel ?? '', VECTOR_EXTENSION: vectorExtension } });
   return s.client();
 };
+const onPostgres = (process.env.TEST_DATABASE_URL ?? '').startsWith('postgres');
 
 before(async () => {
   upstream = await startMockUpstream({ models: ['mock-embed', 'mock-other'] });
@@ -54,7 +58,8 @@ async function makeStore(client: OpenAI) {
   }
 }
 
-describe('hybrid search', () => {
+for (const path of ['auto', 'off'] as const) describe(`hybrid search (VECTOR_EXTENSION=${path})`, () => {
+  before(() => { vectorExtension = path; });
   let hybridId: string;
   let lexicalId: string;
   let ids: Record<string, string>;
@@ -77,6 +82,12 @@ describe('hybrid search', () => {
 
   it('a store made with EMBEDDING_MODEL records it, embeds its chunks and finds a document by meaning', async () => {
     const client = await start(MODEL);
+    // The startup log says which path vector search takes.
+    const line = s!.logs.find((l) => l.includes('vector search: '));
+    assert.ok(line, s!.logs.join('\n'));
+    if (path === 'off') assert.match(line, /exact, in JS.*VECTOR_EXTENSION=off/);
+    else if (onPostgres) assert.match(line, /exact, in JS over bytea \(pgvector/);
+    else assert.match(line, /exact, in SQLite by sqlite-vec v0\.1\.9/);
     const made = await makeStore(client);
     ids = made.ids;
     hybridId = made.vs.id;

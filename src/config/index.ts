@@ -98,6 +98,8 @@ export interface Config {
   databaseSchema?: string;
   /** How long a write waits for a locked SQLite file (ms). */
   sqliteBusyTimeoutMs: number;
+  /** VECTOR_EXTENSION=auto|off: sqlite-vec / pgvector for vector search when present, or always the exact JS path. */
+  vectorExtension: boolean;
   /** On SIGTERM: how long in-flight responses may finish before they are failed (ms). */
   drainMs: number;
   /** Keys that seal encrypted reasoning (the first seals); unset: generated once into dataDir. */
@@ -341,6 +343,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     redisPrefix: matching(env, 'REDIS_PREFIX', /^[\x21-\x7e]+$/, 'printable ASCII without spaces') ?? 'respd',
     databaseSchema: env.DATABASE_SCHEMA || undefined,
     sqliteBusyTimeoutMs: int(env, 'SQLITE_BUSY_TIMEOUT_MS', 5000),
+    vectorExtension: oneOf(env, 'VECTOR_EXTENSION', ['auto', 'off'], 'auto') === 'auto',
     drainMs: int(env, 'DRAIN_MS', 10_000),
     reasoningKeys,
     http: {

@@ -15,10 +15,10 @@ export function sqlitePathOf(config: Pick<Config, 'databaseUrl' | 'dataDir'>): s
 
 export async function createStore(config: Config): Promise<Store> {
   const url = config.databaseUrl;
-  const sqlite = { busyTimeoutMs: config.sqliteBusyTimeoutMs };
+  const sqlite = { busyTimeoutMs: config.sqliteBusyTimeoutMs, vectorExtension: config.vectorExtension };
   const file = sqlitePathOf(config);
   if (file !== undefined) return new SqliteStore(file, sqlite);
   // Scale-out: one PostgreSQL for every instance; `?schema=NAME` or DATABASE_SCHEMA picks a schema.
-  if (/^postgres(ql)?:\/\//.test(url!)) return new PostgresStore(url!, { schema: config.databaseSchema });
+  if (/^postgres(ql)?:\/\//.test(url!)) return new PostgresStore(url!, { schema: config.databaseSchema, vectorExtension: config.vectorExtension });
   throw new Error(`Unsupported DATABASE_URL scheme '${url!.split(':')[0]}' (use sqlite://path or postgres://…)`);
 }

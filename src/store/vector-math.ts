@@ -1,5 +1,6 @@
-// Exact nearest chunks by cosine, in JS, for both stores: vectors are float32 BLOB/bytea (no sqlite-vec or
-// pgvector dependency). Cost is linear in the chunks of the searched stores; see README's hybrid section.
+// Exact nearest chunks by cosine, in JS: PostgreSQL's path, and SQLite's when sqlite-vec is not loaded
+// (sqlite/vec.ts). Vectors are float32 BLOB/bytea. Cost is linear in the chunks of the searched stores;
+// see README's hybrid section.
 
 /** The `limit` seqs whose vectors are nearest to `query` (both unit length: cosine = dot product). */
 export function nearest(rows: Array<{ seq: number | string; vector: Buffer }>, query: Float32Array, limit: number): Array<{ seq: number | string; score: number }> {

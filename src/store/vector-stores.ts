@@ -108,6 +108,12 @@ export interface VectorQuery {
   limit: number;
 }
 
+/** How `searchVector` ranks vectors on this store, for the startup log line (README "Hybrid search"). */
+export interface VectorSearchPath {
+  engine: 'js' | 'sqlite-vec' | 'pgvector' | 'sql';
+  detail: string;
+}
+
 export interface ChunkHit {
   vectorStoreId: string;
   fileId: string;
@@ -157,4 +163,6 @@ export interface VectorStoreStore {
   searchLexical(q: LexicalQuery): Promise<ChunkHit[]>;
   /** Nearest chunks by cosine (exact); score = cosine similarity. */
   searchVector(q: VectorQuery): Promise<ChunkHit[]>;
+  /** Which path `searchVector` takes (known after the store's init). */
+  readonly searchPath: VectorSearchPath;
 }

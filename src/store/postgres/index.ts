@@ -18,6 +18,7 @@ import { PgFileStore } from './files.js';
 import { PgContainerStore } from './containers.js';
 import { PgVectorStoreStore } from './vector-stores.js';
 import { migrations } from './migrations.js';
+import { detectPgvector } from './pgvector.js';
 import { insertOutbox, PgWebhookOutbox } from './webhooks.js';
 import { PgApiKeyStore } from './api-keys.js';
 import { COUNTED_TABLES, type StoreInspection } from '../inspection.js';
@@ -60,6 +61,7 @@ export class PostgresStore implements Store {
   readonly kind = 'postgres' as const;
   readonly pool: pg.Pool;
   readonly schema?: string;
+  private readonly vectorExtension: boolean;
   /** Conversations (issue 5, conversations.ts): same pool; their terminal appends join the group commit. */
   readonly conversations: PgConversationStore;
   /** Files, bytes included (every instance reads every file). */
@@ -72,9 +74,11 @@ export class PostgresStore implements Store {
   readonly guardrails: PgGuardrailStore;
   readonly prompts: PgPromptStore;
 
-  constructor(url: string, opts: { schema?: string; max?: number; onError?: (err: Error) => void } = {}) {
+  /** `vectorExtension`: look for pgvector (VECTOR_EXTENSION, default on). */
+  constructor(url: string, opts: { schema?: string; max?: number; onError?: (err: Error) => void; vectorExtension?: boolean } = {}) {
     const { connectionString, schema } = parsePostgresUrl(url, opts.schema);
     this.schema = schema;
+    this.vectorExtension = opts.vectorExtension ?? true;
     this.pool = new pg.Pool({
       connectionString,
       max: opts.max ?? 10,
@@ -130,6 +134,7 @@ export class PostgresStore implements Store {
           throw new Error(`PostgreSQL migration ${m.version} failed: ${(err as Error).message}`);
         }
       }
+      this.vectorStores.searchPath = await detectPgvector(c, this.vectorExtension);
     } finally {
       await c.query('SELECT pg_advisory_unlock(hashtext($1))', [lockKey]).catch(() => {});
       c.off('error', onError);

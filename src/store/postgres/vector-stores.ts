@@ -8,7 +8,7 @@ import type pg from 'pg';
 import { inTransaction } from './tx.js';
 import type {
   Attributes, BatchRecord, VectorQuery, ChunkHit, ChunkInput, IngestionJob, LexicalQuery, StoreFileListQuery, StoreFileRecord,
-  StoreStats, VectorStoreListQuery, VectorStoreRecord, VectorStoreStore,
+  StoreStats, VectorSearchPath, VectorStoreListQuery, VectorStoreRecord, VectorStoreStore,
 } from '../vector-stores.js';
 import type { Owner } from '../types.js';
 
@@ -119,6 +119,9 @@ const BM25 = `
   ORDER BY scored.score DESC`;
 
 export class PgVectorStoreStore implements VectorStoreStore {
+  /** Set by PostgresStore.init from detectPgvector (pgvector.ts). */
+  searchPath: VectorSearchPath = { engine: 'js', detail: 'exact, in JS over bytea' };
+
   constructor(private readonly pool: pg.Pool) {}
 
   private tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {

@@ -7,6 +7,7 @@ import type { AppendBatch, EventChunk, Owner, PageQuery, ResponseRecord, Store, 
 import { SqliteConversationStore } from './conversations.js';
 import { SqliteFileStore } from './files.js';
 import { SqliteVectorStoreStore } from './vector-stores.js';
+import { loadSqliteVec } from './vec.js';
 import { migrations } from './migrations.js';
 import { SqliteWebhookOutbox } from './webhooks.js';
 import { SqliteApiKeyStore } from './api-keys.js';
@@ -58,7 +59,8 @@ export class SqliteStore implements Store {
   private readonly busyMs: number;
 
   /** `busyTimeoutMs`: how long a write waits for a locked file (SQLITE_BUSY_TIMEOUT_MS). */
-  constructor(readonly path: string, opts: { busyTimeoutMs?: number } = {}) {
+  /** `vectorExtension`: load sqlite-vec for vector search (VECTOR_EXTENSION, default on). */
+  constructor(readonly path: string, opts: { busyTimeoutMs?: number; vectorExtension?: boolean } = {}) {
     this.busyMs = opts.busyTimeoutMs ?? 5000;
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     this.db = new Database(path);
@@ -76,7 +78,7 @@ export class SqliteStore implements Store {
     // re-read every page through a syscall. Grows only as pages are used.
     this.db.pragma('cache_size = -32768');
     this.conversations = new SqliteConversationStore(this.db);
-    this.vectorStores = new SqliteVectorStoreStore(this.db);
+    this.vectorStores = new SqliteVectorStoreStore(this.db, loadSqliteVec(this.db, opts.vectorExtension ?? true));
     this.files = new SqliteFileStore(this.db, join(path === ':memory:' ? '.' : dirname(path), 'files'), (id) => this.vectorStores.removeFile(id));
   }
 

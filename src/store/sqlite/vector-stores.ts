@@ -5,7 +5,7 @@ import { nearest } from '../vector-math.js';
 import type Database from 'better-sqlite3';
 import type {
   Attributes, BatchRecord, VectorQuery, ChunkHit, ChunkInput, IngestionJob, LexicalQuery, StoreFileListQuery, StoreFileRecord,
-  StoreStats, VectorStoreListQuery, VectorStoreRecord, VectorStoreStore,
+  StoreStats, VectorSearchPath, VectorStoreListQuery, VectorStoreRecord, VectorStoreStore,
 } from '../vector-stores.js';
 import type { Owner } from '../types.js';
 
@@ -36,7 +36,7 @@ const toFile = (r: FileRow): StoreFileRecord => ({
 const anyOf = (terms: string[]) => terms.map((t) => `"${t.replace(/"/g, '""')}"`).join(' OR ');
 
 export class SqliteVectorStoreStore implements VectorStoreStore {
-  constructor(private readonly db: Database.Database) {}
+  constructor(private readonly db: Database.Database, readonly searchPath: VectorSearchPath) {}
 
   private insertFiles(files: StoreFileRecord[]): void {
     const del = this.db.prepare('DELETE FROM vector_store_chunks WHERE vector_store_id = ? AND file_id = ?');
@@ -243,11 +243,21 @@ export class SqliteVectorStoreStore implements VectorStoreStore {
 
   async searchVector(q: VectorQuery): Promise<ChunkHit[]> {
     if (!q.vectorStoreIds.length || q.fileIds?.length === 0) return [];
-    // Two reads: every candidate's vector (small), then text and file data for the winners only.
-    const rows = this.db.prepare(`SELECT seq, vector FROM vector_store_chunks WHERE vector IS NOT NULL
-      AND vector_store_id IN (SELECT value FROM json_each(?)) ${q.fileIds ? 'AND file_id IN (SELECT value FROM json_each(?))' : ''}`)
-      .all(...[JSON.stringify(q.vectorStoreIds), ...(q.fileIds ? [JSON.stringify(q.fileIds)] : [])]) as Array<{ seq: number; vector: Buffer }>;
-    const top = nearest(rows, q.vector, q.limit);
+    // Two reads: the winners' seqs and scores, then text and file data for the winners only.
+    const where = `vector IS NOT NULL AND vector_store_id IN (SELECT value FROM json_each(?))
+      ${q.fileIds ? 'AND file_id IN (SELECT value FROM json_each(?))' : ''}`;
+    const args: unknown[] = [JSON.stringify(q.vectorStoreIds), ...(q.fileIds ? [JSON.stringify(q.fileIds)] : [])];
+    let top: Array<{ seq: number | string; score: number }>;
+    if (this.searchPath.engine === 'sqlite-vec') {
+      // Scored in C over the BLOB column; another model's vectors (other length) are left out as in nearest().
+      // A zero vector has no cosine (NULL): scored 0, like the dot product the JS path takes.
+      const query = Buffer.from(q.vector.buffer, q.vector.byteOffset, q.vector.byteLength);
+      top = this.db.prepare(`SELECT seq, coalesce(1 - vec_distance_cosine(vector, ?), 0) AS score FROM vector_store_chunks
+        WHERE ${where} AND length(vector) = ? ORDER BY score DESC LIMIT ?`).all(query, ...args, query.byteLength, q.limit) as Array<{ seq: number; score: number }>;
+    } else {
+      const rows = this.db.prepare(`SELECT seq, vector FROM vector_store_chunks WHERE ${where}`).all(...args) as Array<{ seq: number; vector: Buffer }>;
+      top = nearest(rows, q.vector, q.limit);
+    }
     if (!top.length) return [];
     const get = this.db.prepare(`SELECT c.vector_store_id, c.file_id, f.filename, c.idx, c.text,
         (SELECT attributes FROM vector_store_files s WHERE s.vector_store_id = c.vector_store_id AND s.file_id = c.file_id) AS attributes

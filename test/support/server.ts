@@ -40,7 +40,7 @@ export async function startServer(opts: { env?: Record<string, string>; dataDir?
       // Never leave the process behind: a test file would otherwise wait for it forever.
       proc.kill('SIGKILL');
       reject(new Error(`server did not start:\n${logs.join('\n')}`));
-    }, 30_000);
+    }, 60_000);
     const onData = (d: Buffer) => {
       for (const line of d.toString().split('\n')) {
         if (!line) continue;

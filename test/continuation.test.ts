@@ -163,7 +163,7 @@ describe('continuation: a dead instance\'s responses are continued elsewhere (Po
     };
     // Five, so that the first kills need no replacement (starting one costs seconds on a busy machine).
     servers = [await startServer({ env })];
-    servers.push(...await Promise.all([1, 2, 3, 4].map(() => startServer({ env }))));
+    for (let i = 0; i < 2; i++) servers.push(...await Promise.all([startServer({ env }), startServer({ env })]));
   });
 
   after(async () => {
@@ -228,5 +228,27 @@ describe('continuation: a dead instance\'s responses are continued elsewhere (Po
     assert.equal(last.type, 'response.failed');
     assert.equal(last.response.error.code, 'server_restarted');
     t.diagnostic(`foreground response failed ${(performance.now() - killedAt).toFixed(0)} ms after the kill`);
+  });
+});
+
+describe('continuation: the provider declarations', () => {
+  it('OPENAI_CONTINUATION declares the upstream\'s style; only a continued turn carries its fields', async () => {
+    const { loadConfig } = await import('../src/config/index.js');
+    const { toChatRequest } = await import('../src/providers/openai-compatible/to-chat-request.js');
+    const { createOpenAICompatibleProvider } = await import('../src/providers/openai-compatible/index.js');
+    const base = { OPENAI_BASE_URL: 'http://127.0.0.1:9/v1', LLAMA_MODEL_PATH: '' };
+    const up = (env: Record<string, string>) => loadConfig({ ...base, ...env } as NodeJS.ProcessEnv).providers.find((p) => p.id === 'openai') as { continuation?: string };
+    assert.equal(up({ OPENAI_CONTINUATION: 'vllm' }).continuation, 'vllm');
+    assert.equal(up({ OPENAI_CONTINUATION: 'none' }).continuation, undefined);
+    assert.equal(up({}).continuation, undefined);
+    assert.throws(() => up({ OPENAI_CONTINUATION: 'yes' }), /OPENAI_CONTINUATION must be one of/);
+    const req = { model: 'm', messages: [{ role: 'user' as const, content: 'hi' }, { role: 'assistant' as const, content: 'Hel' }], signal: undefined as never };
+    assert.deepEqual({ ...toChatRequest({ ...req, continueFinal: true }, true, 'vllm'), messages: undefined, stream: undefined, stream_options: undefined },
+      { model: 'm', messages: undefined, stream: undefined, stream_options: undefined, continue_final_message: true, add_generation_prompt: false });
+    assert.equal(toChatRequest(req, true, 'vllm').continue_final_message, undefined);
+    assert.equal(toChatRequest({ ...req, continueFinal: true }, true, 'prefill').continue_final_message, undefined);
+    const caps = (continuation?: 'vllm') => createOpenAICompatibleProvider({ id: 'x', baseUrl: 'http://127.0.0.1:9/v1', continuation }).capabilities('m').continuation;
+    assert.equal(caps('vllm'), true);
+    assert.equal(caps(), false);
   });
 });

@@ -44,6 +44,8 @@ const ABORT_GRACE_MS = 1000;
 
 export class Executor {
   private running = new Map<string, Cancel>();
+  /** Runs here whose provider can continue them elsewhere (see drain). */
+  private continuable = new Set<string>();
   /** Responses sleeping in a `sleep` tool call on this instance (woken by POST /wake). */
   readonly sleepers = new SleepRegistry();
 
@@ -135,6 +137,7 @@ export class Executor {
     const startedAt = performance.now();
     try {
       resolved ??= await this.router.resolve(log.state.model);
+      if (resolved.provider.capabilities(resolved.model).continuation && req.messages) this.continuable.add(log.id);
       const { owner } = req;
       await runResponse({
         sealReasoning: owner && req.include.includes(ENCRYPTED_REASONING) ? (text) => this.sealer.seal(text, owner) : undefined,
@@ -154,6 +157,7 @@ export class Executor {
       }
     } finally {
       this.running.delete(log.id);
+      this.continuable.delete(log.id);
       const { status, model, usage } = log.state;
       metrics.runEnded({ status, model, usage, startedAt, firstOutputAt: log.firstOutputAt, endedAt: performance.now() });
     }
@@ -185,7 +189,7 @@ export class Executor {
       if (log.terminal) return; // cancelled while queued
       await this.run(log, JSON.parse(rec.request) as RunRequest, controller);
       // Shutdown does not wait for the commit here: Flusher.close writes what it can in the time left.
-      if (controller.reason !== 'shutdown') await log.durable();
+      if (controller.reason !== 'shutdown' && controller.reason !== 'handover') await log.durable();
     } finally {
       leaseLost?.removeEventListener('abort', onLost);
       if (this.running.get(id) === controller) this.running.delete(id);
@@ -239,7 +243,7 @@ export class Executor {
     // Wrapped: an awaited promise of a promise would wait for the whole run.
     return { done: (async () => {
       await this.run(log, req as RunRequest, controller, resolved, resume);
-      if (controller.reason !== 'shutdown') await log.durable();
+      if (controller.reason !== 'shutdown' && controller.reason !== 'handover') await log.durable();
     })() };
   }
 
@@ -298,6 +302,16 @@ export class Executor {
     return { requeued, failed, continued };
   }
 
+  /**
+   * Past the drain: a background run that another instance can continue is left in progress (its
+   * lease expires and whoever takes it over continues it, see takeOver) rather than failed.
+   */
+  private canHandOver(id: string): boolean {
+    const log = this.hub.local(id);
+    return Boolean(this.hub.claim && log && !log.terminal && log.mode.persist && log.state.background
+      && this.continuable.has(id) && resumePlan(log.state));
+  }
+
   /** Shutdown: wait up to `graceMs` for running work, then stop what is left. */
   async drain(graceMs: number): Promise<void> {
     if (this.sweeper) clearInterval(this.sweeper);
@@ -305,7 +319,7 @@ export class Executor {
     const queueClosed = this.queue.close();
     const deadline = Date.now() + graceMs;
     while (this.running.size && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    for (const [id] of this.running) this.abort(id, 'shutdown');
+    for (const [id] of this.running) this.abort(id, this.canHandOver(id) ? 'handover' : 'shutdown');
     // A run ends at its next event once aborted; one stuck where no abort reaches it (a tool call, a
     // store that does not answer) must not keep the process from exiting.
     const stopBy = Date.now() + ABORT_GRACE_MS;

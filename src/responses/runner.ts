@@ -75,9 +75,11 @@ export interface RunInput {
  * Why a run was aborted: a user cancel, a client that left a foreground stream, shutdown, the job
  * queue being unreachable for longer than the job's lease (stopped so it cannot run twice), a store
  * that took none of its events within the commit timeout, or steering input queued for it (the
- * response ends `incomplete`, reason `steered`, and a successor takes the input: see wire/steer.ts).
+ * response ends `incomplete`, reason `steered`, and a successor takes the input: see wire/steer.ts), or
+ * a drain past DRAIN_MS of a run another instance can continue (`handover`: the run stops where it is,
+ * nothing is closed or ended, and the instance that takes it over continues it, see continuation.ts).
  */
-export type AbortReason = 'cancelled' | 'client_disconnected' | 'shutdown' | 'lease_lost' | 'store_unavailable' | 'steered';
+export type AbortReason = 'cancelled' | 'client_disconnected' | 'shutdown' | 'lease_lost' | 'store_unavailable' | 'steered' | 'handover';
 
 const FAILED_BY: Partial<Record<AbortReason, ErrorObject>> = {
   shutdown: { code: 'server_shutdown', message: 'The server shut down while this response was running.' },
@@ -338,6 +340,8 @@ export async function runResponse(input: RunInput): Promise<void> {
     const closing = tools?.close();
     if (closing) await closing;
   }
+  // Left open for another instance to continue: no item is closed, no terminal event written.
+  if (outcome === 'aborted' && signal.reason === 'handover') return;
   const usage = run?.usage ?? emptyUsage();
   run?.current?.closeText(outcome === 'completed' ? 'completed' : 'incomplete');
 

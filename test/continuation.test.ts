@@ -261,4 +261,14 @@ describe('continuation: the provider declarations', () => {
     assert.equal(caps('vllm'), true);
     assert.equal(caps(), false);
   });
+
+  it('the embedded engine renders a continued assistant message as the open turn', async () => {
+    const { Llama3ChatWrapper } = await import('node-llama-cpp');
+    const { renderPrompt } = await import('../src/providers/llama/prompt.js');
+    const msgs = [{ role: 'user' as const, content: 'Tell a story' }, { role: 'assistant' as const, content: 'Once upon a' }];
+    const open = renderPrompt(new Llama3ChatWrapper(), msgs, undefined, true).text.toString();
+    assert.ok(open.endsWith('<|start_header_id|>assistant<|end_header_id|>\n\nOnce upon a'), open);
+    const closed = renderPrompt(new Llama3ChatWrapper(), msgs).text.toString();
+    assert.ok(closed.includes('Once upon a<|eot_id|>'), closed);
+  });
 });

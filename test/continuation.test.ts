@@ -268,7 +268,5 @@ describe('continuation: the provider declarations', () => {
     const msgs = [{ role: 'user' as const, content: 'Tell a story' }, { role: 'assistant' as const, content: 'Once upon a' }];
     const open = renderPrompt(new Llama3ChatWrapper(), msgs, undefined, true).text.toString();
     assert.ok(open.endsWith('<|start_header_id|>assistant<|end_header_id|>\n\nOnce upon a'), open);
-    const closed = renderPrompt(new Llama3ChatWrapper(), msgs).text.toString();
-    assert.ok(closed.includes('Once upon a<|eot_id|>'), closed);
   });
 });

@@ -82,7 +82,7 @@ export async function startServer(config: Config, logger: Logger = pino({ level:
     containers: codeInterpreter && containers && ((owner, tool, p) => containers.checkTool(owner, tool, p)),
   }, { guardrails, prompts });
   const recovered = await executor.recover();
-  if (recovered.requeued || recovered.failed) logger.info(recovered, 'recovered unfinished responses');
+  if (recovered.requeued || recovered.failed || recovered.continued) logger.info(recovered, 'recovered unfinished responses');
   executor.start();
   // Rows a crash left undelivered (here or on another instance) are due now.
   hooks?.start();

@@ -61,7 +61,7 @@ describe('llama provider with stories260K', { skip: storiesMissing }, () => {
     assert.equal(models.length, 1);
     assert.equal(models[0]!.id, 'stories260K');
     assert.ok((await provider.contextWindow!('stories260K'))! >= 512);
-    assert.deepEqual(provider.capabilities('stories260K'), { images: false, files: false, jsonSchema: true, grammar: true, reasoningInput: false });
+    assert.deepEqual(provider.capabilities('stories260K'), { images: false, files: false, jsonSchema: true, grammar: true, reasoningInput: false, continuation: true });
     assert.ok(logs.some((l) => l.includes('100%')), 'load progress is logged');
   });
 

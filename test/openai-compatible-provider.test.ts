@@ -461,7 +461,7 @@ describe('models', () => {
       { id: 'b', created: 0, ownedBy: 'cfg' },
     ]);
     assert.equal(mock.requests.length, n);
-    assert.deepEqual(p.capabilities('a'), { images: true, files: true, jsonSchema: true, grammar: false, reasoningInput: false });
+    assert.deepEqual(p.capabilities('a'), { images: true, files: true, jsonSchema: true, grammar: false, reasoningInput: false, continuation: false });
     await p.close();
     // Which models take their reasoning back is declared: all, or the ones named.
     const all = createOpenAICompatibleProvider({ id: 'cfg', baseUrl: mock.url, reasoningInput: true });

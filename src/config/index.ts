@@ -50,6 +50,8 @@ export interface UpstreamProviderConfig {
   maxRetries?: number;
   /** Models that take their earlier reasoning back: all (true), none (false, the default) or those named. */
   reasoningInput?: boolean | string[];
+  /** How the upstream continues a trailing assistant message (`vllm` or `prefill`); absent: it cannot. */
+  continuation?: 'vllm' | 'prefill';
 }
 
 export type ProviderConfig = LlamaProviderConfig | UpstreamProviderConfig;
@@ -170,6 +172,7 @@ const UpstreamEntry = Type.Object({
   timeout_ms: Type.Optional(Type.Integer({ minimum: 1 })),
   max_retries: Type.Optional(Type.Integer({ minimum: 0 })),
   reasoning_input: Type.Optional(Type.Union([Type.Boolean(), Type.Array(Type.String({ minLength: 1 }))], { description: 'true, false or a list of model names' })),
+  continuation: Type.Optional(Type.Union([Type.Literal('vllm'), Type.Literal('prefill')], { description: 'vllm or prefill' })),
 }, { additionalProperties: false });
 
 const FileDoc = Type.Object({
@@ -255,6 +258,7 @@ function readProviderFile(path: string, env: NodeJS.ProcessEnv, cwd: string) {
         apiKey: u.api_key_env ? env[u.api_key_env] : undefined,
         models: u.models, timeoutMs: u.timeout_ms, maxRetries: u.max_retries,
         ...(u.reasoning_input !== undefined ? { reasoningInput: u.reasoning_input } : {}),
+        ...(u.continuation ? { continuation: u.continuation } : {}),
       });
     }
   }
@@ -288,6 +292,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       apiKeyEnv: 'OPENAI_API_KEY', apiKey: env.OPENAI_API_KEY || undefined,
       timeoutMs: env.OPENAI_TIMEOUT_MS ? int(env, 'OPENAI_TIMEOUT_MS', 600_000, 1) : undefined,
       ...(env.OPENAI_REASONING_INPUT ? { reasoningInput: reasoningInputEnv(env) } : {}),
+      // OPENAI_CONTINUATION: how the upstream continues a trailing assistant message (off by default).
+      ...(env.OPENAI_CONTINUATION && env.OPENAI_CONTINUATION !== 'none'
+        ? { continuation: oneOf(env, 'OPENAI_CONTINUATION', ['vllm', 'prefill', 'none'], 'none') as 'vllm' | 'prefill' } : {}),
     });
   }
   const llama = providers.find((p): p is LlamaProviderConfig => p.type === 'llama');

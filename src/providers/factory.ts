@@ -11,7 +11,7 @@ export function createRouter(config: Config, log: (msg: string) => void): Provid
     if (p.type === 'llama') {
       providers.set(p.id, createLlamaProvider({ id: p.id, modelPath: p.modelPath, threads: p.threads, contextSize: p.contextSize, parallel: p.parallel, streamIntervalMs: p.streamIntervalMs, chatWrapper: p.chatWrapper, reasoningInput: p.reasoningInput, log }));
     } else {
-      providers.set(p.id, createOpenAICompatibleProvider({ id: p.id, baseUrl: p.baseUrl, apiKey: p.apiKey, models: p.models, timeoutMs: p.timeoutMs, maxRetries: p.maxRetries, reasoningInput: p.reasoningInput }));
+      providers.set(p.id, createOpenAICompatibleProvider({ id: p.id, baseUrl: p.baseUrl, apiKey: p.apiKey, models: p.models, timeoutMs: p.timeoutMs, maxRetries: p.maxRetries, reasoningInput: p.reasoningInput, continuation: p.continuation }));
     }
   }
   return new ProviderRouter(providers, config.defaultProvider, config.autoModel);

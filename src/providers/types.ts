@@ -62,6 +62,12 @@ export interface GenerateRequest {
   logprobs?: boolean;
   topLogprobs?: number;
   user?: string;
+  /**
+   * The last message is an assistant message the model must continue (an assistant prefix): the output
+   * is what follows its text, in the same message. Only sent to providers whose capabilities declare
+   * `continuation`.
+   */
+  continueFinal?: boolean;
   signal: CancelSignal;
 }
 
@@ -119,6 +125,12 @@ export interface ModelCapabilities {
    * tool calls. When false, earlier reasoning is not sent: several servers reject it.
    */
   reasoningInput?: boolean;
+  /**
+   * The provider continues a trailing assistant message (GenerateRequest.continueFinal): the output
+   * goes on right after that message's text. A response cut off when its instance died is taken over
+   * and continued only when this holds (see responses/continuation.ts); otherwise it fails as before.
+   */
+  continuation?: boolean;
 }
 
 /** Raw pass-through result for OpenAI-compatible chat-completions proxying. */

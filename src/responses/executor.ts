@@ -15,6 +15,7 @@ import type { CodeInterpreterBackend } from '../tools/code-interpreter/tool.js';
 import type { ImagesBackend } from '../tools/image-generation/backend.js';
 import type { Flusher } from './flusher.js';
 import { LiveLog } from './live-log.js';
+import { committedState, resumePlan, type Resume } from './continuation.js';
 import { finalize, runResponse, type AbortReason, type Sampling } from './runner.js';
 import { ENCRYPTED_REASONING } from '../wire/include.js';
 import type { ReasoningSealer } from './sealed-reasoning.js';
@@ -43,6 +44,8 @@ const ABORT_GRACE_MS = 1000;
 
 export class Executor {
   private running = new Map<string, Cancel>();
+  /** Runs here whose provider can continue them elsewhere (see drain). */
+  private continuable = new Set<string>();
   /** Responses sleeping in a `sleep` tool call on this instance (woken by POST /wake). */
   readonly sleepers = new SleepRegistry();
 
@@ -129,18 +132,19 @@ export class Executor {
    * Runs a response to its terminal event. Never throws: failures become `response.failed`.
    * `resolved`: the model as create() resolved it (a queued job resolves it again when it runs).
    */
-  private async run(log: LiveLog, req: RunRequest, controller = new Cancel(), resolved?: ResolvedModel): Promise<void> {
+  private async run(log: LiveLog, req: RunRequest, controller = new Cancel(), resolved?: ResolvedModel, resume?: Resume): Promise<void> {
     this.running.set(log.id, controller);
     const startedAt = performance.now();
     try {
       resolved ??= await this.router.resolve(log.state.model);
+      if (resolved.provider.capabilities(resolved.model).continuation && req.messages) this.continuable.add(log.id);
       const { owner } = req;
       await runResponse({
         sealReasoning: owner && req.include.includes(ENCRYPTED_REASONING) ? (text) => this.sealer.seal(text, owner) : undefined,
         log, provider: resolved.provider, model: resolved.model, messages: req.messages,
         include: req.include, sampling: req.sampling, signal: controller.signal,
         tools: req.tools, credentialLabels: req.credentialLabels, sleepers: this.sleepers, fileSearch: this.fileSearch, webSearch: this.webSearch,
-        codeInterpreter: this.codeInterpreter, toolOwner: req.toolOwner, images: this.images,
+        codeInterpreter: this.codeInterpreter, toolOwner: req.toolOwner, images: this.images, resume,
       });
     } catch (err) {
       this.log.error({ err, responseId: log.id }, 'response run failed');
@@ -153,6 +157,7 @@ export class Executor {
       }
     } finally {
       this.running.delete(log.id);
+      this.continuable.delete(log.id);
       const { status, model, usage } = log.state;
       metrics.runEnded({ status, model, usage, startedAt, firstOutputAt: log.firstOutputAt, endedAt: performance.now() });
     }
@@ -173,15 +178,18 @@ export class Executor {
       if (!rec || isTerminalStatus(rec.status)) return;
       if (rec.status === 'in_progress' && !this.hub.local(id)) {
         // Only a shared queue hands out such a job: its previous worker died mid-generation (its lease
-        // expired). The partial output stays in the log; end it with a reason rather than run it twice.
-        await this.failOrphan(rec);
+        // expired, so this worker holds the job exclusively). Continue it from what was committed when
+        // its provider can; otherwise the partial output stays and it ends with a reason.
+        const taken = await this.takeOver(rec, controller);
+        if (taken) await taken.done;
+        else await this.failOrphan(rec);
         return;
       }
       const log = this.hub.local(id) ?? this.newLog(id, JSON.parse(rec.snapshot), rec.lastSeq + 1, true, false, undefined, rec.tenant);
       if (log.terminal) return; // cancelled while queued
       await this.run(log, JSON.parse(rec.request) as RunRequest, controller);
       // Shutdown does not wait for the commit here: Flusher.close writes what it can in the time left.
-      if (controller.reason !== 'shutdown') await log.durable();
+      if (controller.reason !== 'shutdown' && controller.reason !== 'handover') await log.durable();
     } finally {
       leaseLost?.removeEventListener('abort', onLost);
       if (this.running.get(id) === controller) this.running.delete(id);
@@ -200,12 +208,43 @@ export class Executor {
         if (this.sweeping) return;
         this.sweeping = true;
         this.recover()
-          .then((r) => { if (r.requeued || r.failed) this.log.info(r, 'recovered responses of a stopped instance'); })
+          .then((r) => { if (r.requeued || r.failed || r.continued) this.log.info(r, 'recovered responses of a stopped instance'); })
           .catch((err) => this.log.warn({ err }, 'recovery sweep failed'))
           .finally(() => { this.sweeping = false; });
       }, every);
       this.sweeper.unref();
     }
+  }
+
+  /**
+   * Continuation instead of failure (see continuation.ts): when the response's stored request, its
+   * committed output and its provider allow, a log is rebuilt from the committed events and the run goes
+   * on from them; resolves when that run has ended and its events are committed. Undefined when it
+   * cannot be continued. The caller holds the response exclusively (the queue's or the run lease).
+   */
+  private async takeOver(rec: { id: string; snapshot: string; lastSeq: number; tenant: string; request: string }, controller = new Cancel()): Promise<{ done: Promise<void> } | undefined> {
+    const req = JSON.parse(rec.request || '{}') as Partial<RunRequest>;
+    if (!req.messages) return undefined; // a foreground response: its prompt was not stored
+    const snapshot = JSON.parse(rec.snapshot) as ResponseObject;
+    let resolved: ResolvedModel;
+    try {
+      resolved = await this.router.resolve(snapshot.model);
+    } catch {
+      return undefined;
+    }
+    if (!resolved.provider.capabilities(resolved.model).continuation) return undefined;
+    const state = await committedState(this.store, rec.id, snapshot, rec.lastSeq);
+    if (state.status !== 'in_progress') return undefined;
+    const resume = resumePlan(state);
+    if (!resume) return undefined;
+    if (this.hub.local(rec.id)) return undefined;
+    this.log.info({ responseId: rec.id, fromSeq: rec.lastSeq + 1, prefixChars: resume.message?.text.length ?? 0 }, 'continuing a response its instance left');
+    const log = this.newLog(rec.id, state, rec.lastSeq + 1, true, false, undefined, rec.tenant);
+    // Wrapped: an awaited promise of a promise would wait for the whole run.
+    return { done: (async () => {
+      await this.run(log, req as RunRequest, controller, resolved, resume);
+      if (controller.reason !== 'shutdown' && controller.reason !== 'handover') await log.durable();
+    })() };
   }
 
   private async failOrphan(rec: { id: string; snapshot: string; lastSeq: number; tenant: string }): Promise<void> {
@@ -220,12 +259,14 @@ export class Executor {
   }
 
   /**
-   * After a crash: queued responses run again; ones that were mid-generation are failed with a reason
-   * (their partial output stays in the log), so nothing stays in progress forever.
+   * After a crash: queued responses run again; ones that were mid-generation are continued where their
+   * provider can (see takeOver), else failed with a reason (their partial output stays in the log), so
+   * nothing stays in progress forever.
    */
-  async recover(): Promise<{ requeued: number; failed: number }> {
+  async recover(): Promise<{ requeued: number; failed: number; continued: number }> {
     let requeued = 0;
     let failed = 0;
+    let continued = 0;
     const shared = Boolean(this.hub.claim);
     for (let rec of await this.store.listUnfinished()) {
       if (this.hub.local(rec.id)) continue;
@@ -245,10 +286,30 @@ export class Executor {
         requeued++;
         continue;
       }
+      // Continued in the background: the sweep goes on, the run holds the lease while it lives.
+      const taken = await this.takeOver(rec).catch((err) => {
+        this.log.warn({ err, responseId: rec.id }, 'continuation not possible');
+        return undefined;
+      });
+      if (taken) {
+        taken.done.catch((err) => this.log.error({ err, responseId: rec.id }, 'continued run failed'));
+        continued++;
+        continue;
+      }
       await this.failOrphan(rec);
       failed++;
     }
-    return { requeued, failed };
+    return { requeued, failed, continued };
+  }
+
+  /**
+   * Past the drain: a background run that another instance can continue is left in progress (its
+   * lease expires and whoever takes it over continues it, see takeOver) rather than failed.
+   */
+  private canHandOver(id: string): boolean {
+    const log = this.hub.local(id);
+    return Boolean(this.hub.claim && log && !log.terminal && log.mode.persist && log.state.background
+      && this.continuable.has(id) && resumePlan(log.state));
   }
 
   /** Shutdown: wait up to `graceMs` for running work, then stop what is left. */
@@ -258,7 +319,7 @@ export class Executor {
     const queueClosed = this.queue.close();
     const deadline = Date.now() + graceMs;
     while (this.running.size && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    for (const [id] of this.running) this.abort(id, 'shutdown');
+    for (const [id] of this.running) this.abort(id, this.canHandOver(id) ? 'handover' : 'shutdown');
     // A run ends at its next event once aborted; one stuck where no abort reaches it (a tool call, a
     // store that does not answer) must not keep the process from exiting.
     const stopBy = Date.now() + ABORT_GRACE_MS;

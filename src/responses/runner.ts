@@ -24,6 +24,7 @@ import type { Citable } from '../tools/file-search/tool.js';
 import type { SleepRegistry } from '../tools/sleep/registry.js';
 import type { LiveLog } from './live-log.js';
 import { TurnOutput, type SealReasoning } from './turn-output.js';
+import type { Resume } from './continuation.js';
 import { isErrorCode } from '../wire/errors.js';
 import { TERMINAL_EVENT, type TerminalStatus } from '../wire/status.js';
 import { emptyUsage, type ErrorObject, type ResponseObject } from '../wire/types.js';
@@ -66,15 +67,19 @@ export interface RunInput {
   images?: ImagesBackend;
   /** Set when the client asked for `reasoning.encrypted_content`. */
   sealReasoning?: SealReasoning;
+  /** A run taken over from a dead instance: go on from its committed output (see continuation.ts). */
+  resume?: Resume;
 }
 
 /**
  * Why a run was aborted: a user cancel, a client that left a foreground stream, shutdown, the job
  * queue being unreachable for longer than the job's lease (stopped so it cannot run twice), a store
  * that took none of its events within the commit timeout, or steering input queued for it (the
- * response ends `incomplete`, reason `steered`, and a successor takes the input: see wire/steer.ts).
+ * response ends `incomplete`, reason `steered`, and a successor takes the input: see wire/steer.ts), or
+ * a drain past DRAIN_MS of a run another instance can continue (`handover`: the run stops where it is,
+ * nothing is closed or ended, and the instance that takes it over continues it, see continuation.ts).
  */
-export type AbortReason = 'cancelled' | 'client_disconnected' | 'shutdown' | 'lease_lost' | 'store_unavailable' | 'steered';
+export type AbortReason = 'cancelled' | 'client_disconnected' | 'shutdown' | 'lease_lost' | 'store_unavailable' | 'steered' | 'handover';
 
 const FAILED_BY: Partial<Record<AbortReason, ErrorObject>> = {
   shutdown: { code: 'server_shutdown', message: 'The server shut down while this response was running.' },
@@ -216,6 +221,8 @@ class Run {
     const messages = [...input.messages];
     if (tools.hasApprovals) this.builtinCalls += await tools.runApprovals(messages);
     let retried = false;
+    // A continued message: its committed text is the assistant prefix the model goes on from (first turn only).
+    let resumed = input.resume?.message;
     for (;;) {
       if (signal.aborted) return 'aborted';
       // Budget spent by built-in calls: no tools at all, the model must answer now.
@@ -227,7 +234,15 @@ class Run {
       out.citable = this.citable;
       out.urls = this.urls;
       out.containerFiles = this.containerFiles;
-      const finish = await this.turn(this.request(messages, defs, choice), out);
+      const req = this.request(messages, defs, choice);
+      if (resumed) {
+        out.resumeMessage(resumed.outputIndex, resumed.id, resumed.text);
+        // Only this request ends with the prefix: the turn's whole text joins `messages` below as any turn's.
+        req.messages = [...messages, { role: 'assistant', content: resumed.text }];
+        req.continueFinal = true;
+        resumed = undefined;
+      }
+      const finish = await this.turn(req, out);
       if (signal.aborted) return 'aborted';
       if (finish === 'length' || finish === 'context_length' || finish === 'content_filter') return finish;
       const calls = out.calls;
@@ -305,7 +320,8 @@ export function warmUp(log: LiveLog): Promise<void> {
 
 export async function runResponse(input: RunInput): Promise<void> {
   const { log, signal } = input;
-  log.append({ type: 'response.in_progress', response: { ...log.state, status: 'in_progress' } });
+  // A continued run is in progress already: its stream goes on where the committed events end.
+  if (!input.resume) log.append({ type: 'response.in_progress', response: { ...log.state, status: 'in_progress' } });
   let run: Run | undefined;
   let outcome: Outcome;
   let tools: ToolSession | undefined;
@@ -324,6 +340,8 @@ export async function runResponse(input: RunInput): Promise<void> {
     const closing = tools?.close();
     if (closing) await closing;
   }
+  // Left open for another instance to continue: no item is closed, no terminal event written.
+  if (outcome === 'aborted' && signal.reason === 'handover') return;
   const usage = run?.usage ?? emptyUsage();
   run?.current?.closeText(outcome === 'completed' ? 'completed' : 'incomplete');
 

@@ -111,6 +111,15 @@ export class TurnOutput {
     });
   }
 
+  /**
+   * Continues a message cut off when its instance died (see continuation.ts): new deltas go to the same
+   * item and part, and its end carries the committed text plus the continuation.
+   */
+  resumeMessage(outputIndex: number, id: string, text: string): void {
+    this.message = { outputIndex, id };
+    this.text_ = text;
+  }
+
   /** Closes the open reasoning or message item, if any; returns this turn's text. */
   closeText(status: 'completed' | 'incomplete'): string {
     this.closeReasoning(status);

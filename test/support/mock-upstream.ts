@@ -11,6 +11,9 @@
 //   mock-error-<NNN>-once  alternates: HTTP NNN, then a normal text reply, then NNN again…
 //                        (mock-error-429-once is "429 once then success" for retry tests)
 //   mock-drop            a few chunks, then the socket is destroyed mid-stream
+//   mock-continue        CONTINUE_REPLY, one word per chunk, 50 ms apart; with `continue_final_message`
+//                        (vLLM's assistant-prefix continuation) it goes on from the last assistant
+//                        message's text where that is a prefix of CONTINUE_REPLY (else says MISMATCH)
 //   mock-hang            never responds; counted in `aborted` when the client gives up
 //   mock-garbage         a non-JSON `data:` line in the middle of the stream
 //   mock-agent           a generic tool user: while the request declares tools and its last message is not a
@@ -94,7 +97,7 @@ export interface MockUpstream {
   setScenario(s: Scenario): void;
 }
 
-const RESERVED_MODELS = ['mock-text', 'mock-slow', 'mock-echo', 'mock-tool', 'mock-tool-2', 'mock-error-500', 'mock-error-429-once', 'mock-drop', 'mock-hang', 'mock-garbage', 'mock-script', 'mock-agent'];
+const RESERVED_MODELS = ['mock-continue', 'mock-text', 'mock-slow', 'mock-echo', 'mock-tool', 'mock-tool-2', 'mock-error-500', 'mock-error-429-once', 'mock-drop', 'mock-hang', 'mock-garbage', 'mock-script', 'mock-agent'];
 
 interface Ctx {
   req: http.IncomingMessage;
@@ -111,6 +114,9 @@ interface Ctx {
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** The whole reply of `mock-continue`, uninterrupted or continued. */
+export const CONTINUE_REPLY = Array.from({ length: 40 }, (_, i) => `word${i + 1}`).join(' ') + '.';
 
 export async function startMockUpstream(opts: MockUpstreamOptions = {}): Promise<MockUpstream> {
   const created = Math.floor(Date.now() / 1000);
@@ -345,6 +351,15 @@ export async function startMockUpstream(opts: MockUpstreamOptions = {}): Promise
   }
 
   async function chat(ctx: Ctx): Promise<void> {
+    if (ctx.model === 'mock-continue') {
+      const last = ctx.body.messages.at(-1);
+      let text = CONTINUE_REPLY;
+      if (ctx.body.continue_final_message === true && ctx.body.add_generation_prompt === false && last?.role === 'assistant') {
+        const prefix = typeof last.content === 'string' ? last.content : '';
+        text = CONTINUE_REPLY.startsWith(prefix) ? CONTINUE_REPLY.slice(prefix.length) : 'MISMATCH';
+      }
+      return replyText(ctx, textFrames(ctx, undefined, () => text.match(/\s*\S+/g) ?? ['']), 50);
+    }
     const s = scenarioFor(ctx.model);
     switch (s.kind) {
       case 'text':

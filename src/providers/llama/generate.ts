@@ -77,13 +77,14 @@ async function produce(
   // tool_choice "none": the model must not call tools, so they are not even described to it.
   const promptTools = req.toolChoice === 'none' ? undefined : req.tools;
   const wrapper = wrapperForEffort(m.chatWrapper, req.reasoningEffort);
-  const rendered = renderPrompt(wrapper, req.messages, promptTools);
+  const rendered = renderPrompt(wrapper, req.messages, promptTools, req.continueFinal);
   const grammar = candidates ? undefined : await m.grammars.forResponseFormat(req.responseFormat);
   // A thought segment in the chat format: how this response's thought starts (README "Reasoning on
   // the embedded engine"); under a grammar the answer comes at once and nothing is split.
   const format = rendered.plain ? undefined : thoughtFormatOf(wrapper);
   const answerNow = candidates !== undefined || grammar !== undefined;
-  const start = format && thoughtStart(format, req.reasoningEffort, req.maxOutputTokens, answerNow);
+  // A continued answer goes on where its text stopped: no new thought segment in front of it.
+  const start = format && !req.continueFinal && thoughtStart(format, req.reasoningEffort, req.maxOutputTokens, answerNow);
   if (start) rendered.text = LlamaText([rendered.text, start.append]);
   const prompt = rendered.text.tokenize(m.model.tokenizer);
 

@@ -80,7 +80,8 @@ export function createLlamaProvider(opts: LlamaProviderOptions): LlamaProvider {
     },
 
     capabilities(): ModelCapabilities {
-      return { images: false, files: false, jsonSchema: true, grammar: true, reasoningInput };
+      // The engine renders the prompt itself, so it can always leave the last model turn open to continue.
+      return { images: false, files: false, jsonSchema: true, grammar: true, reasoningInput, continuation: true };
     },
 
     /** Any model name is accepted: this provider has exactly one model. */

@@ -43,7 +43,7 @@ function parseJsonOr<T>(text: string, fallback: T): unknown {
  * `thoughts`: an assistant message's earlier reasoning becomes the wrapper's thought segment (only
  * for a format that has one: the others would show it as text).
  */
-export function toChatHistory(messages: ChatMessage[], thoughts = false): ChatHistoryItem[] {
+export function toChatHistory(messages: ChatMessage[], thoughts = false, continueFinal = false): ChatHistoryItem[] {
   const history: ChatHistoryItem[] = [];
   // call id -> the history item's function call, so a later tool message can attach its result.
   const pendingCalls = new Map<string, ChatModelFunctionCall>();
@@ -88,7 +88,9 @@ export function toChatHistory(messages: ChatMessage[], thoughts = false): ChatHi
         void (msg satisfies never);
     }
   }
-  history.push({ type: 'model', response: [] });
+  // continueFinal: the last assistant message is itself the open turn (node-llama-cpp renders the last
+  // model item without its end-of-turn), so generation goes on right after its text.
+  if (!(continueFinal && history.at(-1)?.type === 'model')) history.push({ type: 'model', response: [] });
   return history;
 }
 
@@ -116,8 +118,8 @@ export interface RenderedPrompt {
 }
 
 /** Renders messages (and tool docs) with the wrapper; falls back to no tool docs, then plain text. */
-export function renderPrompt(wrapper: ChatWrapper, messages: ChatMessage[], tools?: FunctionToolDef[]): RenderedPrompt {
-  const chatHistory = toChatHistory(messages, wrapper.settings.segments?.thought !== undefined);
+export function renderPrompt(wrapper: ChatWrapper, messages: ChatMessage[], tools?: FunctionToolDef[], continueFinal = false): RenderedPrompt {
+  const chatHistory = toChatHistory(messages, wrapper.settings.segments?.thought !== undefined, continueFinal);
   const availableFunctions = toChatFunctions(tools);
   const attempts: (() => RenderedPrompt)[] = [
     () => {
@@ -147,7 +149,7 @@ export function renderPrompt(wrapper: ChatWrapper, messages: ChatMessage[], tool
       return `${m.role}: ${contentToText(m.content)}`;
     })
     .join('\n');
-  return { text: LlamaText([transcript, '\nassistant: ']), stopTriggers: [LlamaText('\nuser:')], plain: true };
+  return { text: LlamaText(continueFinal ? transcript : [transcript, '\nassistant: ']), stopTriggers: [LlamaText('\nuser:')], plain: true };
 }
 
 /**

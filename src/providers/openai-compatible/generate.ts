@@ -12,7 +12,7 @@ import { readBody, readBodyText, type UpstreamClient, type UpstreamResponse } fr
 import { ChunkMapper } from './chunk-mapper.js';
 import { CallerAbortError, errorFromResponse, mapTransportError } from './errors.js';
 import { parseChatStream, parseChatStreamBatches } from './parse-chat-stream.js';
-import { toChatRequest } from './to-chat-request.js';
+import { toChatRequest, type ContinuationStyle } from './to-chat-request.js';
 
 /** Largest non-streamed reply we read (a completion of ~100k tokens is a few hundred KiB). */
 const MAX_WHOLE_REPLY_BYTES = 64 * 1024 * 1024;
@@ -21,8 +21,8 @@ const MAX_WHOLE_REPLY_BYTES = 64 * 1024 * 1024;
  * Sends the turn; undefined when the caller aborted first. Retries (429/5xx/connection) happen inside
  * send(), i.e. before the first event. A final non-2xx is thrown as a ProviderError.
  */
-async function open(client: UpstreamClient, req: GenerateRequest, call: CallSignal, stream: boolean): Promise<UpstreamResponse | undefined> {
-  const body = JSON.stringify(toChatRequest(req, stream));
+async function open(client: UpstreamClient, req: GenerateRequest, call: CallSignal, stream: boolean, continuation?: ContinuationStyle): Promise<UpstreamResponse | undefined> {
+  const body = JSON.stringify(toChatRequest(req, stream, continuation));
   let res: UpstreamResponse;
   try {
     res = await client.send('POST', '/chat/completions', body, call, stream ? 'text/event-stream' : 'application/json', !stream);
@@ -42,20 +42,20 @@ function release(call: CallSignal, res: UpstreamResponse | undefined): void {
   if (res && !res.body.readableEnded && !res.body.destroyed) res.body.destroy();
 }
 
-export function generate(client: UpstreamClient, req: GenerateRequest): AsyncGenerator<GenerateEvent> {
-  return streamTurn(client, req, parseChatStream);
+export function generate(client: UpstreamClient, req: GenerateRequest, continuation?: ContinuationStyle): AsyncGenerator<GenerateEvent> {
+  return streamTurn(client, req, parseChatStream, continuation);
 }
 
 /** The same events grouped as they arrive (see Provider.generateBatches). */
-export function generateBatches(client: UpstreamClient, req: GenerateRequest): AsyncGenerator<GenerateEvent[]> {
-  return streamTurn(client, req, parseChatStreamBatches);
+export function generateBatches(client: UpstreamClient, req: GenerateRequest, continuation?: ContinuationStyle): AsyncGenerator<GenerateEvent[]> {
+  return streamTurn(client, req, parseChatStreamBatches, continuation);
 }
 
-async function* streamTurn<T>(client: UpstreamClient, req: GenerateRequest, parse: (body: UpstreamResponse['body'], isAborted: () => boolean) => AsyncGenerator<T>): AsyncGenerator<T> {
+async function* streamTurn<T>(client: UpstreamClient, req: GenerateRequest, parse: (body: UpstreamResponse['body'], isAborted: () => boolean) => AsyncGenerator<T>, continuation?: ContinuationStyle): AsyncGenerator<T> {
   const call = createCallSignal(req.signal, client.timeouts.totalMs);
   let res: UpstreamResponse | undefined;
   try {
-    res = await open(client, req, call, true);
+    res = await open(client, req, call, true, continuation);
     if (!res) return;
     try {
       yield* parse(res.body, () => call.signal.aborted);
@@ -71,11 +71,11 @@ async function* streamTurn<T>(client: UpstreamClient, req: GenerateRequest, pars
   }
 }
 
-export async function complete(client: UpstreamClient, req: GenerateRequest): Promise<GenerateEvent[]> {
+export async function complete(client: UpstreamClient, req: GenerateRequest, continuation?: ContinuationStyle): Promise<GenerateEvent[]> {
   const call = createCallSignal(req.signal, client.timeouts.totalMs);
   let res: UpstreamResponse | undefined;
   try {
-    res = await open(client, req, call, false);
+    res = await open(client, req, call, false, continuation);
     if (!res) return [];
     const body = await readBody(res, MAX_WHOLE_REPLY_BYTES);
     if (body.error !== undefined || call.signal.aborted) {

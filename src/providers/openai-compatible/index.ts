@@ -14,6 +14,7 @@ import { UpstreamClient } from './client.js';
 import { complete, generate, generateBatches } from './generate.js';
 import { ModelCatalog } from './models.js';
 import { proxyChatCompletions } from './proxy.js';
+import type { ContinuationStyle } from './to-chat-request.js';
 import type { CancelSignal } from '../../util/cancel.js';
 
 export interface OpenAICompatibleProviderOptions {
@@ -37,6 +38,11 @@ export interface OpenAICompatibleProviderOptions {
    * (true), none (false, the default: DeepSeek, for one, rejects it) or the models named.
    */
   reasoningInput?: boolean | string[];
+  /**
+   * How the upstream continues a trailing assistant message, when it can (see ContinuationStyle);
+   * absent: it cannot, so responses cut off by a dead instance are not continued on it.
+   */
+  continuation?: ContinuationStyle;
 }
 
 const CAPABILITIES: ModelCapabilities = { images: true, files: true, jsonSchema: true, grammar: false };
@@ -60,19 +66,19 @@ export function createOpenAICompatibleProvider(opts: OpenAICompatibleProviderOpt
     },
     capabilities(model: string): ModelCapabilities {
       const r = opts.reasoningInput;
-      return { ...CAPABILITIES, reasoningInput: Array.isArray(r) ? r.includes(model) : r ?? false };
+      return { ...CAPABILITIES, reasoningInput: Array.isArray(r) ? r.includes(model) : r ?? false, continuation: opts.continuation !== undefined };
     },
     generate(req: GenerateRequest): AsyncIterable<GenerateEvent> {
-      return generate(client, req);
+      return generate(client, req, opts.continuation);
     },
     embed(model: string, inputs: string[], embedOpts?: EmbedOptions): Promise<EmbedResult> {
       return embed(client, model, inputs, embedOpts);
     },
     generateBatches(req: GenerateRequest): AsyncIterable<GenerateEvent[]> {
-      return generateBatches(client, req);
+      return generateBatches(client, req, opts.continuation);
     },
     complete(req: GenerateRequest): Promise<GenerateEvent[]> {
-      return complete(client, req);
+      return complete(client, req, opts.continuation);
     },
     contextWindow(model: string): number | undefined | Promise<number | undefined> {
       // Advisory only (from /models metadata such as vLLM's max_model_len): a failed listing

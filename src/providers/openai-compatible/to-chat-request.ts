@@ -83,8 +83,19 @@ function responseFormat(f: ResponseFormat): Json | undefined {
   }
 }
 
+/**
+ * How an upstream continues a trailing assistant message (GenerateRequest.continueFinal), as its
+ * configuration declares it: `vllm` (and SGLang) need `continue_final_message` and no generation prompt;
+ * `prefill` servers (llama.cpp server) continue a last assistant message by themselves.
+ */
+export type ContinuationStyle = 'vllm' | 'prefill';
+const CONTINUATION_FIELDS: Record<ContinuationStyle, Json> = {
+  vllm: { continue_final_message: true, add_generation_prompt: false },
+  prefill: {},
+};
+
 /** `stream: false` asks for one chat.completion instead of chunks (see Provider.complete). */
-export function toChatRequest(req: GenerateRequest, stream = true): Json {
+export function toChatRequest(req: GenerateRequest, stream = true, continuation?: ContinuationStyle): Json {
   const body: Json = {
     model: req.model,
     messages: req.messages.map(message),
@@ -112,5 +123,6 @@ export function toChatRequest(req: GenerateRequest, stream = true): Json {
   }
   if (req.reasoningEffort !== undefined) body.reasoning_effort = req.reasoningEffort;
   if (req.user !== undefined) body.user = req.user;
+  if (req.continueFinal && continuation) Object.assign(body, CONTINUATION_FIELDS[continuation]);
   return body;
 }

@@ -11,7 +11,7 @@ import { ROOT } from './support/server.js';
 
 const PG_URL = process.env.TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
 const REDIS_URL = process.env.TEST_REDIS_URL || 'redis://127.0.0.1:6379';
-const SUITES = ['responses-core', 'conversations', 'errors-auth', 'tools', 'usage', 'hybrid-search', 'cli', 'containers', 'code-interpreter', 'guardrails', 'prompts'].map((f) => join(ROOT, 'dist/test', `${f}.test.js`));
+const SUITES = ['responses-core', 'conversations', 'errors-auth', 'tools', 'usage', 'usage-completions', 'hybrid-search', 'cli', 'containers', 'code-interpreter', 'guardrails', 'prompts'].map((f) => join(ROOT, 'dist/test', `${f}.test.js`));
 
 function run(env: Record<string, string>): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve) => {

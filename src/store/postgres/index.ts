@@ -21,6 +21,7 @@ import { insertOutbox, PgWebhookOutbox } from './webhooks.js';
 import { PgApiKeyStore } from './api-keys.js';
 import { COUNTED_TABLES, type StoreInspection } from '../inspection.js';
 import { PgGuardrailStore, PgPromptStore } from './prompts.js';
+import { PgUsageStore } from './usage.js';
 
 interface Row {
   id: string; tenant: string; end_user: string; created_at: string | number; status: string; background: boolean;
@@ -70,6 +71,7 @@ export class PostgresStore implements Store {
   readonly containers: PgContainerStore;
   readonly guardrails: PgGuardrailStore;
   readonly prompts: PgPromptStore;
+  readonly usage: PgUsageStore;
 
   constructor(url: string, opts: { schema?: string; max?: number; onError?: (err: Error) => void } = {}) {
     const { connectionString, schema } = parsePostgresUrl(url, opts.schema);
@@ -93,6 +95,7 @@ export class PostgresStore implements Store {
     this.containers = new PgContainerStore(this.pool);
     this.guardrails = new PgGuardrailStore(this.pool);
     this.prompts = new PgPromptStore(this.pool);
+    this.usage = new PgUsageStore(this.pool);
     this.files = new PgFileStore(this.pool, (c, id) => this.vectorStores.removeFileIn(c, id));
   }
 

@@ -3,7 +3,8 @@
 // last chunk before [DONE]. The proxy keeps only the tail (TailKeeper), so the pass-through stays a
 // buffer copy per chunk; the tail is searched once, when the body has ended.
 
-const TAIL_BYTES = 4096;
+// The usage object and what may follow it (OpenAI: `service_tier`, `system_fingerprint`; a stream's `[DONE]`).
+const TAIL_BYTES = 1024;
 
 export class TailKeeper {
   private chunks: Uint8Array[] = [];
@@ -16,7 +17,10 @@ export class TailKeeper {
   }
 
   text(): string {
-    return Buffer.concat(this.chunks).toString('utf8');
+    // One large chunk (a long non-streamed answer) is cut to the tail too; a character split at the cut is
+    // far from the usage object.
+    const all = this.chunks.length === 1 ? Buffer.from(this.chunks[0].buffer, this.chunks[0].byteOffset, this.chunks[0].byteLength) : Buffer.concat(this.chunks);
+    return all.subarray(Math.max(0, all.length - TAIL_BYTES)).toString('utf8');
   }
 }
 

@@ -96,7 +96,9 @@ export async function startServer(config: Config, logger: Logger = pino({ level:
   // Vector store files queued before a restart (or by other instances) are picked up from the store.
   const ingestor = store.vectorStores && store.files ? new Ingestor(store.vectorStores, store.files, logger, { workers: config.ingestWorkers, embedder }) : undefined;
   await ingestor?.start();
-  const app = await buildApp({ config, responses, usage: new UsageService(store), guardrails, prompts, router, limiter, ingestionQueued: () => ingestor?.kick(), embedder }, logger, keys, config.bodyLimit);
+  // Chat completions' usage ledger: buffered here, written in batches, flushed on shutdown.
+  const usage = new UsageService(store, (err, msg) => logger.warn({ err }, msg));
+  const app = await buildApp({ config, responses, usage, guardrails, prompts, router, limiter, ingestionQueued: () => ingestor?.kick(), embedder }, logger, keys, config.bodyLimit);
   await app.listen({ host: config.host, port: config.port });
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.port;
@@ -132,6 +134,8 @@ export async function startServer(config: Config, logger: Logger = pino({ level:
         // What is left to write gets the rest of the drain time (at least a second): a store that
         // refuses writes must not hold the exit past DRAIN_MS.
         await flusher.close(Math.max(1000, deadline - Date.now()));
+        // Every completion has answered (the HTTP server is closed): its ledger rows go to the store now.
+        await usage.close();
         await ingestClosed;
         await metricsListener?.close();
         metrics.setQueueSource(undefined);

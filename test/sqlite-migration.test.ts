@@ -26,6 +26,7 @@ function downgradeToV5(file: string): void {
       DROP TABLE api_keys; -- migration 8, likewise
       DROP TABLE container_files; DROP TABLE containers; -- migration 9
       DROP TABLE guardrails; DROP TABLE prompts; DROP TABLE prompt_versions; -- migration 10
+      DROP TABLE usage_ledger; -- migration 11
     `);
     db.pragma('user_version = 5');
   })();

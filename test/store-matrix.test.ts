@@ -13,7 +13,7 @@ const PG_URL = process.env.TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5
 const REDIS_URL = process.env.TEST_REDIS_URL || 'redis://127.0.0.1:6379';
 // Suites whose behaviour depends on the store or the bus. The code interpreter's sandbox does not: its
 // container storage is the containers suite's, so the sandbox suite runs once, on SQLite.
-const SUITES = ['responses-core', 'conversations', 'errors-auth', 'tools', 'usage', 'hybrid-search', 'cli', 'containers', 'guardrails', 'prompts'].map((f) => join(ROOT, 'dist/test', `${f}.test.js`));
+const SUITES = ['responses-core', 'conversations', 'errors-auth', 'tools', 'usage', 'usage-completions', 'hybrid-search', 'cli', 'containers', 'guardrails', 'prompts'].map((f) => join(ROOT, 'dist/test', `${f}.test.js`));
 
 function run(env: Record<string, string>): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve) => {

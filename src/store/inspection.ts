@@ -14,5 +14,5 @@ export interface StoreInspection {
 export const COUNTED_TABLES = [
   'responses', 'response_events', 'response_items', 'conversations', 'conversation_items', 'files',
   'vector_stores', 'vector_store_files', 'vector_store_chunks', 'webhook_outbox', 'api_keys', 'containers', 'container_files',
-  'guardrails', 'prompts', 'prompt_versions',
+  'guardrails', 'prompts', 'prompt_versions', 'usage_ledger',
 ] as const;

@@ -10,6 +10,7 @@ import type { ContainerStore } from './containers.js';
 import type { GuardrailStore } from './guardrails.js';
 import type { PromptStore } from './prompts.js';
 import type { AdminResponseStore } from './admin.js';
+import type { UsageStore } from './usage.js';
 import type { VectorStoreStore } from './vector-stores.js';
 
 export type { ResponseStatus };
@@ -162,6 +163,8 @@ export interface Store extends AdminResponseStore {
   readonly guardrails?: GuardrailStore;
   /** The prompt repository (issue 23); absent = the prompt routes and `prompt` answer 501. */
   readonly prompts?: PromptStore;
+  /** The usage ledger and the completions/conversations usage sums (issue 23); absent = those routes answer 501. */
+  readonly usage?: UsageStore;
   /** Applies pending migrations (and prepares the store for use). */
   init(): Promise<void>;
   /** Applied and known migrations and row counts, read without migrating (needs no init()): `respd check`. */

@@ -12,6 +12,7 @@ import type { CancelSignal } from '../../util/cancel.js';
 import { cancelOnHangUp } from '../hang-up.js';
 import { writeStream } from '../stream-writer.js';
 import { evaluate } from '../../guardrails/service.js';
+import { TailKeeper, usageFromTail, type ChatTokens } from '../../usage/tail-usage.js';
 
 const noop = () => {};
 const EFFORTS = ['none', 'minimal', 'low', 'medium', 'high', 'xhigh'] as const satisfies readonly ReasoningEffort[];
@@ -103,14 +104,23 @@ function toRequest(b: Body, model: string, withReasoning: boolean, signal: Cance
   };
 }
 
-async function proxy(reply: FastifyReply, run: (signal: CancelSignal) => Promise<ProxyResult>) {
+/**
+ * Passes the upstream's answer through; `done` gets the usage read from its last bytes (tail-usage.ts)
+ * once the body has ended, when the upstream answered 2xx.
+ */
+async function proxy(reply: FastifyReply, run: (signal: CancelSignal) => Promise<ProxyResult>, done: (tokens: ChatTokens | undefined) => void) {
   const res = reply.raw;
   const upstream = await run(cancelOnHangUp(res).signal);
   reply.hijack();
   res.writeHead(upstream.status, { ...upstream.headers, 'x-request-id': reply.request.id });
+  const ok = upstream.status >= 200 && upstream.status < 300;
+  const tail = new TailKeeper();
   try {
-    if ((await writeStream(res, upstream.body)) === 'client_gone') return;
+    const gone = (await writeStream(res, ok ? tapped(upstream.body, tail) : upstream.body)) === 'client_gone';
+    if (ok) done(usageFromTail(tail.text()));
+    if (gone) return;
   } catch (err) {
+    if (ok) done(usageFromTail(tail.text()));
     reply.log.warn({ err }, 'proxied stream ended early');
     // A sized reply (content-length passed through) cannot be ended short: cut the connection so the
     // client sees the failure instead of waiting for the missing bytes.
@@ -120,6 +130,13 @@ async function proxy(reply: FastifyReply, run: (signal: CancelSignal) => Promise
     }
   }
   res.end();
+}
+
+async function* tapped(body: AsyncIterable<Uint8Array>, tail: TailKeeper): AsyncGenerator<Uint8Array> {
+  for await (const chunk of body) {
+    tail.push(chunk);
+    yield chunk;
+  }
 }
 
 export const chatCompletionsRoutes = (deps: AppDeps): FastifyPluginAsync => async (app) => {
@@ -136,9 +153,11 @@ export const chatCompletionsRoutes = (deps: AppDeps): FastifyPluginAsync => asyn
     const p = resolved.provider;
     // A stream counts as an open stream of its key (RATE_LIMIT_MAX_STREAMS) until its writer returns.
     const release = b.stream ? deps.limiter?.openStream(req.owner.tenant) ?? noop : noop;
+    // The usage ledger (usage/ledger.ts): buffered in process, written in batches off this path.
+    const record = (tokens: ChatTokens | undefined) => deps.usage.recordCompletion(req.owner, b.model, tokens, !!b.stream);
     if (p.proxyChatCompletions) {
       try {
-        await proxy(reply, (signal) => p.proxyChatCompletions!({ ...b, model: resolved.model }, signal));
+        await proxy(reply, (signal) => p.proxyChatCompletions!({ ...b, model: resolved.model }, signal), record);
       } catch (err) {
         if (err instanceof ProviderError) throw fromBackend(err);
         throw err;
@@ -154,7 +173,7 @@ export const chatCompletionsRoutes = (deps: AppDeps): FastifyPluginAsync => asyn
     const model = b.model;
     if (b.stream) {
       try {
-        return await streamChat(reply, gen, { id, created, model, includeUsage: !!b.stream_options?.include_usage });
+        return await streamChat(reply, gen, { id, created, model, includeUsage: !!b.stream_options?.include_usage, record });
       } finally {
         release();
       }
@@ -164,14 +183,19 @@ export const chatCompletionsRoutes = (deps: AppDeps): FastifyPluginAsync => asyn
     const calls: Array<{ id: string; type: 'function'; function: { name: string; arguments: string } }> = [];
     let finish = 'stop';
     let usage = { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 };
+    let cached = 0;
     for await (const ev of gen) {
       if (ev.type === 'text') text += ev.delta;
       else if (ev.type === 'reasoning') reasoning += ev.delta;
       else if (ev.type === 'tool_call_start') calls[ev.index] = { id: ev.id, type: 'function', function: { name: ev.name, arguments: '' } };
       else if (ev.type === 'tool_call_delta' && calls[ev.index]) calls[ev.index].function.arguments += ev.delta;
-      else if (ev.type === 'usage') usage = chatUsage(ev.usage);
+      else if (ev.type === 'usage') {
+        usage = chatUsage(ev.usage);
+        cached = ev.usage.cachedTokens ?? 0;
+      }
       else if (ev.type === 'finish') finish = chatFinish(ev.reason);
     }
+    record({ input: usage.prompt_tokens, output: usage.completion_tokens, cached });
     return {
       id, object: 'chat.completion', created, model,
       choices: [{ index: 0, message: { role: 'assistant', content: calls.length ? (text || null) : text, ...(reasoning ? { reasoning_content: reasoning } : {}), ...(calls.length ? { tool_calls: calls.filter(Boolean) } : {}), refusal: null }, finish_reason: finish, logprobs: null }],
@@ -210,7 +234,7 @@ async function refuseChat(reply: FastifyReply, b: Body, message: string) {
     + (b.stream_options?.include_usage ? chunk([], { usage }) : '') + 'data: [DONE]\n\n');
 }
 
-type ChunkMeta = { id: string; created: number; model: string; includeUsage: boolean };
+type ChunkMeta = { id: string; created: number; model: string; includeUsage: boolean; record: (tokens: ChatTokens | undefined) => void };
 
 async function streamChat(reply: FastifyReply, gen: AsyncIterable<GenerateEvent>, m: ChunkMeta) {
   reply.hijack();
@@ -222,6 +246,8 @@ async function streamChat(reply: FastifyReply, gen: AsyncIterable<GenerateEvent>
 /** The chat-completion chunks of a generation, `[DONE]` last; a failure becomes an error frame. */
 async function* chatChunks(gen: AsyncIterable<GenerateEvent>, m: ChunkMeta): AsyncGenerator<string> {
   const chunk = (choices: unknown[], extra: Record<string, unknown> = {}) => `data: ${JSON.stringify({ id: m.id, object: 'chat.completion.chunk', created: m.created, model: m.model, choices, ...extra })}\n\n`;
+  // Recorded whatever include_usage says (the ledger counts every completion), once, however it ends.
+  let tokens: ChatTokens | undefined;
   try {
     yield chunk([{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }]);
     for await (const ev of gen) {
@@ -230,11 +256,16 @@ async function* chatChunks(gen: AsyncIterable<GenerateEvent>, m: ChunkMeta): Asy
       else if (ev.type === 'tool_call_start') yield chunk([{ index: 0, delta: { tool_calls: [{ index: ev.index, id: ev.id, type: 'function', function: { name: ev.name, arguments: '' } }] }, finish_reason: null }]);
       else if (ev.type === 'tool_call_delta') yield chunk([{ index: 0, delta: { tool_calls: [{ index: ev.index, function: { arguments: ev.delta } }] }, finish_reason: null }]);
       else if (ev.type === 'finish') yield chunk([{ index: 0, delta: {}, finish_reason: chatFinish(ev.reason) }]);
-      else if (ev.type === 'usage' && m.includeUsage) yield chunk([], { usage: chatUsage(ev.usage) });
+      else if (ev.type === 'usage') {
+        tokens = { input: ev.usage.inputTokens, output: ev.usage.outputTokens, cached: ev.usage.cachedTokens ?? 0 };
+        if (m.includeUsage) yield chunk([], { usage: chatUsage(ev.usage) });
+      }
     }
     yield 'data: [DONE]\n\n';
   } catch (err) {
     const message = err instanceof Error ? err.message : 'generation failed';
     yield `data: ${JSON.stringify({ error: { message, type: 'server_error', param: null, code: 'upstream_error' } })}\n\n`;
+  } finally {
+    m.record(tokens);
   }
 }

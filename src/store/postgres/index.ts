@@ -23,6 +23,7 @@ import { insertOutbox, PgWebhookOutbox } from './webhooks.js';
 import { PgApiKeyStore } from './api-keys.js';
 import { COUNTED_TABLES, type StoreInspection } from '../inspection.js';
 import { PgGuardrailStore, PgPromptStore } from './prompts.js';
+import { PgUsageStore } from './usage.js';
 
 interface Row {
   id: string; tenant: string; end_user: string; created_at: string | number; status: string; background: boolean;
@@ -73,6 +74,7 @@ export class PostgresStore implements Store {
   readonly containers: PgContainerStore;
   readonly guardrails: PgGuardrailStore;
   readonly prompts: PgPromptStore;
+  readonly usage: PgUsageStore;
 
   /** `vectorExtension`: look for pgvector (VECTOR_EXTENSION, default on). */
   constructor(url: string, opts: { schema?: string; max?: number; onError?: (err: Error) => void; vectorExtension?: boolean } = {}) {
@@ -98,6 +100,7 @@ export class PostgresStore implements Store {
     this.containers = new PgContainerStore(this.pool);
     this.guardrails = new PgGuardrailStore(this.pool);
     this.prompts = new PgPromptStore(this.pool);
+    this.usage = new PgUsageStore(this.pool);
     this.files = new PgFileStore(this.pool, (c, id) => this.vectorStores.removeFileIn(c, id));
   }
 

@@ -14,6 +14,7 @@ import { SqliteApiKeyStore } from './api-keys.js';
 import { COUNTED_TABLES, type StoreInspection } from '../inspection.js';
 import { SqliteContainerStore } from './containers.js';
 import { SqliteGuardrailStore, SqlitePromptStore } from './prompts.js';
+import { SqliteUsageStore } from './usage.js';
 import { pageItems } from '../paging.js';
 import { toChunks } from '../chunks.js';
 import { adminWhere, type AdminResponseQuery } from '../admin.js';
@@ -54,6 +55,7 @@ export class SqliteStore implements Store {
   containers!: SqliteContainerStore;
   guardrails!: SqliteGuardrailStore;
   prompts!: SqlitePromptStore;
+  usage!: SqliteUsageStore;
   private stmts!: ReturnType<SqliteStore['prepare']>;
   /** How long a write waits for a lock another process holds before failing with SQLITE_BUSY (503). */
   private readonly busyMs: number;
@@ -97,6 +99,7 @@ export class SqliteStore implements Store {
     this.containers = new SqliteContainerStore(this.db, (fn) => this.write(fn));
     this.guardrails = new SqliteGuardrailStore(this.db, (fn) => this.write(fn));
     this.prompts = new SqlitePromptStore(this.db, (fn) => this.write(fn));
+    this.usage = new SqliteUsageStore(this.db, (fn) => this.write(fn));
     // From here on a locked file never blocks the event loop (better-sqlite3 would wait inside the
     // call): writes fail at once and `write` retries them with timers; reads never wait in WAL mode.
     this.db.pragma('busy_timeout = 0');

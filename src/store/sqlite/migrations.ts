@@ -3,6 +3,7 @@ import { apiKeysMigration } from './api-keys.js';
 import { webhooksMigration } from './webhooks.js';
 import { containersMigration } from './containers.js';
 import { promptsMigration } from './prompts.js';
+import { usageLedgerMigration } from './usage.js';
 
 export const migrations: Array<{ version: number; sql: string }> = [
   {
@@ -212,4 +213,6 @@ export const migrations: Array<{ version: number; sql: string }> = [
   containersMigration,
   // Guardrail settings and the prompt repository (issue 23).
   promptsMigration,
+  // The usage ledger of chat completions (issue 23): defined next to its store.
+  usageLedgerMigration,
 ];

@@ -65,11 +65,14 @@ const pct = (xs: number[], p: number) => {
 };
 
 /** Gap-free, one terminal event (completed) last; deltas add up to the done text and the final output. */
-function assertContinuedStream(events: SseEvent[], id: string): string {
+function assertContinuedStream(events: SseEvent[], id: string, mayRunOut = false): string {
   events.forEach((e, i) => assert.equal(e.data.sequence_number, i, `${id}: gap or duplicate at index ${i}`));
   const last = events.at(-1)!.data;
   assert.equal(events.filter((e) => TERMINAL.has(e.data.type)).length, 1, `${id}: one terminal event`);
-  assert.equal(last.type, 'response.completed', `${id} ended ${last.type}: ${JSON.stringify(last.response?.error)}`);
+  // The 260K-parameter story model does not always reach its end-of-turn token after being cut mid-story; running
+  // out of tokens (incomplete with a reason) is its way of ending, not a takeover failure.
+  const ranOut = mayRunOut && last.type === 'response.incomplete' && Boolean(last.response?.incomplete_details?.reason);
+  if (!ranOut) assert.equal(last.type, 'response.completed', `${id} ended ${last.type}: ${JSON.stringify(last.response?.error ?? last.response?.incomplete_details)}`);
   const text = events.filter((e) => e.data.type === 'response.output_text.delta').map((e) => e.data.delta).join('');
   const done = events.filter((e) => e.data.type === 'response.output_text.done');
   assert.equal(done.length, 1, `${id}: one message`);
@@ -85,7 +88,7 @@ function assertContinuedStream(events: SseEvent[], id: string): string {
  * than its runner's, kills the instance running the most of them once they are mid-generation, and
  * starts a replacement. Returns the continued responses' streams.
  */
-async function killRound(t: TestContext, n: number, body: (i: number) => Record<string, unknown>, minDeltas: number, signal: NodeJS.Signals = 'SIGKILL') {
+async function killRound(t: TestContext, n: number, body: (i: number) => Record<string, unknown>, minDeltas: number, signal: NodeJS.Signals = 'SIGKILL', mayRunOut = false) {
   const ids: string[] = [];
   for (let i = 0; i < n; i++) {
     const res = await servers[i % servers.length].fetch('/responses', { method: 'POST', body: JSON.stringify({ ...body(i), background: true }) });
@@ -138,7 +141,7 @@ async function killRound(t: TestContext, n: number, body: (i: number) => Record<
     continued.push({ id, events });
   }
   // Every response of the round, continued or not, ends completed and gap-free.
-  for (const id of ids) assertContinuedStream(seen.get(id)!.map((x) => x.e), id);
+  for (const id of ids) assertContinuedStream(seen.get(id)!.map((x) => x.e), id, mayRunOut);
   // A replay from the store (another instance, resuming mid-way) equals what was seen live.
   for (const { id, events } of continued) {
     const mid = Math.floor(events.length / 2);
@@ -208,8 +211,8 @@ describe('continuation: a dead instance\'s responses are continued elsewhere (Po
     if (skipIfNeeded(t)) return;
     const tag = randomName('llama');
     const { continued } = await killRound(t, 3, (i) => ({
-      model: 'auto', input: `Once upon a time ${tag}-${i}`, temperature: 0,
-    }), 3);
+      model: 'auto', input: `Once upon a time ${tag}-${i}`, temperature: 0, max_output_tokens: 200,
+    }), 3, 'SIGKILL', true);
     assert.ok(continued.length >= 1, 'no response was mid-generation at the kill');
   });
 

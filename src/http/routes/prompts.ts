@@ -1,4 +1,4 @@
-// /guardrails and /prompts (MKA1): thin adapters to GuardrailsService (per key) and PromptsService (per owner).
+// /prompts (MKA1): thin adapters to PromptsService (per owner).
 import type { FastifyPluginAsync } from 'fastify';
 import { ErrorBody } from '../../wire/schemas/common.js';
 import { GetPromptQuery, JsonBody, ListPromptsQuery, PromptIdParams, VersionParams } from '../../wire/schemas/prompts.js';
@@ -8,18 +8,6 @@ type IdReq = { Params: { id: string } };
 type ListQ = { Querystring: { after?: string; limit?: number; order?: 'asc' | 'desc' } };
 const errorResponses = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody };
 const created = { 201: { type: 'object', additionalProperties: true }, ...errorResponses };
-
-export const guardrailsRoutes = (deps: AppDeps): FastifyPluginAsync => async (app) => {
-  const g = deps.guardrails;
-  const tags = ['guardrails'];
-  app.get('/guardrails', { schema: { summary: 'Guardrail settings of this API key', tags } }, async (req) => g.get(req.owner.tenant));
-  app.put('/guardrails', {
-    schema: { body: JsonBody, response: errorResponses, summary: 'Replace the guardrail settings of this API key', tags },
-  }, async (req) => g.put(req.owner.tenant, req.body));
-  app.post('/guardrails/test', {
-    schema: { body: JsonBody, response: errorResponses, summary: 'Test content against the guardrails (no model call)', tags },
-  }, async (req) => g.test(req.owner.tenant, req.body));
-};
 
 export const promptsRoutes = (deps: AppDeps): FastifyPluginAsync => async (app) => {
   const p = deps.prompts;

@@ -319,6 +319,20 @@ describe('list, input items, update, chains', () => {
     assert.deepEqual((await c.responses.inputItems.list(id, { order: 'asc' })).data.map((i: any) => i.content[0].text), ['alpha', 'beta']);
   });
 
+  it('a stream\'s response is retrievable the moment its terminal event arrives (its first commit may be under way)', async () => {
+    // A short stream is first committed with its terminal event; a retrieve sent on that event races the
+    // commit. On PostgreSQL the read can start before the commit and end after it: still found.
+    for (let i = 0; i < 40; i++) {
+      const evs = await readSse(await server.fetch('/responses', { method: 'POST', body: JSON.stringify({ model: 'openai:mock-text', input: `race ${i}`, stream: true }) }));
+      const done = evs[evs.length - 1].data.response;
+      assert.equal(done.status, 'completed');
+      const [json, items] = await Promise.all([server.fetch(`/responses/${done.id}`), server.fetch(`/responses/${done.id}/input_items`)]);
+      assert.equal(json.status, 200, `retrieve ${i}: ${json.status}`);
+      assert.deepEqual((await json.json()).output, done.output);
+      assert.equal(items.status, 200, `input_items ${i}: ${items.status}`);
+    }
+  });
+
   it('list pages through the caller\'s responses', async () => {
     const c = server.client('test-key-bravo', 'lister');
     const ids: string[] = [];

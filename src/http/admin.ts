@@ -81,7 +81,8 @@ export const adminRoutes = (deps: AppDeps, cfg: ConsoleConfig): FastifyPluginAsy
 
   /** A response of any tenant, and its owner (the tenant paths below are called as that owner). */
   async function find(id: string): Promise<{ rec: ResponseRecord; owner: Owner }> {
-    const rec = (await svc.store.getResponse(id)) ?? svc.hub.local(id)?.pendingCreate?.record;
+    const pending = svc.hub.local(id)?.pendingCreate?.record; // before the read: see ResponsesService.load
+    const rec = (await svc.store.getResponse(id)) ?? pending;
     if (!rec) throw errors.notFound('Response', id, 'response_id');
     return { rec, owner: { tenant: rec.tenant, endUser: rec.endUser } };
   }

@@ -74,7 +74,10 @@ export class ResponsesService {
     if (!RESPONSE_ID.test(id)) throw errors.invalid(`Invalid response id '${id.slice(0, 100)}': expected 'resp_' followed by letters and digits.`, param ?? 'response_id');
     // A foreground response is inserted by its first group commit: until then its record lives in memory.
     // The store is asked for the owner's response only, so another owner's id costs what an unknown one does.
-    const rec = (await this.store.getResponse(id, owner)) ?? this.hub.local(id)?.pendingCreate?.record;
+    // The in-memory record is taken before the read: the first commit may land during it, clearing it and
+    // taking the log off the hub, and the read (begun before that commit) still finds nothing.
+    const pending = this.hub.local(id)?.pendingCreate?.record;
+    const rec = (await this.store.getResponse(id, owner)) ?? pending;
     if (!rec || !owns(rec, owner)) throw errors.notFound('Response', id, param);
     return rec;
   }

@@ -2,7 +2,7 @@
 // this; it owns ownership checks (foreign ids are reported as not found) and the lifecycle rules.
 import type { EventHub, ControlBus, JobQueue } from '../bus/types.js';
 import { conversationStoreOf, loadConversationContext, newInputItems } from '../conversations/service.js';
-import { ApiError, errors } from '../wire/errors.js';
+import { errors } from '../wire/errors.js';
 import type { CreateResponseBody } from '../wire/schemas/responses.js';
 import type { ProviderRouter, ResolvedModel } from '../providers/router.js';
 import { pageItems, toListPage } from '../store/paging.js';
@@ -21,8 +21,8 @@ import { ENCRYPTED_REASONING } from '../wire/include.js';
 import { openHistoryReasoning, openInputReasoning } from './reasoning.js';
 import type { LiveLog } from './live-log.js';
 import { finalize, warmUp } from './runner.js';
-import { notSteerable, successorBlocked, successorBody } from './steer.js';
-import { joinSteerInputs, MAX_PENDING_STEERS, steerError, type SteerInput } from '../wire/steer.js';
+import { HttpSteering } from './steer.js';
+import { endBackground } from './end-background.js';
 import { fitContext } from './truncate.js';
 import { Cancel } from '../util/cancel.js';
 import type { Item, ResponseObject } from '../wire/types.js';
@@ -46,28 +46,23 @@ export interface ChainCache {
   started(id: string, items: Item[]): void;
 }
 
-/** Steering of one background response gathered on this instance: its inputs go to one successor. */
-interface Steering {
-  inputs: SteerInput[];
-  /** Set once the successor is being created: later input can no longer join it. */
-  closed: boolean;
-  done: Promise<ResponseHandle>;
-}
-
 export class ResponsesService {
-  private readonly steering = new Map<string, Steering>();
+  /** POST /responses/{id}/steer (see responses/steer.ts). */
+  readonly steering: HttpSteering;
 
   constructor(
     readonly store: Store,
     readonly hub: EventHub<LiveLog>,
     readonly executor: Executor,
     private readonly router: ProviderRouter,
-    private readonly queue: JobQueue,
-    private readonly control: ControlBus,
+    readonly queue: JobQueue,
+    readonly control: ControlBus,
     private readonly toolPolicy: ToolPolicy = { allowPrivateMcp: false },
     /** Issue 23: the key's guardrails (checked before any model run) and the prompt repository. */
     private readonly features: { guardrails?: GuardrailsService; prompts?: PromptsService } = {},
-  ) {}
+  ) {
+    this.steering = new HttpSteering(this);
+  }
 
   /** Loads a response the caller owns; anything else is "not found", never "forbidden". */
   async load(owner: Owner, id: string, param: string | null = null): Promise<ResponseRecord> {
@@ -268,38 +263,7 @@ export class ResponsesService {
     if (isTerminalStatus(status) || live?.terminal) {
       throw errors.invalid(`Cannot cancel a response with status '${live?.state.status ?? status}'; only queued or in-progress responses can be cancelled.`, 'response_id', 'response_not_cancellable');
     }
-    if (live && this.executor.abort(id, 'cancelled')) {
-      await live.durable();
-      return live.state;
-    }
-    // Still queued here: end it now; the queue skips terminal responses.
-    if (live) return this.endCancelled(live);
-    // Scale-out: a job no worker has started is taken back from the shared queue and ended here.
-    if (await this.queue.withdraw?.(id)) {
-      const now = await this.store.getResponse(id);
-      if (!now || isTerminalStatus(now.status)) return now ? JSON.parse(now.snapshot) : this.current(rec);
-      return this.endCancelled(this.executor.newLog(id, JSON.parse(now.snapshot), now.lastSeq + 1, true, false, undefined, now.tenant));
-    }
-    // Running on another instance: ask it, then wait for the terminal state to reach the store (not
-    // when the ask could not be sent: nobody will act on it).
-    const sent = await this.control.publish({ kind: 'cancel', id });
-    for (let i = 0; i < 100 && sent; i++) {
-      const now = await this.store.getResponse(id);
-      if (!now || isTerminalStatus(now.status)) return now ? JSON.parse(now.snapshot) : this.current(rec);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    const still = await this.store.getResponse(id);
-    if (still?.status === 'queued') {
-      return this.endCancelled(this.executor.newLog(id, JSON.parse(still.snapshot), still.lastSeq + 1, true, false, undefined, still.tenant));
-    }
-    throw errors.unavailable('The instance running this response did not confirm the cancel in time; try again.');
-  }
-
-  /** Ends a response that no run is driving (queued, or handed back) as cancelled, on this instance. */
-  private async endCancelled(log: LiveLog): Promise<ResponseObject> {
-    finalize(log, { status: 'cancelled' });
-    await log.durable();
-    return log.state;
+    return (await endBackground(this, id, 'cancel')) ?? this.current(rec);
   }
 
   async delete(owner: Owner, id: string) {
@@ -334,84 +298,6 @@ export class ResponsesService {
       );
     }
     await this.control.publish({ kind: 'wake', id, input });
-  }
-
-  /**
-   * POST /responses/{id}/steer (respd's HTTP form of OpenAI's WebSocket `response.steer`): stops a
-   * background response where it is (here, or through the ControlBus on the instance running it), so it
-   * ends `incomplete` with reason `steered`, then creates its background successor with `input`. Steers
-   * of the same response arriving here meanwhile join that one successor, in submission order.
-   */
-  async steer(owner: Owner, id: string, input: SteerInput): Promise<ResponseHandle> {
-    const rec = await this.load(owner, id);
-    if (!rec.background) {
-      throw steerError('steering_not_supported', 'Only background responses can be steered over HTTP; steer a foreground response with a response.steer message on its WebSocket.', 'response_id');
-    }
-    const joining = this.steering.get(id);
-    if (joining && !joining.closed) {
-      if (joining.inputs.length >= MAX_PENDING_STEERS) throw steerError('too_many_pending_steers', `Response '${id}' already has ${MAX_PENDING_STEERS} steering inputs pending.`, 'response_id');
-      joining.inputs.push(input);
-      return joining.done;
-    }
-    const state = joining ? { ...this.current(rec), status: 'incomplete' as const } : this.current(rec);
-    if (state.conversation) throw steerError('steering_not_supported', 'Responses bound to a conversation cannot be steered.', 'response_id');
-    if (isTerminalStatus(state.status) || this.hub.local(id)?.terminal) notSteerable(this.hub.local(id)?.state ?? state, 'response_id');
-    const entry: Steering = { inputs: [input], closed: false, done: undefined! };
-    entry.done = (async () => {
-      const ended = await this.stopSteered(id, rec);
-      entry.closed = true;
-      if (successorBlocked(ended, 'response_id').length) {
-        throw steerError('response_already_completed', `Response '${id}' completed waiting for tool output or approval; send those with your input in a new response (previous_response_id '${id}').`, 'response_id');
-      }
-      try {
-        return await this.create(owner, successorBody(ended, joinSteerInputs(entry.inputs)));
-      } catch (err) {
-        if (!(err instanceof ApiError)) throw err;
-        throw new ApiError('successor_creation_failed', `The steered response's successor could not be created: ${err.message}`, err.param, err.headers, err.status);
-      }
-    })();
-    this.steering.set(id, entry);
-    try {
-      return await entry.done;
-    } finally {
-      this.steering.delete(id);
-    }
-  }
-
-  /** Ends a background response as steered wherever it runs; resolves with the Response it ended with. */
-  private async stopSteered(id: string, rec: ResponseRecord): Promise<ResponseObject> {
-    const steered = { status: 'incomplete' as const, incomplete_details: { reason: 'steered' } };
-    const endHere = async (log: LiveLog) => {
-      if (!log.terminal) finalize(log, steered);
-      await log.durable();
-      return log.state;
-    };
-    const live = this.hub.local(id);
-    if (live) {
-      // Running here: the run ends itself at its next event; still queued here: ended now (the queue skips it).
-      if (!live.terminal && !this.executor.abort(id, 'steered')) finalize(live, steered);
-      await live.durable();
-      return live.state;
-    }
-    // Scale-out: a job no worker has started is taken back from the shared queue and ended here.
-    if (await this.queue.withdraw?.(id)) {
-      const now = await this.store.getResponse(id);
-      if (!now || isTerminalStatus(now.status)) return now ? JSON.parse(now.snapshot) : this.current(rec);
-      return endHere(this.executor.newLog(id, JSON.parse(now.snapshot), now.lastSeq + 1, true, false, undefined, now.tenant));
-    }
-    // Running on another instance: ask it, then wait for its end to reach the store (as cancel does).
-    const sent = await this.control.publish({ kind: 'steer', id });
-    for (let i = 0; i < 100 && sent; i++) {
-      const now = await this.store.getResponse(id);
-      if (!now) throw errors.notFound('Response', id, 'response_id');
-      if (isTerminalStatus(now.status)) return JSON.parse(now.snapshot);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    const still = await this.store.getResponse(id);
-    if (still?.status === 'queued') {
-      return endHere(this.executor.newLog(id, JSON.parse(still.snapshot), still.lastSeq + 1, true, false, undefined, still.tenant));
-    }
-    throw errors.unavailable('The instance running this response did not confirm the steer in time; try again.');
   }
 
   async inputItems(owner: Owner, id: string, q: PageQuery) {

@@ -2,10 +2,14 @@
 // automatic successor "inherits the previous response's settings and continues from it with the queued
 // input". Over the WebSocket the connection still holds the request it was created with; a background
 // response steered over HTTP may run anywhere, so its settings are read back from the Response itself.
-import { errors } from '../wire/errors.js';
+import type { Owner, ResponseRecord } from '../store/types.js';
+import { ApiError, errors } from '../wire/errors.js';
 import type { CreateResponseBody } from '../wire/schemas/responses.js';
-import { requiredInputs, steerError } from '../wire/steer.js';
+import { isTerminalStatus } from '../wire/status.js';
+import { joinSteerInputs, MAX_PENDING_STEERS, requiredInputs, steerError, type SteerInput } from '../wire/steer.js';
 import type { ResponseObject } from '../wire/types.js';
+import { endBackground, type EndDeps } from './end-background.js';
+import type { ResponseHandle } from './handle.js';
 
 /** The request of a steered response's successor, from the Response (defaults left out, so the upstream gets what was sent). */
 export function successorBody(r: ResponseObject, input: Array<Record<string, unknown>>): CreateResponseBody {
@@ -53,4 +57,70 @@ export function notSteerable(r: ResponseObject, param = 'previous_response_id'):
     throw steerError('response_already_completed', `Response '${r.id}' has already completed; send your input as a new response with previous_response_id.`, param);
   }
   throw steerError('response_not_active', `Response '${r.id}' is ${r.status}; it no longer accepts steering input.`, param);
+}
+
+/** What HTTP steering needs of the Responses service (responses/service.ts). */
+export interface SteerHost extends EndDeps {
+  load(owner: Owner, id: string): Promise<ResponseRecord>;
+  current(rec: ResponseRecord): ResponseObject;
+  create(owner: Owner, body: CreateResponseBody): Promise<ResponseHandle>;
+}
+
+/** Steering of one background response gathered on this instance: its inputs go to one successor. */
+interface Gathering {
+  inputs: SteerInput[];
+  /** Set once the successor is being created: later input can no longer join it. */
+  closed: boolean;
+  done: Promise<ResponseHandle>;
+}
+
+/**
+ * POST /responses/{id}/steer (respd's HTTP form of OpenAI's WebSocket `response.steer`): stops a
+ * background response where it is (here, or through the ControlBus on the instance running it), so it
+ * ends `incomplete` with reason `steered`, then creates its background successor with the input. Steers
+ * of the same response arriving here meanwhile join that one successor, in submission order.
+ */
+export class HttpSteering {
+  private readonly gathering = new Map<string, Gathering>();
+
+  constructor(private readonly host: SteerHost) {}
+
+  async steer(owner: Owner, id: string, input: SteerInput): Promise<ResponseHandle> {
+    const { host } = this;
+    const rec = await host.load(owner, id);
+    if (!rec.background) {
+      throw steerError('steering_not_supported', 'Only background responses can be steered over HTTP; steer a foreground response with a response.steer message on its WebSocket.', 'response_id');
+    }
+    const joining = this.gathering.get(id);
+    if (joining && !joining.closed) {
+      if (joining.inputs.length >= MAX_PENDING_STEERS) throw steerError('too_many_pending_steers', `Response '${id}' already has ${MAX_PENDING_STEERS} steering inputs pending.`, 'response_id');
+      joining.inputs.push(input);
+      return joining.done;
+    }
+    const state = joining ? { ...host.current(rec), status: 'incomplete' as const } : host.current(rec);
+    if (state.conversation) throw steerError('steering_not_supported', 'Responses bound to a conversation cannot be steered.', 'response_id');
+    const live = host.hub.local(id);
+    if (isTerminalStatus(state.status) || live?.terminal) notSteerable(live?.state ?? state, 'response_id');
+    const entry: Gathering = { inputs: [input], closed: false, done: undefined! };
+    entry.done = (async () => {
+      const ended = await endBackground(host, id, 'steer');
+      if (!ended) throw errors.notFound('Response', id, 'response_id');
+      entry.closed = true;
+      if (successorBlocked(ended, 'response_id').length) {
+        throw steerError('response_already_completed', `Response '${id}' completed waiting for tool output or approval; send those with your input in a new response (previous_response_id '${id}').`, 'response_id');
+      }
+      try {
+        return await host.create(owner, successorBody(ended, joinSteerInputs(entry.inputs)));
+      } catch (err) {
+        if (!(err instanceof ApiError)) throw err;
+        throw new ApiError('successor_creation_failed', `The steered response's successor could not be created: ${err.message}`, err.param, err.headers, err.status);
+      }
+    })();
+    this.gathering.set(id, entry);
+    try {
+      return await entry.done;
+    } finally {
+      this.gathering.delete(id);
+    }
+  }
 }

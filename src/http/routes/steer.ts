@@ -24,7 +24,7 @@ export const steerRoutes = (deps: AppDeps): FastifyPluginAsync => async (app) =>
     },
   }, async (req) => {
     const input = checkSteerInput(req.body.input);
-    const successor = await deps.responses.steer(req.owner, req.params.response_id, input);
+    const successor = await deps.responses.steering.steer(req.owner, req.params.response_id, input);
     return {
       object: 'response.steer' as const,
       id: newId('steer'),

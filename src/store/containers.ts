@@ -52,3 +52,20 @@ export interface ContainerStore {
   readContainerFile(containerId: string, fileId: string): Promise<Buffer | undefined>;
   deleteContainerFile(containerId: string, fileId: string): Promise<boolean>;
 }
+
+// Rows as both adapters read them: PostgreSQL returns BIGINT columns as strings, SQLite as numbers,
+// so the mappers convert with Number() and serve both.
+type Big = number | string;
+export interface ContainerRow { id: string; tenant: string; end_user: string; name: string; created_at: Big; last_active_at: Big; expires_minutes: number; memory_limit: string }
+export interface ContainerFileRow { id: string; container_id: string; path: string; bytes: Big; source: 'user' | 'assistant'; created_at: Big }
+export const CONTAINER_COLS = 'id, tenant, end_user, name, created_at, last_active_at, expires_minutes, memory_limit';
+export const CONTAINER_FILE_COLS = 'id, container_id, path, bytes, source, created_at';
+export const toContainer = (r: ContainerRow): ContainerRecord => ({
+  id: r.id, tenant: r.tenant, endUser: r.end_user, name: r.name, createdAt: Number(r.created_at), lastActiveAt: Number(r.last_active_at),
+  expiresMinutes: r.expires_minutes, memoryLimit: r.memory_limit,
+});
+export const toContainerFile = (r: ContainerFileRow): ContainerFileRecord => ({
+  id: r.id, containerId: r.container_id, path: r.path, bytes: Number(r.bytes), source: r.source, createdAt: Number(r.created_at),
+});
+/** Keyset paging by id (ids are time-ordered). */
+export const containerPage = (q: ContainerPage) => ({ cmp: q.order === 'desc' ? '<' : '>', dir: q.order === 'desc' ? 'DESC' : 'ASC' });

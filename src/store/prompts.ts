@@ -52,3 +52,19 @@ export interface PromptStore {
   /** The record and every version. */
   deletePrompt(id: string): Promise<boolean>;
 }
+
+// Rows as both adapters read them: PostgreSQL returns BIGINT columns as strings, SQLite as numbers,
+// so the mappers convert with Number() and serve both.
+type Big = number | string;
+export interface PromptRow {
+  id: string; tenant: string; end_user: string; name: string; description: string | null; metadata: string;
+  active_version: number; latest_version: number; created_at: Big; updated_at: Big;
+}
+export interface PromptVersionRow { id: string; prompt_id: string; version: number; template: string; created_at: Big }
+export const PROMPT_COLS = 'id, tenant, end_user, name, description, metadata, active_version, latest_version, created_at, updated_at';
+export const PROMPT_VERSION_COLS = 'id, prompt_id, version, template, created_at';
+export const toPrompt = (r: PromptRow): PromptRecord => ({
+  id: r.id, tenant: r.tenant, endUser: r.end_user, name: r.name, description: r.description, metadata: r.metadata,
+  activeVersion: r.active_version, latestVersion: r.latest_version, createdAt: Number(r.created_at), updatedAt: Number(r.updated_at),
+});
+export const toVersion = (r: PromptVersionRow): PromptVersionRecord => ({ id: r.id, promptId: r.prompt_id, version: r.version, template: r.template, createdAt: Number(r.created_at) });

@@ -2,7 +2,7 @@
 // run on any instance finds the container's files.
 import type pg from 'pg';
 import { inTransaction } from './tx.js';
-import type { ContainerFileRecord, ContainerPage, ContainerRecord, ContainerStore } from '../containers.js';
+import { CONTAINER_COLS as CCOLS, CONTAINER_FILE_COLS as FCOLS, containerPage as page, toContainer as toC, toContainerFile as toF, type ContainerFileRecord, type ContainerFileRow as FRow, type ContainerPage, type ContainerRecord, type ContainerRow as CRow, type ContainerStore } from '../containers.js';
 import type { Owner } from '../types.js';
 
 /** Version 7 of the PostgreSQL migrations (SQLite's 8). */
@@ -34,18 +34,6 @@ export const containersMigration = {
   `,
 };
 
-interface CRow { id: string; tenant: string; end_user: string; name: string; created_at: string; last_active_at: string; expires_minutes: number; memory_limit: string }
-interface FRow { id: string; container_id: string; path: string; bytes: string; source: 'user' | 'assistant'; created_at: string }
-const CCOLS = 'id, tenant, end_user, name, created_at, last_active_at, expires_minutes, memory_limit';
-const FCOLS = 'id, container_id, path, bytes, source, created_at';
-const toC = (r: CRow): ContainerRecord => ({
-  id: r.id, tenant: r.tenant, endUser: r.end_user, name: r.name, createdAt: Number(r.created_at), lastActiveAt: Number(r.last_active_at),
-  expiresMinutes: r.expires_minutes, memoryLimit: r.memory_limit,
-});
-const toF = (r: FRow): ContainerFileRecord => ({
-  id: r.id, containerId: r.container_id, path: r.path, bytes: Number(r.bytes), source: r.source, createdAt: Number(r.created_at),
-});
-
 export class PgContainerStore implements ContainerStore {
   constructor(private readonly pool: pg.Pool) {}
 
@@ -61,10 +49,10 @@ export class PgContainerStore implements ContainerStore {
 
   async listContainers(owner: Owner, q: ContainerPage): Promise<ContainerRecord[]> {
     const args: unknown[] = [owner.tenant, owner.endUser, q.limit];
-    const after = q.after ? `AND id ${q.order === 'desc' ? '<' : '>'} $${args.push(q.after)}` : '';
+    const after = q.after ? `AND id ${page(q).cmp} $${args.push(q.after)}` : '';
     const name = q.name !== undefined ? `AND name = $${args.push(q.name)}` : '';
     const { rows } = await this.pool.query<CRow>(
-      `SELECT ${CCOLS} FROM containers WHERE tenant = $1 AND end_user = $2 ${after} ${name} ORDER BY id ${q.order === 'desc' ? 'DESC' : 'ASC'} LIMIT $3`, args);
+      `SELECT ${CCOLS} FROM containers WHERE tenant = $1 AND end_user = $2 ${after} ${name} ORDER BY id ${page(q).dir} LIMIT $3`, args);
     return rows.map(toC);
   }
 
@@ -91,9 +79,9 @@ export class PgContainerStore implements ContainerStore {
   }
 
   async listContainerFiles(containerId: string, q: ContainerPage): Promise<ContainerFileRecord[]> {
-    const after = q.after ? `AND id ${q.order === 'desc' ? '<' : '>'} $3` : '';
+    const after = q.after ? `AND id ${page(q).cmp} $3` : '';
     const { rows } = await this.pool.query<FRow>(
-      `SELECT ${FCOLS} FROM container_files WHERE container_id = $1 ${after} ORDER BY id ${q.order === 'desc' ? 'DESC' : 'ASC'} LIMIT $2`,
+      `SELECT ${FCOLS} FROM container_files WHERE container_id = $1 ${after} ORDER BY id ${page(q).dir} LIMIT $2`,
       [containerId, q.limit, ...(q.after ? [q.after] : [])]);
     return rows.map(toF);
   }

@@ -3,7 +3,7 @@
 import type pg from 'pg';
 import { inTransaction } from './tx.js';
 import type { GuardrailRow, GuardrailStore } from '../guardrails.js';
-import type { PromptListQuery, PromptRecord, PromptStore, PromptVersionRecord } from '../prompts.js';
+import { PROMPT_COLS as PCOLS, PROMPT_VERSION_COLS as VCOLS, toPrompt, toVersion, type PromptListQuery, type PromptRecord, type PromptRow as PRow, type PromptStore, type PromptVersionRecord, type PromptVersionRow as VRow } from '../prompts.js';
 import type { Owner } from '../types.js';
 
 /** Version 9 of the PostgreSQL migrations (SQLite's version 10: the same tables). */
@@ -38,20 +38,6 @@ export const promptsMigration = {
     );
   `,
 };
-
-interface PRow {
-  id: string; tenant: string; end_user: string; name: string; description: string | null; metadata: string;
-  active_version: number; latest_version: number; created_at: string; updated_at: string;
-}
-interface VRow { id: string; prompt_id: string; version: number; template: string; created_at: string }
-
-const PCOLS = 'id, tenant, end_user, name, description, metadata, active_version, latest_version, created_at, updated_at';
-const VCOLS = 'id, prompt_id, version, template, created_at';
-const toPrompt = (r: PRow): PromptRecord => ({
-  id: r.id, tenant: r.tenant, endUser: r.end_user, name: r.name, description: r.description, metadata: r.metadata,
-  activeVersion: r.active_version, latestVersion: r.latest_version, createdAt: Number(r.created_at), updatedAt: Number(r.updated_at),
-});
-const toVersion = (r: VRow): PromptVersionRecord => ({ id: r.id, promptId: r.prompt_id, version: r.version, template: r.template, createdAt: Number(r.created_at) });
 
 export class PgGuardrailStore implements GuardrailStore {
   constructor(private readonly pool: pg.Pool) {}

@@ -1,7 +1,7 @@
 // Containers on the embedded store (migration 9): records and file bytes in the SQLite file. Writes go
 // through the store's `write` (BEGIN IMMEDIATE with retries while another process holds the lock).
 import type Database from 'better-sqlite3';
-import type { ContainerFileRecord, ContainerPage, ContainerRecord, ContainerStore } from '../containers.js';
+import { CONTAINER_COLS as CCOLS, CONTAINER_FILE_COLS as FCOLS, containerPage as page, toContainer as toC, toContainerFile as toF, type ContainerFileRecord, type ContainerFileRow as FRow, type ContainerPage, type ContainerRecord, type ContainerRow as CRow, type ContainerStore } from '../containers.js';
 import type { Owner } from '../types.js';
 
 export const containersMigration = {
@@ -31,17 +31,6 @@ export const containersMigration = {
     CREATE INDEX container_files_list ON container_files (container_id, id);
   `,
 };
-
-interface CRow { id: string; tenant: string; end_user: string; name: string; created_at: number; last_active_at: number; expires_minutes: number; memory_limit: string }
-interface FRow { id: string; container_id: string; path: string; bytes: number; source: 'user' | 'assistant'; created_at: number }
-const CCOLS = 'id, tenant, end_user, name, created_at, last_active_at, expires_minutes, memory_limit';
-const FCOLS = 'id, container_id, path, bytes, source, created_at';
-const toC = (r: CRow): ContainerRecord => ({
-  id: r.id, tenant: r.tenant, endUser: r.end_user, name: r.name, createdAt: r.created_at, lastActiveAt: r.last_active_at,
-  expiresMinutes: r.expires_minutes, memoryLimit: r.memory_limit,
-});
-const toF = (r: FRow): ContainerFileRecord => ({ id: r.id, containerId: r.container_id, path: r.path, bytes: r.bytes, source: r.source, createdAt: r.created_at });
-const page = (q: ContainerPage) => ({ cmp: q.order === 'desc' ? '<' : '>', dir: q.order === 'desc' ? 'DESC' : 'ASC' });
 
 export class SqliteContainerStore implements ContainerStore {
   constructor(private readonly db: Database.Database, private readonly write: <T>(fn: () => T) => Promise<T>) {}

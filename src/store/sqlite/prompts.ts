@@ -2,7 +2,7 @@
 // the store's `write` (BEGIN IMMEDIATE with retries), read directly (WAL readers never wait).
 import type Database from 'better-sqlite3';
 import type { GuardrailRow, GuardrailStore } from '../guardrails.js';
-import type { PromptListQuery, PromptRecord, PromptStore, PromptVersionRecord } from '../prompts.js';
+import { PROMPT_COLS as PCOLS, PROMPT_VERSION_COLS as VCOLS, toPrompt, toVersion, type PromptListQuery, type PromptRecord, type PromptRow as PRow, type PromptStore, type PromptVersionRecord, type PromptVersionRow as VRow } from '../prompts.js';
 import type { Owner } from '../types.js';
 
 export const promptsMigration = {
@@ -36,19 +36,6 @@ export const promptsMigration = {
     );
   `,
 };
-
-interface PRow {
-  id: string; tenant: string; end_user: string; name: string; description: string | null; metadata: string;
-  active_version: number; latest_version: number; created_at: number; updated_at: number;
-}
-interface VRow { id: string; prompt_id: string; version: number; template: string; created_at: number }
-
-const PCOLS = 'id, tenant, end_user, name, description, metadata, active_version, latest_version, created_at, updated_at';
-const toPrompt = (r: PRow): PromptRecord => ({
-  id: r.id, tenant: r.tenant, endUser: r.end_user, name: r.name, description: r.description, metadata: r.metadata,
-  activeVersion: r.active_version, latestVersion: r.latest_version, createdAt: r.created_at, updatedAt: r.updated_at,
-});
-const toVersion = (r: VRow): PromptVersionRecord => ({ id: r.id, promptId: r.prompt_id, version: r.version, template: r.template, createdAt: r.created_at });
 
 type Write = <T>(fn: () => T) => Promise<T>;
 
